@@ -1,0 +1,75 @@
+"""An SDK-shaped aiohttp client for CometAPI's Suno and Udio endpoints. Nothing here imports discord."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+from pydantic import SecretStr
+
+from .client import DEFAULT_BASE_URL, CallObserver, RetryPolicy, Sleep, Timeouts, Transport
+from .errors import (
+    APITimeoutError,
+    AuthError,
+    BadResponseError,
+    CometAPIError,
+    InsufficientBalanceError,
+    InvalidRequestError,
+    NetworkError,
+    RateLimitedError,
+    ServerError,
+    TaskFailedError,
+    TaskNotFoundError,
+)
+from .models import Action, Clip, Lyrics, Phase, Provider, SunoMusicRequest, TaskResult, UdioRequest
+from .suno import Suno
+from .udio import Udio
+
+__all__ = [
+    "APITimeoutError",
+    "Action",
+    "AuthError",
+    "BadResponseError",
+    "Clip",
+    "CometAPI",
+    "CometAPIError",
+    "InsufficientBalanceError",
+    "InvalidRequestError",
+    "Lyrics",
+    "NetworkError",
+    "Phase",
+    "Provider",
+    "RateLimitedError",
+    "RetryPolicy",
+    "ServerError",
+    "SunoMusicRequest",
+    "TaskFailedError",
+    "TaskNotFoundError",
+    "TaskResult",
+    "Timeouts",
+    "UdioRequest",
+]
+
+
+class CometAPI:
+    """Entry point: `CometAPI(session, key).suno.submit_music(...)`, `.udio.query(...)`."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        api_key: SecretStr,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        retry: RetryPolicy | None = None,
+        timeouts: Timeouts | None = None,
+        sleep: Sleep = asyncio.sleep,
+        observer: CallObserver | None = None,
+    ) -> None:
+        self.transport = Transport(
+            session, api_key, base_url=base_url, retry=retry, timeouts=timeouts, sleep=sleep, observer=observer
+        )
+        self.suno = Suno(self.transport)
+        self.udio = Udio(self.transport)
+
+    def __repr__(self) -> str:
+        return f"CometAPI(base_url={self.transport.base_url!r})"

@@ -1,0 +1,81 @@
+"""The CometAPI error tree: callers catch these types to tell members what happened."""
+
+from __future__ import annotations
+
+
+class CometAPIError(Exception):
+    """Base of every CometAPI failure. `status` is the HTTP status when there was one."""
+
+    def __init__(self, message: str, *, status: int | None = None, request_id: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.status is not None:
+            parts.append(f"(HTTP {self.status})")
+        if self.request_id:
+            parts.append(f"[request id {self.request_id}]")
+        return " ".join(parts)
+
+
+class AuthError(CometAPIError):
+    """The key was refused (401) or access is blocked (403 without a quota reason)."""
+
+
+class InsufficientBalanceError(CometAPIError):
+    """The account or key has no balance left (402, or 403 `quota_not_enough`)."""
+
+
+class RateLimitedError(CometAPIError):
+    """429: slow down; `retry_after` is the server's hint in seconds, when it gave one."""
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, status: int | None = 429, request_id: str | None = None
+    ) -> None:
+        super().__init__(message, status=status, request_id=request_id)
+        self.retry_after = retry_after
+
+
+class ServerError(CometAPIError):
+    """5xx: the platform or the upstream model failed."""
+
+
+class InvalidRequestError(CometAPIError):
+    """400-class: the request itself was refused; retrying the same request cannot help."""
+
+    def __init__(
+        self, message: str, *, code: str | None = None, status: int | None = 400, request_id: str | None = None
+    ) -> None:
+        super().__init__(message, status=status, request_id=request_id)
+        self.code = code
+
+
+class TaskNotFoundError(InvalidRequestError):
+    """The task id is unknown to CometAPI (or belongs to another account)."""
+
+
+class APITimeoutError(CometAPIError):
+    """No answer in time. For a submit, the job may or may not have been accepted."""
+
+
+class NetworkError(CometAPIError):
+    """The connection failed. `reached_server` is False only when the request provably never left."""
+
+    def __init__(self, message: str, *, reached_server: bool) -> None:
+        super().__init__(message)
+        self.reached_server = reached_server
+
+
+class BadResponseError(CometAPIError):
+    """The answer was not what the API promises (not JSON, HTML, missing fields)."""
+
+
+class TaskFailedError(CometAPIError):
+    """The generation itself failed; `reason` is CometAPI's explanation."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

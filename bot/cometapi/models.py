@@ -1,0 +1,295 @@
+"""Typed requests and results for the CometAPI music endpoints, with defensive parsing.
+
+CometAPI's payloads drift (unknown statuses, null data, numbers sent as strings), so every parser here
+accepts what it can, fills the rest with safe defaults, and never raises on a missing optional field.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+log = logging.getLogger(__name__)
+
+Provider = Literal["suno", "udio"]
+Action = Literal["MUSIC", "LYRICS"]
+# A provider-neutral view of where a task is; the store's job states are derived from it.
+Phase = Literal["pending", "running", "succeeded", "failed"]
+
+_SUNO_PHASES: dict[str, Phase] = {
+    "NOT_START": "pending",
+    "SUBMITTED": "pending",
+    "QUEUED": "pending",
+    "IN_PROGRESS": "running",
+    "SUCCESS": "succeeded",
+    "FAILURE": "failed",
+    "FAILED": "failed",
+    "UNKNOWN": "failed",
+}
+_BROKEN_AUDIO_SUFFIX = "None.mp3"
+
+
+def as_str(value: object, default: str = "") -> str:
+    """Return `value` as a stripped string; None and containers become `default`."""
+    if value is None or isinstance(value, dict | list):
+        return default
+    return str(value).strip()
+
+
+def as_float(value: object) -> float | None:
+    """Parse a number that may arrive as a string ("163.5", "40%"); None when it is not a number."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    match = re.search(r"-?\d+(?:\.\d+)?", str(value))
+    return float(match.group()) if match else None
+
+
+def as_dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True, slots=True)
+class Clip:
+    """One generated song (a Suno clip or a Udio song)."""
+
+    id: str
+    title: str = ""
+    status: str = ""
+    audio_url: str = ""
+    image_url: str = ""
+    image_large_url: str = ""
+    video_url: str = ""
+    model_name: str = ""
+    tags: str = ""
+    lyrics: str = ""
+    duration: float | None = None
+    error_message: str = ""
+
+    @property
+    def is_complete(self) -> bool:
+        """Done with a usable audio file (Suno sends `.../None.mp3` for broken clips)."""
+        done = self.status in {"complete", "finished", "succeeded"}
+        return done and bool(self.audio_url) and not self.audio_url.endswith(_BROKEN_AUDIO_SUFFIX)
+
+    @property
+    def is_streaming(self) -> bool:
+        return self.status == "streaming" and bool(self.audio_url)
+
+    @classmethod
+    def from_suno(cls, raw: dict[str, Any]) -> Clip:
+        meta = as_dict(raw.get("metadata"))
+        return cls(
+            id=as_str(raw.get("id") or raw.get("clip_id")),
+            title=as_str(raw.get("title")),
+            status=as_str(raw.get("status") or raw.get("state")).lower(),
+            audio_url=as_str(raw.get("audio_url")),
+            image_url=as_str(raw.get("image_url")),
+            image_large_url=as_str(raw.get("image_large_url")),
+            video_url=as_str(raw.get("video_url")),
+            model_name=as_str(raw.get("model_name") or raw.get("mv")),
+            tags=as_str(meta.get("tags")),
+            lyrics=as_str(meta.get("prompt")),
+            duration=as_float(meta.get("duration", raw.get("duration"))),
+            error_message=as_str(meta.get("error_message")),
+        )
+
+    @classmethod
+    def from_udio(cls, raw: dict[str, Any]) -> Clip:
+        tags = raw.get("tags")
+        error = as_str(raw.get("error_detail")) or as_str(raw.get("error_type")) or as_str(raw.get("error_code"))
+        finished = raw.get("finished") is True
+        status = "error" if error else ("complete" if finished else "streaming" if raw.get("song_path") else "queued")
+        return cls(
+            id=as_str(raw.get("id")),
+            title=as_str(raw.get("title")),
+            status=status,
+            audio_url=as_str(raw.get("song_path")),
+            image_url=as_str(raw.get("image_path")),
+            video_url=as_str(raw.get("video_path")),
+            tags=", ".join(as_str(t) for t in tags) if isinstance(tags, list) else as_str(tags),
+            lyrics=as_str(raw.get("lyrics")),
+            duration=as_float(raw.get("duration")),
+            error_message=error,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Lyrics:
+    """The result of a Suno lyrics task."""
+
+    title: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskResult:
+    """What CometAPI currently says about one task, in provider-neutral terms."""
+
+    task_id: str
+    phase: Phase
+    status: str = ""
+    progress: int | None = None
+    clips: tuple[Clip, ...] = ()
+    lyrics: Lyrics | None = None
+    fail_reason: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.phase in {"succeeded", "failed"}
+
+    @property
+    def complete_clips(self) -> tuple[Clip, ...]:
+        return tuple(clip for clip in self.clips if clip.is_complete)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form for the store."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> TaskResult:
+        lyrics = raw.get("lyrics")
+        return cls(
+            task_id=str(raw["task_id"]),
+            phase=raw["phase"],
+            status=str(raw.get("status", "")),
+            progress=raw.get("progress"),
+            clips=tuple(Clip(**clip) for clip in raw.get("clips", ())),
+            lyrics=Lyrics(**lyrics) if isinstance(lyrics, dict) else None,
+            fail_reason=str(raw.get("fail_reason", "")),
+        )
+
+    @classmethod
+    def from_suno(cls, raw: dict[str, Any]) -> TaskResult:
+        """Parse one Suno task object (single or batch fetch)."""
+        status = as_str(raw.get("status")).upper()
+        phase = _SUNO_PHASES.get(status)
+        if phase is None:
+            # An unknown status is not evidence of failure: keep polling, the deadline bounds it.
+            log.warning("unknown Suno task status %r for task %s; treating it as running", status, raw.get("task_id"))
+            phase = "running"
+        data = raw.get("data")
+        clips: tuple[Clip, ...] = ()
+        lyrics: Lyrics | None = None
+        if isinstance(data, list):
+            clips = tuple(Clip.from_suno(item) for item in data if isinstance(item, dict))
+        elif isinstance(data, dict) and ("text" in data or as_str(raw.get("action")).upper() == "LYRICS"):
+            lyrics = Lyrics(title=as_str(data.get("title")), text=as_str(data.get("text")))
+        progress = as_float(raw.get("progress"))
+        fail_reason = as_str(raw.get("fail_reason"))
+        if phase == "succeeded" and clips and not any(clip.is_complete for clip in clips):
+            phase, fail_reason = "failed", fail_reason or _first_clip_error(clips) or "no playable clip was produced"
+        if phase == "succeeded" and lyrics is not None and not lyrics.text:
+            phase, fail_reason = "failed", fail_reason or "the lyrics came back empty"
+        if phase == "failed" and not fail_reason:
+            fail_reason = _first_clip_error(clips) or "the generation failed"
+        return cls(
+            task_id=as_str(raw.get("task_id") or raw.get("id")),
+            phase=phase,
+            status=status,
+            progress=int(progress) if progress is not None else None,
+            clips=clips,
+            lyrics=lyrics,
+            fail_reason=fail_reason,
+        )
+
+    @classmethod
+    def from_udio_songs(cls, task_id: str, songs: list[dict[str, Any]]) -> TaskResult:
+        """Fold the songs of one Udio generation into a task result."""
+        clips = tuple(Clip.from_udio(song) for song in songs)
+        if not clips:
+            return cls(task_id=task_id, phase="pending", status="NOT_FOUND")
+        if all(clip.status in {"complete", "error"} for clip in clips):
+            if any(clip.is_complete for clip in clips):
+                return cls(task_id=task_id, phase="succeeded", status="finished", progress=100, clips=clips)
+            reason = _first_clip_error(clips) or "the generation failed"
+            return cls(task_id=task_id, phase="failed", status="error", clips=clips, fail_reason=reason)
+        return cls(task_id=task_id, phase="running", status="generating", clips=clips)
+
+
+def _first_clip_error(clips: tuple[Clip, ...]) -> str:
+    return next((clip.error_message for clip in clips if clip.error_message), "")
+
+
+SunoMode = Literal["inspiration", "custom", "extend"]
+
+
+@dataclass(frozen=True, slots=True)
+class SunoMusicRequest:
+    """A Suno music submission. Which fields are set decides the mode, as on the API."""
+
+    mv: str
+    description: str = ""
+    instrumental: bool = False
+    lyrics: str = ""
+    tags: str = ""
+    title: str = ""
+    negative_tags: str = ""
+    continue_clip_id: str = ""
+    continue_at: float | None = None
+    task_id: str = ""
+
+    @property
+    def mode(self) -> SunoMode:
+        if self.continue_clip_id:
+            return "extend"
+        return "inspiration" if self.description else "custom"
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"mv": self.mv}
+        mode = self.mode
+        if mode == "inspiration":
+            body.update(gpt_description_prompt=self.description, make_instrumental=self.instrumental, prompt="")
+            if self.tags:
+                body["tags"] = self.tags
+            if self.title:
+                body["title"] = self.title
+            return body
+        body.update(prompt=self.lyrics, tags=self.tags, title=self.title, make_instrumental=self.instrumental)
+        if self.negative_tags:
+            body["negative_tags"] = self.negative_tags
+        if mode == "extend":
+            # new-api relays refuse an extend without the original task id ("task id is empty").
+            body.update(task="extend", continue_clip_id=self.continue_clip_id, task_id=self.task_id)
+            body["continue_at"] = self.continue_at if self.continue_at is not None else 0
+        return body
+
+
+UdioLyricsType = Literal["generate", "user", "instrumental"]
+
+
+@dataclass(frozen=True, slots=True)
+class UdioRequest:
+    """A Udio generation. Layout follows the seed's curl example: strengths in gen_params, config minimal."""
+
+    prompt: str
+    model_type: str = "udio32-v1.5"
+    lyrics: str = ""
+    lyrics_type: UdioLyricsType = "generate"
+    negative_prompt: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "prompt": self.prompt,
+            "lyrics": self.lyrics,
+            "lyrics_type": self.lyrics_type,
+            "model_type": self.model_type,
+            "config": {"mode": "regular"},
+            "negative_prompt": self.negative_prompt,
+            "song_section_start": 0,
+            "song_section_end": 1,
+            "lyrics_placement_start": 0,
+            "lyrics_placement_end": 0.95,
+            "prompt_strength": 0.5,
+            "clarity_strength": 0.25,
+            "lyrics_strength": 0.5,
+            "generation_quality": 0.75,
+            "seed": -1,
+            "bypass_prompt_optimization": False,
+        }
+        params.update(self.extra)
+        return {"gen_params": params}

@@ -1,0 +1,96 @@
+"""Settings read once at start from environment variables (a `.env` file may supply them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///data/chorus.db"
+
+
+class Settings(BaseSettings):
+    """Every knob of the bot. Field names map to the upper-case env var names, which are a contract."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
+
+    discord_token: SecretStr
+    cometapi_key: SecretStr
+    cometapi_base_url: str = "https://api.cometapi.com"
+    discord_api_base: str = "https://discord.com/api/v10"
+    database_url: str = DEFAULT_DATABASE_URL
+    poll_interval: Annotated[float, Field(gt=0)] = 5.0
+    discord_guild_id: int | None = None
+    # Beyond the contract: tuning knobs with safe defaults.
+    poll_batch_size: Annotated[int, Field(ge=1, le=500)] = 50
+    job_deadline_minutes: Annotated[float, Field(gt=0)] = 30.0
+
+    @field_validator("discord_token", "cometapi_key")
+    @classmethod
+    def _not_blank(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("cometapi_base_url", "discord_api_base")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("discord_guild_id", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite file named by DATABASE_URL (`sqlite:///relative`, `sqlite:////absolute` or a plain path)."""
+        return database_path_from_url(self.database_url)
+
+
+def database_path_from_url(url: str) -> Path:
+    """Turn a DATABASE_URL into a file path; raise ValueError for schemes we cannot serve."""
+    url = url.strip()
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///"))
+    if "://" in url:
+        raise ValueError(f"unsupported database URL scheme {url.split('://', 1)[0]!r} (use sqlite:///path)")
+    if not url:
+        raise ValueError("must not be empty")
+    return Path(url)
+
+
+class ConfigError(Exception):
+    """Configuration is unusable; `problems` holds one human line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def load_settings(env_file: str | Path | None = ".env") -> Settings:
+    """Read and validate settings, raising ConfigError with one line per problem (never the secret values)."""
+    try:
+        settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise ConfigError([_describe(error) for error in exc.errors()]) from None
+    try:
+        database_path_from_url(settings.database_url)
+    except ValueError as exc:
+        raise ConfigError([f"DATABASE_URL: {exc}"]) from None
+    return settings
+
+
+def _describe(error: ErrorDetails) -> str:
+    # Only the location and pydantic's message: the input value (maybe a secret) never reaches the line.
+    name = "_".join(str(part) for part in error.get("loc", ())).upper() or "SETTINGS"
+    if error.get("type") == "missing":
+        return f"{name}: required, but not set (set it in the environment or in .env)"
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    return f"{name}: {message}"
