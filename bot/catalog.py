@@ -1,0 +1,46 @@
+"""The models members can pick and the input limits each accepts (see shared/api/cometapi-music.md §2.0, §5.1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SunoModel:
+    """A Suno version as members know it (`v5`) and as the API wants it (`chirp-crow`)."""
+
+    name: str
+    mv: str
+    max_lyrics: int
+    max_tags: int
+
+
+# Newest first; the first is the default. Limits are the published per-version caps.
+SUNO_MODELS: tuple[SunoModel, ...] = (
+    SunoModel("v5", "chirp-crow", max_lyrics=5000, max_tags=1000),
+    SunoModel("v4.5+", "chirp-bluejay", max_lyrics=5000, max_tags=1000),
+    SunoModel("v4.5", "chirp-auk", max_lyrics=5000, max_tags=1000),
+    SunoModel("v4", "chirp-v4", max_lyrics=3000, max_tags=200),
+    SunoModel("v3.5", "chirp-v3-5", max_lyrics=3000, max_tags=200),
+)
+DEFAULT_SUNO_MODEL = SUNO_MODELS[0]
+# Inspiration-mode descriptions work best short; resellers cap them between 200 and 500 characters.
+MAX_SUNO_DESCRIPTION = 500
+MAX_TITLE = 80
+MAX_LYRICS_PROMPT = 500
+
+UDIO_MODELS: dict[str, str] = {
+    "udio32-v1.5": "Udio v1.5, ~32 s clip",
+    "udio130-v1.5": "Udio v1.5, ~130 s song",
+}
+DEFAULT_UDIO_MODEL = "udio32-v1.5"
+MAX_UDIO_PROMPT = 1000
+MAX_UDIO_LYRICS = 5000
+
+
+def suno_model(name_or_mv: str | None) -> SunoModel | None:
+    """Look a Suno model up by friendly name or `mv` value (case-insensitive); None if unknown."""
+    if not name_or_mv:
+        return DEFAULT_SUNO_MODEL
+    wanted = name_or_mv.strip().lower()
+    return next((m for m in SUNO_MODELS if wanted in {m.name.lower(), m.mv.lower()}), None)

@@ -1,0 +1,287 @@
+"""The batch poller: one cycle asks CometAPI about every in-flight job, chunked, and hands finished jobs on."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from bot.cometapi import CometAPI, CometAPIError, RateLimitedError, TaskResult
+from bot.cometapi.models import Action, Provider
+from bot.store import Job, JobState, JobStore, JobUpdate, PendingJob
+
+log = logging.getLogger(__name__)
+
+TIMED_OUT_REASON = "CometAPI did not finish this job in time"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """Where a finished job was posted."""
+
+    channel_id: int
+    message_id: int
+
+
+class PermanentDeliveryError(Exception):
+    """Delivery can never succeed (e.g. the channel and the member's DMs are both closed): stop retrying."""
+
+
+# Posts a finished job (success, failure or time-out) and says where; raises to have it retried later.
+Deliver = Callable[[Job], Awaitable[Delivered]]
+# Told about in-flight jobs whose state or progress changed this cycle (for live status cards).
+ProgressListener = Callable[[Sequence[JobUpdate]], Awaitable[None]]
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True, slots=True)
+class PollerConfig:
+    interval: float = 5.0
+    batch_size: int = 50
+    deadline: float = 30 * 60.0
+    # Longest wait after repeated errors, however many there were.
+    max_backoff: float = 300.0
+    # A claim older than this is presumed abandoned by a crash; Discord's nonce makes the re-post idempotent.
+    delivery_lease: float = 60.0
+    max_delivery_attempts: int = 5
+    concurrency: int = 4
+
+
+@dataclass(slots=True)
+class CycleReport:
+    """What one cycle did: for logs, health checks and the benchmark."""
+
+    in_flight: int = 0
+    calls: int = 0
+    errors: int = 0
+    updated: int = 0
+    delivered: int = 0
+    delay: float = 0.0
+
+
+class Poller:
+    """Runs cycles until stopped. Pending work lives in the store, so a restart resumes where it left off."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        cometapi: CometAPI,
+        deliver: Deliver,
+        config: PollerConfig | None = None,
+        *,
+        on_progress: ProgressListener | None = None,
+        now: Clock = time.time,
+    ) -> None:
+        self._store = store
+        self._api = cometapi
+        self._deliver = deliver
+        self.config = config or PollerConfig()
+        self._on_progress = on_progress
+        self._now = now
+        self._failures = 0
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._delivering: set[int] = set()
+        self.last_cycle_at: float | None = None
+        self.last_report = CycleReport()
+
+    # ---- lifecycle -------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start cycling in the background (idempotent)."""
+        if self._task is None or self._task.done():
+            self._stopping.clear()
+            self._task = asyncio.create_task(self._run(), name="chorus-poller")
+
+    async def stop(self, grace: float = 30.0) -> None:
+        """Let the current cycle finish, then stop; cancel it if it takes longer than `grace` seconds."""
+        self._stopping.set()
+        self._wake.set()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace)
+        except TimeoutError:
+            log.warning("poller cycle did not finish within %.0fs of shutdown; cancelling it", grace)
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._task = None
+
+    def wake(self) -> None:
+        """Run the next cycle now rather than after the interval (e.g. right after a submit)."""
+        self._wake.set()
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def _run(self) -> None:
+        await self._store.recover_interrupted_submits(older_than=self._now() - 120.0)
+        while not self._stopping.is_set():
+            # Cleared before the cycle, so a wake() or stop() during the cycle cuts the next wait short.
+            self._wake.clear()
+            try:
+                report = await self.run_cycle()
+                delay = report.delay
+            except Exception:
+                # A cycle must never kill the loop: a store hiccup is retried after a backoff.
+                log.exception("poll cycle crashed")
+                self._failures += 1
+                delay = self._backoff()
+            try:
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+
+    # ---- one cycle -------------------------------------------------------------------------------------------
+
+    async def run_cycle(self) -> CycleReport:
+        """Poll every in-flight job once, apply what changed, deliver what finished; return what happened."""
+        report = CycleReport()
+        jobs = await self._store.in_flight()
+        report.in_flight = len(jobs)
+        retry_after = 0.0
+        if jobs:
+            results, calls, errors, retry_after = await self._fetch_all(jobs)
+            report.calls, report.errors = calls, errors
+            updates = self._updates(jobs, results)
+            changed = set(await self._store.apply(updates))
+            report.updated = len(changed)
+            await self._notify_progress([update for update in updates if update.job_id in changed])
+            self._failures = self._failures + 1 if errors else 0
+        report.delivered = await self._deliver_finished()
+        report.delay = max(self._backoff(), retry_after)
+        self.last_cycle_at = self._now()
+        self.last_report = report
+        if jobs or report.delivered:
+            log.debug("poll cycle: %s", report)
+        return report
+
+    def _backoff(self) -> float:
+        if not self._failures:
+            return self.config.interval
+        return min(self.config.interval * 2.0**self._failures, self.config.max_backoff)
+
+    async def _fetch_all(self, jobs: Sequence[PendingJob]) -> tuple[dict[str, TaskResult], int, int, float]:
+        groups: dict[tuple[Provider, Action], list[str]] = defaultdict(list)
+        for job in jobs:
+            groups[(job.provider, job.action)].append(job.task_id)
+        results: dict[str, TaskResult] = {}
+        calls = errors = 0
+        retry_after = 0.0
+        limiter = asyncio.Semaphore(self.config.concurrency)
+        throttled: set[Provider] = set()
+        size = self.config.batch_size
+
+        async def fetch(provider: Provider, action: Action, chunk: list[str]) -> None:
+            nonlocal calls, errors, retry_after
+            async with limiter:
+                if provider in throttled:
+                    return  # the server asked us to wait; the rest of this provider's chunks wait for next cycle
+                calls += 1
+                try:
+                    if provider == "suno":
+                        found = await self._api.suno.fetch_batch(chunk, action)
+                    else:
+                        found = await self._api.udio.query(chunk)
+                except RateLimitedError as exc:
+                    errors += 1
+                    throttled.add(provider)
+                    retry_after = max(retry_after, exc.retry_after or 0.0)
+                    log.warning("CometAPI rate-limited the %s poll; waiting %.1fs", provider, exc.retry_after or 0)
+                    return
+                except CometAPIError as exc:
+                    errors += 1
+                    log.warning("polling %d %s %s job(s) failed: %s", len(chunk), provider, action, exc)
+                    return
+                results.update(found)
+
+        await asyncio.gather(
+            *(
+                fetch(provider, action, task_ids[start : start + size])
+                for (provider, action), task_ids in groups.items()
+                for start in range(0, len(task_ids), size)
+            )
+        )
+        return results, calls, errors, retry_after
+
+    def _updates(self, jobs: Sequence[PendingJob], results: dict[str, TaskResult]) -> list[JobUpdate]:
+        now = self._now()
+        updates: list[JobUpdate] = []
+        for job in jobs:
+            result = results.get(job.task_id)
+            update = _update_from(job, result) if result is not None else None
+            finished = update is not None and update.state in {"succeeded", "failed"}
+            if not finished and now - job.created_at > self.config.deadline:
+                log.warning("job %d (%s task %s) timed out", job.id, job.provider, job.task_id)
+                update = JobUpdate(job.id, "timed_out", error=TIMED_OUT_REASON)
+            if update is not None:
+                updates.append(update)
+        return updates
+
+    async def _notify_progress(self, updates: Sequence[JobUpdate]) -> None:
+        live = [update for update in updates if update.state in {"queued", "running"}]
+        if not live or self._on_progress is None:
+            return
+        try:
+            await self._on_progress(live)
+        except Exception:
+            log.exception("progress listener failed")
+
+    # ---- delivery --------------------------------------------------------------------------------------------
+
+    async def _deliver_finished(self) -> int:
+        ready = await self._store.deliverable(lease_seconds=self.config.delivery_lease)
+        delivered = 0
+        for job in ready:
+            if job.id in self._delivering:
+                continue
+            self._delivering.add(job.id)
+            try:
+                delivered += await self._deliver_one(job.id)
+            finally:
+                self._delivering.discard(job.id)
+        return delivered
+
+    async def _deliver_one(self, job_id: int) -> int:
+        job = await self._store.claim_delivery(job_id, lease_seconds=self.config.delivery_lease)
+        if job is None:
+            return 0  # someone else claimed it, or it is already delivered
+        try:
+            where = await self._deliver(job)
+        except PermanentDeliveryError as exc:
+            log.error("job %d cannot be delivered, giving up: %s", job.id, exc)
+            await self._store.release_delivery(job.id, str(exc), give_up=True)
+            return 0
+        except Exception as exc:
+            give_up = job.delivery_attempts >= self.config.max_delivery_attempts
+            log.exception("delivering job %d failed (attempt %d)", job.id, job.delivery_attempts)
+            await self._store.release_delivery(job.id, f"{type(exc).__name__}: {exc}", give_up=give_up)
+            return 0
+        if not await self._store.mark_delivered(job.id, where.channel_id, where.message_id):
+            log.warning("job %d was delivered but its claim had been taken over", job.id)
+        log.info("delivered job %d (%s) to channel %d", job.id, job.provider, where.channel_id)
+        return 1
+
+
+def _update_from(job: PendingJob, result: TaskResult) -> JobUpdate | None:
+    """The store update a fetch result calls for, or None when nothing changed."""
+    state: JobState
+    if result.phase == "succeeded":
+        return JobUpdate(job.id, "succeeded", progress=100, result=result.to_dict())
+    if result.phase == "failed":
+        return JobUpdate(job.id, "failed", result=result.to_dict(), error=result.fail_reason or "the generation failed")
+    if result.phase == "running":
+        state = "running"
+    else:
+        return None  # still waiting upstream: nothing to record
+    if job.state == state and (result.progress is None or result.progress == job.progress):
+        return None
+    # Only the first move to running carries the clips (stream URLs and cover art appear then).
+    payload = result.to_dict() if job.state != state else None
+    return JobUpdate(job.id, state, progress=result.progress, result=payload)

@@ -1,0 +1,62 @@
+"""The one interface the poller, deliverer and services see. A PostgreSQL backend implements the same."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from .records import Job, JobUpdate, NewJob, PendingJob
+
+
+class JobStore(Protocol):
+    """Persistent jobs with a legal-transitions-only state machine and exactly-once delivery claims."""
+
+    async def create(self, new: NewJob) -> Job:
+        """Record a job in state `submitting`, before anything is sent to CometAPI."""
+        ...
+
+    async def mark_submitted(self, job_id: int, task_id: str) -> Job:
+        """CometAPI accepted the job: store its task id (state `queued`)."""
+        ...
+
+    async def mark_submit_failed(self, job_id: int, error: str) -> Job:
+        """CometAPI refused the job or the submit failed: nothing will be delivered."""
+        ...
+
+    async def set_status_message(self, job_id: int, channel_id: int, message_id: int) -> None:
+        """Remember the message that shows this job's progress."""
+        ...
+
+    async def get(self, job_id: int) -> Job | None: ...
+
+    async def recent_for_user(self, user_id: int, *, guild_id: int | None = None, limit: int = 10) -> list[Job]: ...
+
+    async def in_flight(self) -> list[PendingJob]:
+        """Every job CometAPI is still working on, oldest first."""
+        ...
+
+    async def apply(self, updates: Sequence[JobUpdate]) -> list[int]:
+        """Apply updates whose transition is legal, in one transaction; return the ids that changed."""
+        ...
+
+    async def recover_interrupted_submits(self, older_than: float) -> list[int]:
+        """Jobs left in `submitting` by a crash: fail them and queue a notice to their members."""
+        ...
+
+    async def deliverable(self, *, lease_seconds: float, limit: int = 100) -> list[Job]:
+        """Finished jobs not yet delivered, including claims whose lease ran out (a crash mid-delivery)."""
+        ...
+
+    async def claim_delivery(self, job_id: int, *, lease_seconds: float) -> Job | None:
+        """Atomically claim a job for delivery; None if someone else holds it or it is delivered."""
+        ...
+
+    async def mark_delivered(self, job_id: int, channel_id: int, message_id: int) -> bool:
+        """Record the delivered message; False if this process no longer held the claim."""
+        ...
+
+    async def release_delivery(self, job_id: int, error: str, *, give_up: bool) -> None:
+        """A delivery attempt failed: release the claim to retry later, or give up and record why."""
+        ...
+
+    async def close(self) -> None: ...

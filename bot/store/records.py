@@ -1,0 +1,133 @@
+"""Records the store hands out, and the job state machine."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
+
+from bot.cometapi.models import Action, Provider
+
+JobState = Literal["submitting", "submit_failed", "queued", "running", "succeeded", "failed", "timed_out", "cancelled"]
+DeliveryState = Literal["none", "pending", "claimed", "delivered", "abandoned"]
+
+ALL_STATES: frozenset[str] = frozenset(get_args(JobState))
+IN_FLIGHT: frozenset[JobState] = frozenset({"queued", "running"})
+# Terminal states that members must hear about; submit_failed is answered on the spot instead.
+DELIVERABLE: frozenset[JobState] = frozenset({"succeeded", "failed", "timed_out"})
+TERMINAL: frozenset[JobState] = DELIVERABLE | {"submit_failed", "cancelled"}
+
+# The only legal moves. "running → running" records progress.
+TRANSITIONS: dict[JobState, frozenset[JobState]] = {
+    "submitting": frozenset({"queued", "submit_failed"}),
+    "queued": frozenset({"running", "succeeded", "failed", "timed_out", "cancelled"}),
+    "running": frozenset({"running", "succeeded", "failed", "timed_out", "cancelled"}),
+    "submit_failed": frozenset(),
+    "succeeded": frozenset(),
+    "failed": frozenset(),
+    "timed_out": frozenset(),
+    "cancelled": frozenset(),
+}
+
+
+def sources_of(target: JobState) -> frozenset[JobState]:
+    """The states from which `target` may be entered."""
+    return frozenset(state for state, targets in TRANSITIONS.items() if target in targets)
+
+
+class IllegalTransitionError(Exception):
+    """A job was asked to move to a state its current state does not lead to."""
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """Who asked, and where the answer goes."""
+
+    user_id: int
+    channel_id: int
+    guild_id: int | None = None
+    interaction_token: str | None = None
+    interaction_expires_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """A job about to be submitted: recorded before CometAPI is called, so a crash never loses a paid job."""
+
+    requester: Requester
+    provider: Provider
+    action: Action
+    params: dict[str, Any]
+    kind: str = "generate"
+    parent_job_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A full row of the jobs table."""
+
+    id: int
+    user_id: int
+    guild_id: int | None
+    channel_id: int
+    provider: Provider
+    action: Action
+    kind: str
+    state: JobState
+    created_at: float
+    updated_at: float
+    params: dict[str, Any] = field(default_factory=dict)
+    task_id: str | None = None
+    parent_job_id: int | None = None
+    status_message_id: int | None = None
+    interaction_token: str | None = field(default=None, repr=False)
+    interaction_expires_at: float | None = None
+    progress: int | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    submitted_at: float | None = None
+    finished_at: float | None = None
+    delivery: DeliveryState = "none"
+    delivery_claimed_at: float | None = None
+    delivery_attempts: int = 0
+    delivered_at: float | None = None
+    delivered_channel_id: int | None = None
+    delivered_message_id: int | None = None
+    delivery_error: str | None = None
+
+    @property
+    def nonce(self) -> str:
+        """Discord message nonce for this job's delivery: a retried post with it is deduplicated by Discord."""
+        return f"chorus-job-{self.id}"  # ≤ 25 characters for any id below 10^14
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Job:
+        values = dict(row)
+        values["params"] = json.loads(values.get("params") or "{}")
+        raw_result = values.get("result")
+        values["result"] = json.loads(raw_result) if raw_result else None
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingJob:
+    """The few columns the poller needs for each in-flight job (it may hold tens of thousands)."""
+
+    id: int
+    provider: Provider
+    action: Action
+    task_id: str
+    state: JobState
+    progress: int | None
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class JobUpdate:
+    """A state change the poller learned from CometAPI."""
+
+    job_id: int
+    state: JobState
+    progress: int | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None

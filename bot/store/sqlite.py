@@ -1,0 +1,227 @@
+"""JobStore on SQLite through aiosqlite."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from .db import connect
+from .records import (
+    DELIVERABLE,
+    IllegalTransitionError,
+    Job,
+    JobState,
+    JobUpdate,
+    NewJob,
+    PendingJob,
+    sources_of,
+)
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+INTERRUPTED_SUBMIT = "the bot restarted while this job was being submitted, so it may not have started"
+
+
+def _in(states: frozenset[JobState]) -> str:
+    # State names are our own constants, never user input, so inlining them is safe.
+    return "(" + ", ".join(f"'{state}'" for state in sorted(states)) + ")"
+
+
+class SqliteJobStore:
+    """JobStore backed by one aiosqlite connection. Writes are serialised by a lock and run in transactions."""
+
+    def __init__(self, conn: aiosqlite.Connection, *, now: Clock = time.time) -> None:
+        self._conn = conn
+        self._now = now
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str, *, now: Clock = time.time) -> SqliteJobStore:
+        """Open (creating and migrating) the database file."""
+        return cls(await connect(path), now=now)
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._write_lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+
+    async def _one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Job | None:
+        async with self._conn.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return Job.from_row(dict(row)) if row is not None else None
+
+    async def _many(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Job]:
+        async with self._conn.execute(sql, params) as cursor:
+            rows = await cursor.fetchall()
+        return [Job.from_row(dict(row)) for row in rows]
+
+    async def create(self, new: NewJob) -> Job:
+        now = self._now()
+        who = new.requester
+        async with self._transaction() as conn, conn.execute(
+            "INSERT INTO jobs (user_id, guild_id, channel_id, interaction_token, interaction_expires_at, provider,"
+            " action, kind, parent_job_id, params, state, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?) RETURNING *",
+            (
+                who.user_id,
+                who.guild_id,
+                who.channel_id,
+                who.interaction_token,
+                who.interaction_expires_at,
+                new.provider,
+                new.action,
+                new.kind,
+                new.parent_job_id,
+                json.dumps(new.params),
+                now,
+                now,
+            ),
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None  # noqa: S101 - INSERT … RETURNING always yields the row
+        return Job.from_row(dict(row))
+
+    async def _move(self, job_id: int, target: JobState, assignments: str, params: dict[str, Any]) -> Job:
+        params = {**params, "id": job_id, "now": self._now()}
+        async with self._transaction() as conn, conn.execute(
+            f"UPDATE jobs SET state = '{target}', updated_at = :now, {assignments}"  # noqa: S608 - constants only
+            f" WHERE id = :id AND state IN {_in(sources_of(target))} RETURNING *",
+            params,
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            current = await self.get(job_id)
+            raise IllegalTransitionError(
+                f"job {job_id} cannot move to {target} from {current.state if current else 'nowhere (no such job)'}"
+            )
+        return Job.from_row(dict(row))
+
+    async def mark_submitted(self, job_id: int, task_id: str) -> Job:
+        return await self._move(job_id, "queued", "task_id = :task_id, submitted_at = :now", {"task_id": task_id})
+
+    async def mark_submit_failed(self, job_id: int, error: str) -> Job:
+        return await self._move(job_id, "submit_failed", "error = :error, finished_at = :now", {"error": error})
+
+    async def set_status_message(self, job_id: int, channel_id: int, message_id: int) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                "UPDATE jobs SET status_message_id = ?, updated_at = ? WHERE id = ? AND channel_id = ?",
+                (message_id, self._now(), job_id, channel_id),
+            )
+
+    async def get(self, job_id: int) -> Job | None:
+        return await self._one("SELECT * FROM jobs WHERE id = ?", (job_id,))
+
+    async def recent_for_user(self, user_id: int, *, guild_id: int | None = None, limit: int = 10) -> list[Job]:
+        if guild_id is None:
+            return await self._many(
+                "SELECT * FROM jobs WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?", (user_id, limit)
+            )
+        return await self._many(
+            "SELECT * FROM jobs WHERE user_id = ? AND guild_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+            (user_id, guild_id, limit),
+        )
+
+    async def in_flight(self) -> list[PendingJob]:
+        async with self._conn.execute(
+            "SELECT id, provider, action, task_id, state, progress, created_at FROM jobs"
+            " WHERE state IN ('queued', 'running') ORDER BY id"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [PendingJob(*row) for row in rows]
+
+    async def apply(self, updates: Sequence[JobUpdate]) -> list[int]:
+        if not updates:
+            return []
+        now = self._now()
+        by_target: dict[JobState, list[JobUpdate]] = defaultdict(list)
+        for update in updates:
+            by_target[update.state].append(update)
+        changed: list[int] = []
+        async with self._transaction() as conn:
+            for target, group in by_target.items():
+                finished = target in DELIVERABLE or target == "cancelled"
+                delivery = "'pending'" if target in DELIVERABLE else "delivery"
+                sql = (
+                    f"UPDATE jobs SET state = '{target}', progress = COALESCE(?, progress),"  # noqa: S608 - constants
+                    " result = COALESCE(?, result), error = COALESCE(?, error), updated_at = ?,"
+                    f" finished_at = {'?' if finished else 'finished_at'}, delivery = {delivery}"
+                    f" WHERE id = ? AND state IN {_in(sources_of(target))} RETURNING id"
+                )
+                for update in group:
+                    result = json.dumps(update.result) if update.result is not None else None
+                    params: list[Any] = [update.progress, result, update.error, now]
+                    if finished:
+                        params.append(now)
+                    params.append(update.job_id)
+                    async with conn.execute(sql, params) as cursor:
+                        if await cursor.fetchone() is not None:
+                            changed.append(update.job_id)
+        return changed
+
+    async def recover_interrupted_submits(self, older_than: float) -> list[int]:
+        async with self._transaction() as conn, conn.execute(
+            "UPDATE jobs SET state = 'submit_failed', error = ?, delivery = 'pending', updated_at = ?, finished_at = ?"
+            " WHERE state = 'submitting' AND created_at < ? RETURNING id",
+            (INTERRUPTED_SUBMIT, self._now(), self._now(), older_than),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        ids = [row[0] for row in rows]
+        if ids:
+            log.warning("marked %d job(s) interrupted mid-submit: %s", len(ids), ids)
+        return ids
+
+    async def deliverable(self, *, lease_seconds: float, limit: int = 100) -> list[Job]:
+        return await self._many(
+            "SELECT * FROM jobs WHERE delivery = 'pending' OR (delivery = 'claimed' AND delivery_claimed_at < ?)"
+            " ORDER BY finished_at, id LIMIT ?",
+            (self._now() - lease_seconds, limit),
+        )
+
+    async def claim_delivery(self, job_id: int, *, lease_seconds: float) -> Job | None:
+        now = self._now()
+        async with self._transaction() as conn, conn.execute(
+            "UPDATE jobs SET delivery = 'claimed', delivery_claimed_at = ?, delivery_attempts = delivery_attempts + 1"
+            " WHERE id = ? AND (delivery = 'pending' OR (delivery = 'claimed' AND delivery_claimed_at < ?))"
+            " RETURNING *",
+            (now, job_id, now - lease_seconds),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return Job.from_row(dict(row)) if row is not None else None
+
+    async def mark_delivered(self, job_id: int, channel_id: int, message_id: int) -> bool:
+        now = self._now()
+        async with self._transaction() as conn, conn.execute(
+            "UPDATE jobs SET delivery = 'delivered', delivered_at = ?, delivered_channel_id = ?,"
+            " delivered_message_id = ?, delivery_error = NULL, updated_at = ?"
+            " WHERE id = ? AND delivery = 'claimed' RETURNING id",
+            (now, channel_id, message_id, now, job_id),
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def release_delivery(self, job_id: int, error: str, *, give_up: bool) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                "UPDATE jobs SET delivery = ?, delivery_error = ?, delivery_claimed_at = NULL, updated_at = ?"
+                " WHERE id = ? AND delivery = 'claimed'",
+                ("abandoned" if give_up else "pending", error, self._now(), job_id),
+            )

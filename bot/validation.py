@@ -1,0 +1,89 @@
+"""Turn what a member typed into a CometAPI request, or say precisely what is wrong. Pure: no I/O."""
+
+from __future__ import annotations
+
+from bot.catalog import (
+    DEFAULT_UDIO_MODEL,
+    MAX_LYRICS_PROMPT,
+    MAX_SUNO_DESCRIPTION,
+    MAX_TITLE,
+    MAX_UDIO_LYRICS,
+    MAX_UDIO_PROMPT,
+    SUNO_MODELS,
+    UDIO_MODELS,
+    suno_model,
+)
+from bot.cometapi import SunoMusicRequest, UdioRequest
+from bot.cometapi.models import UdioLyricsType
+
+
+class InvalidInputError(Exception):
+    """What the member typed cannot be submitted; the message is safe to show them as is."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _text(field: str, value: str | None, *, limit: int, required: bool = False) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise InvalidInputError(field, f"The {field} is empty: write a few words, e.g. *a cheerful sea shanty*.")
+    if len(text) > limit:
+        raise InvalidInputError(field, f"The {field} is {len(text):,} characters long; the limit is {limit:,}.")
+    return text
+
+
+def suno_request(
+    *,
+    prompt: str | None = None,
+    lyrics: str | None = None,
+    model: str | None = None,
+    instrumental: bool = False,
+    style: str | None = None,
+    title: str | None = None,
+    negative_style: str | None = None,
+) -> SunoMusicRequest:
+    """Inspiration mode from a description, or custom mode when the member wrote their own lyrics."""
+    chosen = suno_model(model)
+    if chosen is None:
+        names = ", ".join(m.name for m in SUNO_MODELS)
+        raise InvalidInputError("model", f"Unknown Suno model `{model}`. Pick one of: {names}.")
+    tags = _text("style", style, limit=chosen.max_tags)
+    title_text = _text("title", title, limit=MAX_TITLE)
+    negative = _text("excluded styles", negative_style, limit=chosen.max_tags)
+    if lyrics is not None and lyrics.strip():
+        words = _text("lyrics", lyrics, limit=chosen.max_lyrics, required=True)
+        return SunoMusicRequest(
+            mv=chosen.mv,
+            lyrics=words,
+            tags=tags or _text("description", prompt, limit=chosen.max_tags),
+            title=title_text,
+            negative_tags=negative,
+            instrumental=instrumental,
+        )
+    description = _text("description", prompt, limit=MAX_SUNO_DESCRIPTION, required=True)
+    return SunoMusicRequest(
+        mv=chosen.mv, description=description, instrumental=instrumental, tags=tags, title=title_text
+    )
+
+
+def udio_request(
+    *, prompt: str | None, model: str | None = None, lyrics: str | None = None, instrumental: bool = False
+) -> UdioRequest:
+    """A Udio generation: Udio writes the lyrics unless the member gave some or asked for none."""
+    model_type = (model or DEFAULT_UDIO_MODEL).strip()
+    if model_type not in UDIO_MODELS:
+        raise InvalidInputError("model", f"Unknown Udio model `{model}`. Pick one of: {', '.join(UDIO_MODELS)}.")
+    description = _text("description", prompt, limit=MAX_UDIO_PROMPT, required=True)
+    words = _text("lyrics", lyrics, limit=MAX_UDIO_LYRICS)
+    if instrumental and words:
+        raise InvalidInputError("lyrics", "An instrumental cannot have lyrics: drop one of the two.")
+    lyrics_type: UdioLyricsType = "instrumental" if instrumental else ("user" if words else "generate")
+    return UdioRequest(prompt=description, model_type=model_type, lyrics=words, lyrics_type=lyrics_type)
+
+
+def lyrics_prompt(prompt: str | None) -> str:
+    """The theme for a Suno lyrics task."""
+    return _text("theme", prompt, limit=MAX_LYRICS_PROMPT, required=True)
