@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     poll_interval: Annotated[float, Field(gt=0)] = 5.0
     discord_guild_id: int | None = None
+    log_level: str = "INFO"
     # Beyond the contract: tuning knobs with safe defaults.
     poll_batch_size: Annotated[int, Field(ge=1, le=500)] = 50
     job_deadline_minutes: Annotated[float, Field(gt=0)] = 30.0
@@ -41,6 +42,14 @@ class Settings(BaseSettings):
         value = value.strip().rstrip("/")
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return value
 
     @field_validator("discord_guild_id", mode="before")

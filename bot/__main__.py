@@ -1,0 +1,47 @@
+"""`python -m bot`: settings → logging → run. Bad configuration prints one line per problem and exits 2."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import setup_logging
+
+log = logging.getLogger("bot")
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print("Chorus cannot start; fix these settings (environment variables or .env):", file=sys.stderr)  # noqa: T201
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)  # noqa: T201
+        return 2
+    secrets = [settings.discord_token.get_secret_value(), settings.cometapi_key.get_secret_value()]
+    setup_logging(settings.log_level, secrets)
+    return asyncio.run(run(settings))
+
+
+async def run(settings: Settings) -> int:
+    # Imported here so a configuration error is reported without loading discord.py.
+    import discord
+
+    from bot.chorus import Chorus
+
+    async with Chorus(settings) as bot:
+        try:
+            await bot.start(settings.discord_token.get_secret_value())
+        except discord.LoginFailure:
+            log.error("Discord refused DISCORD_TOKEN: check the bot token in the developer portal")
+            return 1
+        except discord.PrivilegedIntentsRequired:
+            log.error("Discord refused the gateway intents this bot asked for")
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Chorus, the bot: setup_hook builds session, store, client, service and poller; close() undoes it all."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import aiohttp
+import discord
+from discord.ext import commands
+
+from bot.cometapi import CometAPI, RetryPolicy
+from bot.config import Settings
+from bot.delivery import Deliverer
+from bot.jobs import JobService
+from bot.poller import Poller, PollerConfig
+from bot.store import JobStore, SqliteJobStore
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS: tuple[str, ...] = ()
+
+
+class Chorus(commands.AutoShardedBot):
+    """AutoShardedBot asks Discord (or DISCORD_API_BASE) for the gateway URL itself, and is shard-ready."""
+
+    user: discord.ClientUser
+    http_session: aiohttp.ClientSession
+    store: JobStore
+    cometapi: CometAPI
+    jobs: JobService
+    poller: Poller
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        retry: RetryPolicy | None = None,
+        poller_config: PollerConfig | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # slash commands need no message content or member lists
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            # Nobody is pinged unless a send names them explicitly: member text can never @everyone.
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.settings = settings
+        self._retry = retry
+        self._poller_config = poller_config or PollerConfig(
+            interval=settings.poll_interval,
+            batch_size=settings.poll_batch_size,
+            deadline=settings.job_deadline_minutes * 60.0,
+        )
+        self._now = now
+
+    async def login(self, token: str) -> None:
+        # Every REST call (interactions and webhooks included) is built from Route.BASE, so this one
+        # assignment sends all Discord traffic to DISCORD_API_BASE: a rate-limit proxy or a local fake.
+        discord.http.Route.BASE = self.settings.discord_api_base
+        await super().login(token)
+
+    async def setup_hook(self) -> None:
+        self.http_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
+        self.store = await SqliteJobStore.open(self.settings.database_path, now=self._now)
+        self.cometapi = CometAPI(
+            self.http_session,
+            self.settings.cometapi_key,
+            base_url=self.settings.cometapi_base_url,
+            retry=self._retry,
+        )
+        self.deliverer = Deliverer(self)
+        self.poller = Poller(self.store, self.cometapi, self.deliverer, self._poller_config, now=self._now)
+        self.jobs = JobService(self.store, self.cometapi, on_submitted=lambda _job: self.poller.wake())
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await self._sync_commands()
+        self.poller.start()
+        log.info("set up: CometAPI at %s, database %s", self.settings.cometapi_base_url, self.settings.database_path)
+
+    async def _sync_commands(self) -> None:
+        guild_id = self.settings.discord_guild_id
+        if guild_id is None:
+            synced = await self.tree.sync()
+        else:
+            guild = discord.Object(id=guild_id)
+            # Guild commands appear at once, which is what a test server wants.
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+        log.info("synced %d application command(s)%s", len(synced), f" to guild {guild_id}" if guild_id else "")
+
+    async def close(self) -> None:
+        # Finish the poll cycle under way (its deliveries need the gateway and HTTP client), then shut down.
+        if hasattr(self, "poller"):
+            await self.poller.stop()
+        await super().close()
+        if hasattr(self, "http_session"):
+            await self.http_session.close()
+        if hasattr(self, "store"):
+            await self.store.close()

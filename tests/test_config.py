@@ -1,0 +1,116 @@
+"""Settings: the env var contract, defaults, validation with one line per problem, secrets hidden."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, database_path_from_url, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACT = [
+    "DISCORD_TOKEN", "COMETAPI_KEY", "COMETAPI_BASE_URL", "DISCORD_API_BASE",
+    "DATABASE_URL", "POLL_INTERVAL", "DISCORD_GUILD_ID",
+]
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in [*CONTRACT, "POLL_BATCH_SIZE", "JOB_DEADLINE_MINUTES"]:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_defaults(clean_env):
+    """Only the two secrets are required; everything else has the documented default."""
+    clean_env.setenv("DISCORD_TOKEN", "tok")
+    clean_env.setenv("COMETAPI_KEY", "key")
+    settings = load_settings(None)
+    assert settings.cometapi_base_url == "https://api.cometapi.com"
+    assert settings.discord_api_base == "https://discord.com/api/v10"
+    assert settings.database_url == "sqlite:///data/chorus.db"
+    assert settings.database_path == Path("data/chorus.db")
+    assert settings.poll_interval == 5.0
+    assert settings.discord_guild_id is None
+
+
+def test_every_contract_name_is_read(clean_env):
+    """Each env var name in the contract reaches its setting."""
+    values = {
+        "DISCORD_TOKEN": "tok", "COMETAPI_KEY": "key", "COMETAPI_BASE_URL": "http://127.0.0.1:8765/",
+        "DISCORD_API_BASE": "http://127.0.0.1:9/api/v10", "DATABASE_URL": "/srv/chorus/x.db",
+        "POLL_INTERVAL": "2.5", "DISCORD_GUILD_ID": "123",
+    }
+    for name, value in values.items():
+        clean_env.setenv(name, value)
+    settings = load_settings(None)
+    assert settings.discord_token.get_secret_value() == "tok"
+    assert settings.cometapi_key.get_secret_value() == "key"
+    assert settings.cometapi_base_url == "http://127.0.0.1:8765"
+    assert settings.discord_api_base == "http://127.0.0.1:9/api/v10"
+    assert settings.database_path == Path("/srv/chorus/x.db")
+    assert settings.poll_interval == 2.5
+    assert settings.discord_guild_id == 123
+
+
+def test_dotenv_file_supplies_values(clean_env, tmp_path):
+    """A .env file may feed the settings."""
+    env_file = tmp_path / ".env"
+    env_file.write_text("DISCORD_TOKEN=from-file\nCOMETAPI_KEY=key-file\nPOLL_INTERVAL=9\n")
+    settings = load_settings(env_file)
+    assert settings.discord_token.get_secret_value() == "from-file"
+    assert settings.poll_interval == 9.0
+
+
+def test_problems_are_listed_one_per_line_without_values(clean_env):
+    """Every problem is named, and a bad secret's value never appears in the message."""
+    clean_env.setenv("COMETAPI_KEY", "   ")
+    clean_env.setenv("POLL_INTERVAL", "-1")
+    clean_env.setenv("DATABASE_URL", "postgres://user:hunter2@db/x")
+    clean_env.setenv("DISCORD_TOKEN", "sekrit-token-value")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None)
+    problems = caught.value.problems
+    assert any(p.startswith("COMETAPI_KEY:") for p in problems)
+    assert any(p.startswith("POLL_INTERVAL:") for p in problems)
+    assert "sekrit-token-value" not in str(caught.value)
+
+
+def test_unsupported_database_scheme(clean_env):
+    """Only SQLite URLs and plain paths are accepted for now, with a clear line."""
+    clean_env.setenv("DISCORD_TOKEN", "tok")
+    clean_env.setenv("COMETAPI_KEY", "key")
+    clean_env.setenv("DATABASE_URL", "postgres://db/x")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None)
+    assert caught.value.problems == ["DATABASE_URL: unsupported database URL scheme 'postgres' (use sqlite:///path)"]
+    assert database_path_from_url("sqlite:////abs/x.db") == Path("/abs/x.db")
+
+
+def test_secrets_are_hidden_in_repr(clean_env):
+    """repr() of the settings never shows the token or the key."""
+    clean_env.setenv("DISCORD_TOKEN", "tok-123456")
+    clean_env.setenv("COMETAPI_KEY", "sk-abcdef")
+    text = repr(load_settings(None))
+    assert "tok-123456" not in text
+    assert "sk-abcdef" not in text
+
+
+def test_python_m_bot_reports_bad_config_and_exits_non_zero(tmp_path):
+    """`python -m bot` with missing settings prints one line per problem, no traceback, exit code 2."""
+    env = {k: v for k, v in os.environ.items() if k not in CONTRACT}
+    env["POLL_INTERVAL"] = "soon"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert any("DISCORD_TOKEN" in line for line in lines)
+    assert any("COMETAPI_KEY" in line for line in lines)
+    assert any("POLL_INTERVAL" in line for line in lines)

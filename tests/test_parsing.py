@@ -1,0 +1,222 @@
+"""Parsing of CometAPI bodies, using the reference fixtures (tests/fixtures, copied from shared/api/fixtures)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cometapi import SunoMusicRequest, TaskResult, UdioRequest
+from bot.cometapi.client import _parse
+from bot.cometapi.errors import (
+    AuthError,
+    BadResponseError,
+    InsufficientBalanceError,
+    InvalidRequestError,
+    RateLimitedError,
+    ServerError,
+    TaskNotFoundError,
+)
+from bot.cometapi.models import Clip, as_float
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def test_success_fixture_parses_two_complete_clips():
+    """A SUCCESS music task yields two complete clips with final URLs, durations and lyrics."""
+    result = TaskResult.from_suno(fixture("suno_fetch_music_success.json")["data"])
+    assert result.phase == "succeeded"
+    assert result.task_id == "dcb812bd-40c5-4907-836e-3a7aa9a2e546"
+    assert [clip.id for clip in result.complete_clips] == [
+        "e9893d04-6a63-4007-8473-64b706eca4d1",
+        "fe69611b-fc72-4f6e-b476-5eef0b88c2e3",
+    ]
+    first = result.clips[0]
+    assert first.duration == pytest.approx(163.56)
+    assert first.audio_url.endswith(".mp3")
+    assert first.tags == "club banger high-energy edm"
+    assert first.lyrics.startswith("[Verse]\nEverybody")
+    assert result.progress == 100
+
+
+@pytest.mark.parametrize(
+    ("name", "phase"),
+    [
+        ("suno_fetch_music_not_start.json", "pending"),
+        ("suno_fetch_music_submitted.json", "pending"),
+        ("suno_fetch_music_in_progress.json", "running"),
+        ("suno_fetch_music_success_v5_custom.json", "succeeded"),
+        ("suno_fetch_failure.json", "failed"),
+        ("suno_fetch_failure_no_clips.json", "failed"),
+        ("suno_fetch_lyrics_success.json", "succeeded"),
+    ],
+)
+def test_each_fixture_maps_to_its_phase(name, phase):
+    """Every lifecycle fixture maps to the provider-neutral phase the poller acts on."""
+    assert TaskResult.from_suno(fixture(name)["data"]).phase == phase
+
+
+def test_in_progress_clips_are_streaming_not_complete():
+    """Streaming URLs appear before the song is done; they are not a completion signal."""
+    result = TaskResult.from_suno(fixture("suno_fetch_music_in_progress.json")["data"])
+    assert all(clip.is_streaming for clip in result.clips)
+    assert result.complete_clips == ()
+
+
+def test_failure_reason_and_broken_audio():
+    """A failed task carries its reason, and a None.mp3 clip is never treated as playable."""
+    result = TaskResult.from_suno(fixture("suno_fetch_failure.json")["data"])
+    assert "content moderation" in result.fail_reason
+    assert all(not clip.is_complete for clip in result.clips)
+
+
+def test_lyrics_task_data_is_an_object():
+    """A LYRICS task's data is one object with the text, not a list of clips."""
+    result = TaskResult.from_suno(fixture("suno_fetch_lyrics_success.json")["data"])
+    assert result.lyrics is not None
+    assert result.lyrics.title == "Neon Boulevard"
+    assert result.lyrics.text.startswith("[Verse]\nNeon rain")
+    assert result.clips == ()
+
+
+def test_mixed_batch_holds_music_and_lyrics():
+    """A batch answer may mix list and object `data`; both parse."""
+    items = fixture("suno_batch_fetch_mixed.json")["data"]
+    results = [TaskResult.from_suno(item) for item in items]
+    assert [len(r.clips) for r in results] == [2, 0]
+    assert results[1].lyrics is not None
+
+
+def test_defensive_parsing_of_odd_values():
+    """Unknown statuses keep polling, numbers-as-strings parse, and missing fields get defaults."""
+    raw = {"task_id": 42, "status": "WARMING_UP", "progress": "37%", "data": [{"id": "c1", "metadata": None}, "junk"]}
+    result = TaskResult.from_suno(raw)
+    assert result.task_id == "42"
+    assert result.phase == "running"
+    assert result.progress == 37
+    assert result.clips == (Clip(id="c1"),)
+    assert TaskResult.from_suno({"task_id": "t", "status": "failed", "data": None}).phase == "failed"
+    assert TaskResult.from_suno({"task_id": "t", "status": None}).phase == "running"
+    clip = Clip.from_suno({"id": "c", "status": "complete", "audio_url": "u.mp3", "metadata": {"duration": "12.5"}})
+    assert clip.duration == 12.5
+    assert as_float(True) is None
+    assert as_float("n/a") is None
+
+
+def test_success_without_any_playable_clip_is_a_failure():
+    """SUCCESS whose clips are all broken is reported as failed, with the clip's error."""
+    raw = {
+        "task_id": "t",
+        "status": "SUCCESS",
+        "data": [{"id": "c", "status": "error", "audio_url": "https://cdn1.suno.ai/None.mp3",
+                  "metadata": {"error_message": "boom"}}],
+    }
+    result = TaskResult.from_suno(raw)
+    assert (result.phase, result.fail_reason) == ("failed", "boom")
+
+
+def test_udio_finished_songs():
+    """Udio songs of one generation fold into a succeeded task with two clips."""
+    songs = fixture("udio_query_finished.json")["songs"]
+    result = TaskResult.from_udio_songs("gen", songs)
+    assert result.phase == "succeeded"
+    assert result.clips[0].title == "Final Echoes"
+    assert result.clips[0].audio_url.endswith(".mp3")
+    assert "indie pop" in result.clips[0].tags
+
+
+@pytest.mark.parametrize(
+    ("name", "phase"),
+    [("udio_query_in_progress.json", "running"), ("udio_query_error.json", "failed")],
+)
+def test_udio_phases(name, phase):
+    """Unfinished Udio songs are running; songs with error fields are failed with the detail as reason."""
+    result = TaskResult.from_udio_songs("gen", fixture(name)["songs"])
+    assert result.phase == phase
+    if phase == "failed":
+        assert "moderation" in result.fail_reason
+
+
+def test_result_round_trips_through_dict():
+    """What the store saves (to_dict) rebuilds the same result."""
+    result = TaskResult.from_suno(fixture("suno_fetch_music_success.json")["data"])
+    assert TaskResult.from_dict(json.loads(json.dumps(result.to_dict()))) == result
+
+
+@pytest.mark.parametrize(
+    ("status", "name", "error"),
+    [
+        (401, "error_401.json", AuthError),
+        (403, "error_403_quota.json", InsufficientBalanceError),
+        (429, "error_429.json", RateLimitedError),
+        (429, "error_429_task_relay.json", RateLimitedError),
+        (500, "error_500.json", ServerError),
+        (400, "error_400.json", InvalidRequestError),
+        (400, "suno_error_task_not_exist_400.json", TaskNotFoundError),
+        (400, "suno_error_prompt_empty_400.json", InvalidRequestError),
+    ],
+)
+def test_error_bodies_map_to_the_error_tree(status, name, error):
+    """Each documented error body becomes the matching typed error."""
+    with pytest.raises(error):
+        _parse(status, {}, (FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def test_request_id_is_kept_for_support():
+    """The `(request id: …)` in gateway errors is extracted for the logs."""
+    with pytest.raises(AuthError) as caught:
+        _parse(401, {}, (FIXTURES / "error_401.json").read_text(encoding="utf-8"))
+    assert caught.value.request_id == "20250514123456789012345678901234"
+
+
+def test_402_and_retry_after_header():
+    """402 means no balance; Retry-After seconds are read from a 429."""
+    with pytest.raises(InsufficientBalanceError):
+        _parse(402, {}, "{}")
+    with pytest.raises(RateLimitedError) as caught:
+        _parse(429, {"Retry-After": "7"}, "{}")
+    assert caught.value.retry_after == 7.0
+
+
+@pytest.mark.parametrize("text", ["<html>oops</html>", '{"code": "success", "dat', ""])
+def test_non_json_success_is_a_bad_response(text):
+    """A 200 that is not JSON (HTML, truncated) is a BadResponseError, not a crash."""
+    with pytest.raises(BadResponseError):
+        _parse(200, {}, text)
+
+
+def test_200_with_failure_code_is_an_error():
+    """A 200 whose envelope code is not success is still an error."""
+    with pytest.raises(InsufficientBalanceError):
+        _parse(200, {}, json.dumps(fixture("error_403_quota.json")))
+
+
+def test_suno_request_bodies_per_mode():
+    """The fields sent decide the mode: inspiration, custom or extend (with the original task id)."""
+    inspiration = SunoMusicRequest(mv="chirp-crow", description="cat", instrumental=True).to_json()
+    assert inspiration["gpt_description_prompt"] == "cat"
+    assert inspiration["make_instrumental"] is True
+    custom = SunoMusicRequest(mv="chirp-v4", lyrics="[Verse]\nla", tags="punk", title="T", negative_tags="jazz")
+    assert custom.to_json() == {
+        "mv": "chirp-v4", "prompt": "[Verse]\nla", "tags": "punk", "title": "T",
+        "make_instrumental": False, "negative_tags": "jazz",
+    }
+    extend = SunoMusicRequest(mv="chirp-v4", lyrics="x", continue_clip_id="c", continue_at=80, task_id="t").to_json()
+    assert (extend["task"], extend["continue_clip_id"], extend["continue_at"], extend["task_id"]) == (
+        "extend", "c", 80, "t",
+    )
+
+
+def test_udio_request_follows_the_seed_layout():
+    """Udio strengths sit in gen_params and config stays {"mode": "regular"}."""
+    body = UdioRequest(prompt="rock", model_type="udio130-v1.5", lyrics_type="instrumental").to_json()
+    params = body["gen_params"]
+    assert params["config"] == {"mode": "regular"}
+    assert (params["prompt"], params["model_type"], params["lyrics_type"]) == ("rock", "udio130-v1.5", "instrumental")
+    assert params["prompt_strength"] == 0.5

@@ -1,0 +1,215 @@
+"""The task store on a real SQLite file: migrations, transitions, claims, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiosqlite
+import pytest
+
+from bot.store import IllegalTransitionError, JobUpdate, SqliteJobStore
+from bot.store.db import connect, migrations
+from bot.store.sqlite import INTERRUPTED_SUBMIT
+from tests.conftest import ALICE, new_job
+
+
+async def test_fresh_database_is_migrated_in_wal_mode(db_path):
+    """Opening a new file creates its folder, applies every migration once, and uses WAL."""
+    conn = await connect(db_path)
+    try:
+        async with conn.execute("SELECT version FROM schema_migrations") as cursor:
+            versions = [row[0] for row in await cursor.fetchall()]
+        async with conn.execute("PRAGMA journal_mode") as cursor:
+            mode = (await cursor.fetchone())[0]
+    finally:
+        await conn.close()
+    assert versions == [version for version, _, _ in migrations()]
+    assert versions[0] == 1
+    assert mode == "wal"
+
+
+async def test_reopening_applies_nothing_twice(db_path):
+    """A second start finds the schema current and keeps the data."""
+    first = await SqliteJobStore.open(db_path)
+    job = await first.create(new_job())
+    await first.close()
+    conn = await aiosqlite.connect(db_path)
+    from bot.store.db import migrate
+
+    try:
+        assert await migrate(conn) == []
+    finally:
+        await conn.close()
+    second = await SqliteJobStore.open(db_path)
+    try:
+        assert (await second.get(job.id)) is not None
+    finally:
+        await second.close()
+
+
+async def test_job_lifecycle_follows_legal_transitions(store, clock):
+    """submitting → queued → running → succeeded, with timestamps and a pending delivery at the end."""
+    job = await store.create(new_job())
+    assert (job.state, job.delivery, job.task_id) == ("submitting", "none", None)
+    clock.advance(1)
+    job = await store.mark_submitted(job.id, "task-1")
+    assert (job.state, job.task_id, job.submitted_at) == ("queued", "task-1", clock.now)
+    assert await store.apply([JobUpdate(job.id, "running", progress=40)]) == [job.id]
+    assert await store.apply([JobUpdate(job.id, "succeeded", progress=100, result={"task_id": "task-1"})]) == [job.id]
+    done = await store.get(job.id)
+    assert done is not None
+    assert (done.state, done.progress, done.delivery) == ("succeeded", 100, "pending")
+    assert done.result == {"task_id": "task-1"}
+    assert done.finished_at == clock.now
+
+
+async def test_illegal_transitions_are_refused(store):
+    """A finished job cannot be resubmitted or revived; apply() skips illegal moves."""
+    job = await store.create(new_job())
+    await store.mark_submitted(job.id, "t")
+    await store.apply([JobUpdate(job.id, "failed", error="nope")])
+    with pytest.raises(IllegalTransitionError):
+        await store.mark_submitted(job.id, "t2")
+    assert await store.apply([JobUpdate(job.id, "running", progress=10)]) == []
+    assert (await store.get(job.id)).state == "failed"
+
+
+async def test_in_flight_lists_only_queued_and_running(store):
+    """The poller's query returns queued and running jobs, oldest first, and nothing else."""
+    ids = []
+    for index in range(4):
+        job = await store.create(new_job())
+        await store.mark_submitted(job.id, f"t{index}")
+        ids.append(job.id)
+    await store.apply([JobUpdate(ids[1], "running"), JobUpdate(ids[2], "succeeded", result={})])
+    submitting = await store.create(new_job())
+    pending = await store.in_flight()
+    assert [p.id for p in pending] == [ids[0], ids[1], ids[3]]
+    assert submitting.id not in [p.id for p in pending]
+    assert pending[1].state == "running"
+
+
+async def test_task_ids_are_unique_per_provider(store):
+    """The same CometAPI task cannot be recorded for two jobs."""
+    first = await store.create(new_job())
+    second = await store.create(new_job())
+    await store.mark_submitted(first.id, "dup")
+    with pytest.raises(aiosqlite.IntegrityError):
+        await store.mark_submitted(second.id, "dup")
+
+
+async def _finished(store, task_id="t"):
+    job = await store.create(new_job())
+    await store.mark_submitted(job.id, task_id)
+    await store.apply([JobUpdate(job.id, "succeeded", result={})])
+    return job
+
+
+async def test_claim_then_deliver_exactly_once(store):
+    """A finished job can be claimed once, is then marked delivered, and is never deliverable again."""
+    job = await _finished(store)
+    claimed = await store.claim_delivery(job.id, lease_seconds=60)
+    assert claimed is not None
+    assert (claimed.delivery, claimed.delivery_attempts) == ("claimed", 1)
+    assert await store.claim_delivery(job.id, lease_seconds=60) is None
+    assert await store.mark_delivered(job.id, channel_id=2001, message_id=999)
+    assert await store.claim_delivery(job.id, lease_seconds=60) is None
+    assert await store.deliverable(lease_seconds=60) == []
+    done = await store.get(job.id)
+    assert (done.delivery, done.delivered_message_id, done.delivered_channel_id) == ("delivered", 999, 2001)
+
+
+async def test_concurrent_claimers_on_two_connections_get_one_claim(db_path, clock):
+    """Two stores on the same file racing for the same jobs: each job is claimed by exactly one."""
+    first = await SqliteJobStore.open(db_path, now=clock)
+    second = await SqliteJobStore.open(db_path, now=clock)
+    try:
+        jobs = [await _finished(first, f"t{i}") for i in range(20)]
+
+        async def claim_all(store):
+            claimed = []
+            for job in jobs:
+                if await store.claim_delivery(job.id, lease_seconds=60) is not None:
+                    claimed.append(job.id)
+                await asyncio.sleep(0)
+            return claimed
+
+        a, b = await asyncio.gather(claim_all(first), claim_all(second))
+    finally:
+        await first.close()
+        await second.close()
+    assert sorted(a + b) == [job.id for job in jobs]
+    assert not set(a) & set(b)
+
+
+async def test_expired_claim_is_taken_over_after_a_crash(store, clock):
+    """A claim whose holder died is reclaimable once its lease runs out; the late holder cannot mark it."""
+    job = await _finished(store)
+    assert await store.claim_delivery(job.id, lease_seconds=60) is not None
+    clock.advance(30)
+    assert await store.deliverable(lease_seconds=60) == []
+    clock.advance(31)
+    assert [j.id for j in await store.deliverable(lease_seconds=60)] == [job.id]
+    again = await store.claim_delivery(job.id, lease_seconds=60)
+    assert again is not None
+    assert again.delivery_attempts == 2
+
+
+async def test_release_retries_or_gives_up(store):
+    """A failed delivery goes back to pending, or is abandoned with its reason recorded."""
+    job = await _finished(store)
+    await store.claim_delivery(job.id, lease_seconds=60)
+    await store.release_delivery(job.id, "HTTP 500", give_up=False)
+    assert (await store.get(job.id)).delivery == "pending"
+    await store.claim_delivery(job.id, lease_seconds=60)
+    await store.release_delivery(job.id, "Forbidden everywhere", give_up=True)
+    gone = await store.get(job.id)
+    assert (gone.delivery, gone.delivery_error) == ("abandoned", "Forbidden everywhere")
+    assert await store.deliverable(lease_seconds=0) == []
+
+
+async def test_restart_keeps_pending_jobs_and_deliveries(db_path, clock):
+    """Closing and reopening the store (a restart) loses no in-flight job and no undelivered result."""
+    store = await SqliteJobStore.open(db_path, now=clock)
+    running = await store.create(new_job())
+    await store.mark_submitted(running.id, "a")
+    finished = await _finished(store, "b")
+    await store.claim_delivery(finished.id, lease_seconds=60)  # the crash happens mid-delivery
+    await store.close()
+    clock.advance(61)
+    reopened = await SqliteJobStore.open(db_path, now=clock)
+    try:
+        assert [p.id for p in await reopened.in_flight()] == [running.id]
+        assert [j.id for j in await reopened.deliverable(lease_seconds=60)] == [finished.id]
+    finally:
+        await reopened.close()
+
+
+async def test_interrupted_submits_are_failed_and_reported(store, clock):
+    """A job left in `submitting` by a crash is failed with an explanation and queued for a notice."""
+    stuck = await store.create(new_job())
+    clock.advance(300)
+    fresh = await store.create(new_job())
+    assert await store.recover_interrupted_submits(older_than=clock.now - 120) == [stuck.id]
+    job = await store.get(stuck.id)
+    assert (job.state, job.error, job.delivery) == ("submit_failed", INTERRUPTED_SUBMIT, "pending")
+    assert (await store.get(fresh.id)).state == "submitting"
+
+
+async def test_recent_jobs_for_a_member(store, clock):
+    """/status's query: a member's newest jobs first, optionally within one guild."""
+    ids = []
+    for _ in range(3):
+        ids.append((await store.create(new_job())).id)
+        clock.advance(1)
+    other = await store.create(new_job(requester=ALICE.__class__(user_id=7, channel_id=1)))
+    recent = await store.recent_for_user(ALICE.user_id, guild_id=ALICE.guild_id, limit=2)
+    assert [job.id for job in recent] == [ids[2], ids[1]]
+    assert other.id not in [job.id for job in await store.recent_for_user(ALICE.user_id)]
+
+
+async def test_nonce_fits_discord_limit(store):
+    """The delivery nonce is stable for a job and within Discord's 25 characters."""
+    job = await store.create(new_job())
+    assert job.nonce == f"chorus-job-{job.id}"
+    assert len(job.nonce) <= 25
