@@ -20,7 +20,9 @@ async def test_fresh_database_is_migrated_in_wal_mode(db_path):
         async with conn.execute("SELECT version FROM schema_migrations") as cursor:
             versions = [row[0] for row in await cursor.fetchall()]
         async with conn.execute("PRAGMA journal_mode") as cursor:
-            mode = (await cursor.fetchone())[0]
+            row = await cursor.fetchone()
+            assert row is not None
+            mode = row[0]
     finally:
         await conn.close()
     assert versions == [version for version, _, _ in migrations()]
