@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -44,3 +45,51 @@ ALICE = Requester(user_id=1001, channel_id=2001, guild_id=3001)
 
 def new_job(provider: str = "suno", action: str = "MUSIC", requester: Requester = ALICE) -> NewJob:
     return NewJob(requester, provider, action, params={"description": "a song"})  # type: ignore[arg-type]
+
+
+# ---- CometAPI: the real client against the simulator over loopback HTTP ----------------------------------------
+
+import aiohttp  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
+
+from bot.cometapi import CometAPI, RetryPolicy, Timeouts  # noqa: E402
+from bot.simulator import SimulatorServer, Timings  # noqa: E402
+
+API_KEY = "sk-test-9f8e7d6c5b4a3210"
+FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.5, jitter=0.0)
+FAST_TIMEOUTS = Timeouts(fetch=0.5, submit=0.5, connect=0.5)
+
+
+class SleepRecorder:
+    """An injected sleep that records each backoff and yields without really waiting."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+async def simulator() -> AsyncIterator[SimulatorServer]:
+    async with SimulatorServer(api_key=API_KEY, timings=Timings.instant(), shutdown_timeout=0.2) as sim:
+        yield sim
+
+
+@pytest.fixture
+async def http_session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    return SleepRecorder()
+
+
+@pytest.fixture
+def cometapi(simulator, http_session, sleeps) -> CometAPI:
+    return CometAPI(
+        http_session, SecretStr(API_KEY), base_url=simulator.url, retry=FAST_RETRY, timeouts=FAST_TIMEOUTS, sleep=sleeps
+    )

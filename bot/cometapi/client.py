@@ -104,14 +104,16 @@ class Transport:
     ) -> Any:
         """Send a request and return the parsed JSON body.
 
-        Idempotent calls (fetches) are retried on network errors, timeouts, 429 and 5xx. A submit costs the
-        member money and has no idempotency key, so it is retried only when it provably never left this host.
+        Idempotent calls (fetches) are retried on network errors, timeouts, 429, 5xx and garbled bodies. A submit
+        costs the member money and has no idempotency key, so it is retried only when it provably never left.
         """
 
         def should_retry(exc: BaseException) -> bool:
             if isinstance(exc, NetworkError) and not exc.reached_server:
                 return True
-            return idempotent and isinstance(exc, NetworkError | APITimeoutError | RateLimitedError | ServerError)
+            # A garbled body on a read is usually a cut-off transfer: reading again is harmless.
+            transient = NetworkError | APITimeoutError | RateLimitedError | ServerError | BadResponseError
+            return idempotent and isinstance(exc, transient)
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None

@@ -1,0 +1,308 @@
+"""The batch poller with the real client, the simulator over HTTP and a real SQLite store."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import pytest
+
+from bot.cometapi import SunoMusicRequest, UdioRequest
+from bot.jobs import JobService
+from bot.poller import TIMED_OUT_REASON, Delivered, PermanentDeliveryError, Poller, PollerConfig
+from bot.simulator import Fault, ManualClock, SimulatorServer, Timings
+from bot.store import Job, SqliteJobStore
+from tests.conftest import ALICE, API_KEY
+
+SONG = SunoMusicRequest(mv="chirp-crow", description="an anthem for our server")
+
+
+class Inbox:
+    """The delivery callback under test: records what it was handed, fails when told to."""
+
+    def __init__(self) -> None:
+        self.jobs: list[Job] = []
+        self.fail_with: Exception | None = None
+        self.arrived = asyncio.Event()
+
+    async def __call__(self, job: Job) -> Delivered:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.jobs.append(job)
+        self.arrived.set()
+        return Delivered(channel_id=job.channel_id, message_id=10_000 + job.id)
+
+    @property
+    def ids(self) -> list[int]:
+        return [job.id for job in self.jobs]
+
+
+@pytest.fixture
+def inbox() -> Inbox:
+    return Inbox()
+
+
+@pytest.fixture
+def config() -> PollerConfig:
+    return PollerConfig(interval=1.0, batch_size=5, deadline=600.0, max_backoff=60.0, delivery_lease=60.0)
+
+
+@pytest.fixture
+def poller(store, cometapi, inbox, config, clock) -> Poller:
+    return Poller(store, cometapi, inbox, config, now=clock)
+
+
+@pytest.fixture
+def service(store, cometapi) -> JobService:
+    return JobService(store, cometapi)
+
+
+async def submit_many(service: JobService, n: int, request: SunoMusicRequest = SONG) -> list[Job]:
+    return [await service.submit_suno(request, ALICE) for _ in range(n)]
+
+
+async def test_no_calls_when_nothing_is_pending(poller, simulator):
+    """An idle cycle makes zero CometAPI calls."""
+    report = await poller.run_cycle()
+    assert (report.in_flight, report.calls) == (0, 0)
+    assert simulator.requests == []
+
+
+@pytest.mark.parametrize("n", [1, 5, 23])
+async def test_n_jobs_cost_ceil_n_over_chunk_calls(poller, service, simulator, config, n):
+    """N pending jobs are fetched with ⌈N/chunk⌉ batch calls, never one per job."""
+    await submit_many(service, n)
+    simulator.reset_log()
+    report = await poller.run_cycle()
+    assert report.calls == math.ceil(n / config.batch_size)
+    assert simulator.count("batch_fetch") == math.ceil(n / config.batch_size)
+    assert simulator.count("fetch") == 0
+    assert sorted(len(r.body["ids"]) for r in simulator.requests_to("batch_fetch"))[-1] <= config.batch_size
+
+
+async def test_groups_by_provider_and_action(poller, service, simulator):
+    """Each provider and action is batched separately: suno MUSIC, suno LYRICS, udio."""
+    await submit_many(service, 7)
+    for _ in range(3):
+        await service.submit_lyrics("stars", ALICE)
+    for _ in range(6):
+        await service.submit_udio(UdioRequest(prompt="lofi"), ALICE)
+    simulator.reset_log()
+    await poller.run_cycle()
+    actions = sorted(r.body["action"] for r in simulator.requests_to("batch_fetch"))
+    assert actions == ["LYRICS", "MUSIC", "MUSIC"]
+    assert simulator.count("udio_query") == 2
+
+
+async def test_finished_jobs_are_delivered_exactly_once(poller, service, store, inbox):
+    """A finished job is handed to delivery once, recorded as delivered, and never again."""
+    jobs = await submit_many(service, 3)
+    await poller.run_cycle()
+    await poller.run_cycle()
+    assert sorted(inbox.ids) == [job.id for job in jobs]
+    for job in jobs:
+        saved = await store.get(job.id)
+        assert (saved.state, saved.delivery, saved.delivered_message_id) == ("succeeded", "delivered", 10_000 + job.id)
+    delivered = inbox.jobs[0]
+    assert delivered.result is not None
+    assert len(delivered.result["clips"]) == 2
+
+
+async def test_failed_job_is_delivered_with_its_reason(poller, service, inbox):
+    """A failed generation is reported, with CometAPI's reason."""
+    await service.submit_suno(SunoMusicRequest(mv="chirp-crow", description="[fail] oops"), ALICE)
+    await poller.run_cycle()
+    assert [job.state for job in inbox.jobs] == ["failed"]
+    assert "moderation" in (inbox.jobs[0].error or "")
+
+
+async def test_second_cycle_after_everything_finished_is_free(poller, service, simulator):
+    """Once every job is finished, polling stops costing calls."""
+    await submit_many(service, 4)
+    await poller.run_cycle()
+    simulator.reset_log()
+    await poller.run_cycle()
+    assert simulator.requests == []
+
+
+@pytest.fixture
+async def slow_simulator():
+    sim_clock = ManualClock()
+    async with SimulatorServer(api_key=API_KEY, timings=Timings(), clock=sim_clock, shutdown_timeout=0.2) as sim:
+        sim.clock = sim_clock  # type: ignore[attr-defined]
+        yield sim
+
+
+@pytest.fixture
+def slow_parts(slow_simulator, http_session, store, inbox, config, clock, sleeps):
+    from pydantic import SecretStr
+
+    from bot.cometapi import CometAPI
+    from tests.conftest import FAST_RETRY, FAST_TIMEOUTS
+
+    api = CometAPI(http_session, SecretStr(API_KEY), base_url=slow_simulator.url, retry=FAST_RETRY,
+                   timeouts=FAST_TIMEOUTS, sleep=sleeps)
+    updates: list = []
+
+    async def on_progress(batch):
+        updates.extend(batch)
+
+    poller = Poller(store, api, inbox, config, now=clock, on_progress=on_progress)
+    return JobService(store, api), poller, updates
+
+
+async def test_progress_is_recorded_and_reported(slow_parts, slow_simulator, store):
+    """Queued → running → succeeded is followed in the store, and running updates reach the listener."""
+    service, poller, updates = slow_parts
+    job = await service.submit_suno(SONG, ALICE)
+    await poller.run_cycle()
+    assert (await store.get(job.id)).state == "queued"
+    slow_simulator.clock.advance(10)
+    await poller.run_cycle()
+    running = await store.get(job.id)
+    assert running.state == "running"
+    assert running.result is not None  # stream URLs and cover art, for early listening
+    assert [(u.job_id, u.state) for u in updates] == [(job.id, "running")]
+    slow_simulator.clock.advance(60)
+    await poller.run_cycle()
+    assert (await store.get(job.id)).state == "succeeded"
+
+
+async def test_deadline_times_a_job_out(slow_parts, store, inbox, clock, config):
+    """A job still unfinished after the deadline is given up and reported as timed out."""
+    service, poller, _ = slow_parts
+    job = await service.submit_suno(SunoMusicRequest(mv="chirp-crow", description="[hang] forever"), ALICE)
+    await poller.run_cycle()
+    assert inbox.jobs == []
+    clock.advance(config.deadline + 1)
+    await poller.run_cycle()
+    saved = await store.get(job.id)
+    assert (saved.state, saved.error, saved.delivery) == ("timed_out", TIMED_OUT_REASON, "delivered")
+    assert inbox.ids == [job.id]
+
+
+async def test_backoff_on_errors_and_recovery(poller, service, simulator, config):
+    """Repeated 5xx doubles the wait between cycles up to the cap; success resets it."""
+    await submit_many(service, 2)
+    simulator.faults.always("batch_fetch", 503)
+    delays = [(await poller.run_cycle()).delay for _ in range(3)]
+    assert delays == [config.interval * 2, config.interval * 4, config.interval * 8]
+    simulator.faults.clear()
+    report = await poller.run_cycle()
+    assert (report.errors, report.delay, report.delivered) == (0, config.interval, 2)
+
+
+async def test_429_waits_what_the_server_said(poller, service, simulator):
+    """On 429 the next cycle waits at least the server's Retry-After."""
+    await submit_many(service, 1)
+    simulator.faults.always("batch_fetch", Fault(429, retry_after=42))
+    report = await poller.run_cycle()
+    assert report.errors == 1
+    assert report.delay >= 42
+
+
+async def test_a_failing_provider_does_not_block_the_other(poller, service, simulator, inbox):
+    """Udio failing does not stop Suno jobs from being delivered."""
+    suno = await submit_many(service, 2)
+    await service.submit_udio(UdioRequest(prompt="lofi"), ALICE)
+    simulator.faults.always("udio_query", 503)
+    report = await poller.run_cycle()
+    assert report.errors == 1
+    assert sorted(inbox.ids) == [job.id for job in suno]
+
+
+async def test_restart_resumes_pending_jobs(db_path, clock, cometapi, config, simulator):
+    """Jobs submitted before a restart are polled and delivered by the next process."""
+    first_store = await SqliteJobStore.open(db_path, now=clock)
+    jobs = await submit_many(JobService(first_store, cometapi), 3)
+    await first_store.close()  # the bot stops before polling
+    second_store = await SqliteJobStore.open(db_path, now=clock)
+    inbox = Inbox()
+    try:
+        await Poller(second_store, cometapi, inbox, config, now=clock).run_cycle()
+    finally:
+        await second_store.close()
+    assert sorted(inbox.ids) == [job.id for job in jobs]
+
+
+async def test_crash_mid_delivery_is_redelivered_with_the_same_nonce(db_path, clock, cometapi, config):
+    """A process that dies after claiming leaves the job for the next one, which posts with the same nonce."""
+    store = await SqliteJobStore.open(db_path, now=clock)
+    job = (await submit_many(JobService(store, cometapi), 1))[0]
+
+    class CrashingInbox(Inbox):
+        async def __call__(self, job: Job) -> Delivered:
+            self.jobs.append(job)
+            raise asyncio.CancelledError  # the process is killed while posting
+
+    crashing = CrashingInbox()
+    with pytest.raises(asyncio.CancelledError):
+        await Poller(store, cometapi, crashing, config, now=clock).run_cycle()
+    await store.close()
+    clock.advance(config.delivery_lease + 1)
+    store = await SqliteJobStore.open(db_path, now=clock)
+    inbox = Inbox()
+    try:
+        await Poller(store, cometapi, inbox, config, now=clock).run_cycle()
+        saved = await store.get(job.id)
+    finally:
+        await store.close()
+    assert inbox.ids == [job.id]
+    assert inbox.jobs[0].nonce == crashing.jobs[0].nonce
+    assert (saved.delivery, saved.delivery_attempts) == ("delivered", 2)
+
+
+async def test_failed_delivery_is_retried_then_abandoned(poller, service, store, inbox, config):
+    """A delivery error is retried next cycle, and given up after the attempt limit."""
+    job = (await submit_many(service, 1))[0]
+    inbox.fail_with = RuntimeError("discord is down")
+    for _ in range(config.max_delivery_attempts):
+        await poller.run_cycle()
+    saved = await store.get(job.id)
+    assert (saved.delivery, saved.delivery_attempts) == ("abandoned", config.max_delivery_attempts)
+    assert "discord is down" in saved.delivery_error
+
+
+async def test_permanent_delivery_error_gives_up_at_once(poller, service, store, inbox):
+    """A delivery that can never succeed is abandoned on the first try, with the reason."""
+    job = (await submit_many(service, 1))[0]
+    inbox.fail_with = PermanentDeliveryError("channel deleted")
+    await poller.run_cycle()
+    saved = await store.get(job.id)
+    assert (saved.delivery, saved.delivery_error) == ("abandoned", "channel deleted")
+
+
+async def test_background_loop_delivers_and_stops_cleanly(poller, service, inbox):
+    """start() polls in the background; stop() ends the loop after its cycle."""
+    await submit_many(service, 1)
+    poller.start()
+    await asyncio.wait_for(inbox.arrived.wait(), 5)
+    assert poller.running
+    await poller.stop(grace=5)
+    assert not poller.running
+    assert poller.last_cycle_at is not None
+
+
+async def test_submit_failure_is_recorded(service, store, simulator):
+    """A refused submit is stored as submit_failed with the reason, and nothing is polled for it."""
+    simulator.faults.script("submit_music", [402])
+    from bot.cometapi import InsufficientBalanceError
+
+    with pytest.raises(InsufficientBalanceError):
+        await service.submit_suno(SONG, ALICE)
+    jobs = await store.recent_for_user(ALICE.user_id)
+    assert [job.state for job in jobs] == ["submit_failed"]
+    assert await store.in_flight() == []
+
+
+async def test_uncertain_submit_is_recorded_as_maybe_started(service, store, simulator):
+    """A submit that timed out after sending is recorded as uncertain, not retried."""
+    simulator.faults.script("submit_music", ["hang"])
+    from bot.cometapi import APITimeoutError
+    from bot.jobs import MAYBE_ACCEPTED
+
+    with pytest.raises(APITimeoutError):
+        await service.submit_suno(SONG, ALICE)
+    (job,) = await store.recent_for_user(ALICE.user_id)
+    assert (job.state, job.error) == ("submit_failed", MAYBE_ACCEPTED)
+    assert simulator.count("submit_music") == 1
