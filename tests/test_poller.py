@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from typing import Any
 
 import pytest
 
@@ -142,7 +143,7 @@ def slow_parts(slow_simulator, http_session, store, inbox, config, clock, sleeps
 
     api = CometAPI(http_session, SecretStr(API_KEY), base_url=slow_simulator.url, retry=FAST_RETRY,
                    timeouts=FAST_TIMEOUTS, sleep=sleeps)
-    updates: list = []
+    updates: list[Any] = []
 
     async def on_progress(batch):
         updates.extend(batch)
