@@ -1,0 +1,113 @@
+"""Benchmark the batch poller against the simulator with 10, 1,000 and 10,000 pending jobs.
+
+Run: `python bench/poller.py` (options: --sizes 10,1000,10000 --batch-size 50 --cycles 3).
+Prints, per size: CometAPI calls per cycle, wall and CPU time per cycle, and the peak RSS of this process.
+The simulator runs in a child process so its work is not counted. Not a test: figures, not assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+from pydantic import SecretStr
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.cometapi import CometAPI  # noqa: E402
+from bot.poller import Delivered, Poller, PollerConfig  # noqa: E402
+from bot.store import Job, NewJob, Requester, SqliteJobStore  # noqa: E402
+
+API_KEY = "sk-bench"
+
+
+async def never_delivered(job: Job) -> Delivered:
+    raise AssertionError(f"job {job.id} finished, but benchmark jobs never should")
+
+
+async def seed_store(store: SqliteJobStore, ids: dict[str, list[str]]) -> None:
+    requester = Requester(user_id=1, channel_id=2, guild_id=3)
+    for provider, task_ids in ids.items():
+        for task_id in task_ids:
+            job = await store.create(NewJob(requester, provider, "MUSIC", params={}))  # type: ignore[arg-type]
+            await store.mark_submitted(job.id, task_id)
+
+
+async def bench_size(size: int, batch_size: int, cycles: int) -> dict[str, float]:
+    udio = size // 10  # a tenth of the traffic on Udio, as a mixed server would have
+    child = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "_simulator_child.py"), API_KEY, str(size - udio), str(udio)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert child.stdout is not None
+        hello = json.loads(child.stdout.readline())
+        with tempfile.TemporaryDirectory() as tmp:
+            store = await SqliteJobStore.open(Path(tmp) / "bench.db")
+            await seed_store(store, hello["ids"])
+            async with aiohttp.ClientSession() as session:
+                api = CometAPI(session, SecretStr(API_KEY), base_url=hello["url"])
+                config = PollerConfig(batch_size=batch_size, deadline=10**9)
+                poller = Poller(store, api, never_delivered, config)
+                walls, cpus, calls = [], [], []
+                for _ in range(cycles + 1):
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    report = await poller.run_cycle()
+                    walls.append(time.perf_counter() - wall)
+                    cpus.append(time.process_time() - cpu)
+                    calls.append(report.calls)
+                    assert report.errors == 0, "the simulator should not fail in a benchmark"
+            await store.close()
+    finally:
+        if child.stdin:
+            child.stdin.close()
+        child.wait(timeout=30)
+    # The first cycle also records every job's move to "running"; the later ones are the steady state.
+    return {
+        "size": size,
+        "expected_calls": math.ceil((size - udio) / batch_size) + math.ceil(udio / batch_size),
+        "calls": statistics.median(calls[1:]),
+        "first_wall": walls[0],
+        "first_cpu": cpus[0],
+        "wall": statistics.median(walls[1:]),
+        "cpu": statistics.median(cpus[1:]),
+        "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10,1000,10000")
+    parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--cycles", type=int, default=3)
+    args = parser.parse_args()
+    print(f"batch size {args.batch_size}; steady-state figures are medians of {args.cycles} cycles")
+    print(
+        f"{'pending':>8} {'calls/cycle':>11} {'expected':>8} {'wall/cycle':>10} {'cpu/cycle':>9} "
+        f"{'1st wall':>8} {'1st cpu':>8} {'peak RSS':>9}"
+    )
+    for size in (int(s) for s in args.sizes.split(",")):
+        r = asyncio.run(bench_size(size, args.batch_size, args.cycles))
+        print(
+            f"{r['size']:>8,} {r['calls']:>11.0f} {r['expected_calls']:>8} {r['wall']:>9.3f}s {r['cpu']:>8.3f}s "
+            f"{r['first_wall']:>7.2f}s {r['first_cpu']:>7.2f}s {r['rss_mib']:>6.1f} MiB"
+        )
+
+
+if __name__ == "__main__":
+    main()
