@@ -1,0 +1,51 @@
+"""Cheap structural checks of the project's own promises: README ↔ CI, Dockerfile inputs, lint and types."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```bash\n(.+?)\n```", quick_start)
+
+
+def test_readme_quick_start_has_two_commands_and_ci_runs_the_test_one():
+    """The quick start gives install+run and install+test; .ci/run runs the second verbatim."""
+    run, test = readme_commands()
+    assert run.endswith("python -m bot")
+    assert test.endswith("python -m pytest")
+    ci_lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
+    assert test in ci_lines
+
+
+def test_dockerfile_copies_only_files_that_exist():
+    """Every path the Dockerfile copies is in the repository, and it installs from pyproject.toml."""
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    sources = [part for line in dockerfile.splitlines() if line.startswith("COPY")
+               for part in line.split()[1:-1]]
+    assert sources
+    for source in sources:
+        assert (ROOT / source).exists(), source
+    assert "pyproject.toml" in dockerfile
+    assert 'CMD ["python", "-m", "bot"]' in dockerfile
+
+
+@pytest.mark.parametrize("tool", [["ruff", "check", "."], ["mypy"]])
+def test_lint_and_types_are_clean(tool):
+    """ruff check and mypy (strict) report nothing."""
+    beside_python = Path(sys.executable).parent / tool[0]  # the venv's copy, even when the venv is not activated
+    exe = str(beside_python) if beside_python.exists() else shutil.which(tool[0])
+    if exe is None:
+        pytest.skip(f"{tool[0]} is not installed")
+    proc = subprocess.run([exe, *tool[1:]], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
