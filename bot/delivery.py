@@ -28,7 +28,7 @@ class Deliverer:
         message = await channel.send(
             content=_summary(job),
             nonce=job.nonce,
-            allowed_mentions=discord.AllowedMentions(users=[discord.Object(id=job.user_id)]),
+            allowed_mentions=only_requester(job.user_id),
         )
         return Delivered(channel_id=message.channel.id, message_id=message.id)
 
@@ -42,6 +42,11 @@ class Deliverer:
         if not isinstance(channel, discord.abc.Messageable):
             raise PermanentDeliveryError(f"channel {channel_id} cannot hold messages")
         return channel
+
+
+def only_requester(user_id: int) -> discord.AllowedMentions:
+    """Mentions that can ping the requester and nobody else (AllowedMentions' defaults allow @everyone)."""
+    return discord.AllowedMentions(everyone=False, roles=False, replied_user=False, users=[discord.Object(id=user_id)])
 
 
 def _summary(job: Job) -> str:
