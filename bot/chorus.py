@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import aiohttp
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from bot.cometapi import CometAPI, RetryPolicy
@@ -15,11 +16,28 @@ from bot.config import Settings
 from bot.delivery import Deliverer
 from bot.jobs import JobService
 from bot.poller import Poller, PollerConfig
+from bot.replies import describe, safe_reply
+from bot.status_cards import StatusCards
 from bot.store import JobStore, SqliteJobStore
+from bot.views import DYNAMIC_ITEMS
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ()
+EXTENSIONS: tuple[str, ...] = ("cogs.suno", "cogs.udio", "cogs.lyrics", "cogs.status")
+
+
+class ChorusTree(app_commands.CommandTree["Chorus"]):
+    """The command tree whose error handler always answers, with a friendly sentence and no traceback."""
+
+    async def on_error(self, interaction: discord.Interaction[Chorus], error: app_commands.AppCommandError) -> None:
+        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        command = interaction.command.qualified_name if interaction.command else "?"
+        if isinstance(cause, app_commands.CheckFailure | app_commands.TransformerError):
+            log.info("/%s refused for user %s: %s", command, interaction.user.id, cause)
+        else:
+            log.error("/%s failed for user %s in guild %s", command, interaction.user.id, interaction.guild_id,
+                      exc_info=cause)
+        await safe_reply(interaction, describe(cause))
 
 
 class Chorus(commands.AutoShardedBot):
@@ -39,6 +57,7 @@ class Chorus(commands.AutoShardedBot):
         retry: RetryPolicy | None = None,
         poller_config: PollerConfig | None = None,
         now: Callable[[], float] = time.time,
+        guild_ready_timeout: float = 2.0,
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # slash commands need no message content or member lists
@@ -47,6 +66,8 @@ class Chorus(commands.AutoShardedBot):
             intents=intents,
             # Nobody is pinged unless a send names them explicitly: member text can never @everyone.
             allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=ChorusTree,
+            guild_ready_timeout=guild_ready_timeout,
         )
         self.settings = settings
         self._retry = retry
@@ -72,12 +93,22 @@ class Chorus(commands.AutoShardedBot):
             base_url=self.settings.cometapi_base_url,
             retry=self._retry,
         )
-        self.deliverer = Deliverer(self)
-        self.poller = Poller(self.store, self.cometapi, self.deliverer, self._poller_config, now=self._now)
+        self.status_cards = StatusCards(self, now=self._now)
+        self.deliverer = Deliverer(self, self.http_session, self.status_cards)
+        self.poller = Poller(
+            self.store,
+            self.cometapi,
+            self.deliverer,
+            self._poller_config,
+            on_progress=self.status_cards.on_progress,
+            now=self._now,
+        )
         self.jobs = JobService(self.store, self.cometapi, on_submitted=lambda _job: self.poller.wake())
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
         await self._sync_commands()
+        self.status_cards.start()
         self.poller.start()
         log.info("set up: CometAPI at %s, database %s", self.settings.cometapi_base_url, self.settings.database_path)
 
@@ -96,6 +127,8 @@ class Chorus(commands.AutoShardedBot):
         # Finish the poll cycle under way (its deliveries need the gateway and HTTP client), then shut down.
         if hasattr(self, "poller"):
             await self.poller.stop()
+        if hasattr(self, "status_cards"):
+            await self.status_cards.stop()
         await super().close()
         if hasattr(self, "http_session"):
             await self.http_session.close()

@@ -1,47 +1,35 @@
-"""Deliverer: posts a finished job in the channel where it was asked for, exactly once per claim."""
+"""Deliverer: posts a finished job in the channel where it was asked for.
+
+It is the poller's delivery callback, called once per claim. Every post carries the job's nonce, so
+a post retried after a crash is deduplicated by Discord. When the channel refuses, it degrades (links
+instead of attachments) and, as a last resort, DMs the member; the job is never silently dropped.
+"""
 
 from __future__ import annotations
 
+import io
 import logging
+import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 
-from bot.cometapi import TaskResult
+from bot import render
 from bot.poller import Delivered, PermanentDeliveryError
 from bot.store import Job
+from bot.views import delivery_view
 
 if TYPE_CHECKING:
     from bot.chorus import Chorus
+    from bot.status_cards import StatusCards
 
 log = logging.getLogger(__name__)
 
-
-class Deliverer:
-    """The poller's delivery callback. Sends with the job's nonce so a retried post is deduplicated by Discord."""
-
-    def __init__(self, bot: Chorus) -> None:
-        self._bot = bot
-
-    async def __call__(self, job: Job) -> Delivered:
-        channel = await self._channel(job.channel_id)
-        message = await channel.send(
-            content=_summary(job),
-            nonce=job.nonce,
-            allowed_mentions=only_requester(job.user_id),
-        )
-        return Delivered(channel_id=message.channel.id, message_id=message.id)
-
-    async def _channel(self, channel_id: int) -> discord.abc.Messageable:
-        channel = self._bot.get_channel(channel_id)
-        if channel is None:
-            try:
-                channel = await self._bot.fetch_channel(channel_id)
-            except discord.NotFound:
-                raise PermanentDeliveryError(f"channel {channel_id} no longer exists") from None
-        if not isinstance(channel, discord.abc.Messageable):
-            raise PermanentDeliveryError(f"channel {channel_id} cannot hold messages")
-        return channel
+# Room left in the upload budget for the JSON part of a multipart message.
+PAYLOAD_MARGIN = 64 * 1024
+DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=120, sock_connect=10)
 
 
 def only_requester(user_id: int) -> discord.AllowedMentions:
@@ -49,15 +37,135 @@ def only_requester(user_id: int) -> discord.AllowedMentions:
     return discord.AllowedMentions(everyone=False, roles=False, replied_user=False, users=[discord.Object(id=user_id)])
 
 
-def _summary(job: Job) -> str:
-    mention = f"<@{job.user_id}>"
-    if job.state == "succeeded" and job.result:
-        result = TaskResult.from_dict(job.result)
-        if result.lyrics is not None:
-            title = result.lyrics.title or "Untitled"
-            return f"{mention} your lyrics are ready: **{title}**\n{result.lyrics.text}"[:2000]
-        links = "\n".join(f"**{clip.title or 'Untitled'}**: {clip.audio_url}" for clip in result.complete_clips)
-        return f"{mention} your song is ready!\n{links}"[:2000]
-    if job.state == "timed_out":
-        return f"{mention} your job #{job.id} took too long and was given up."
-    return f"{mention} your job #{job.id} failed: {job.error or 'unknown reason'}"[:2000]
+@dataclass(frozen=True, slots=True)
+class Audio:
+    clip_id: str
+    filename: str
+    data: bytes
+
+
+class Deliverer:
+    """Claim → send (nonce) → the poller marks it delivered."""
+
+    def __init__(self, bot: Chorus, session: aiohttp.ClientSession, cards: StatusCards) -> None:
+        self._bot = bot
+        self._session = session
+        self._cards = cards
+
+    async def __call__(self, job: Job) -> Delivered:
+        channel = await self._channel(job.channel_id)
+        limit = _upload_limit(channel)
+        outgoing = render.delivery(job)
+        audio = await self._download_audio(job, budget=limit - _lyrics_size(outgoing) - PAYLOAD_MARGIN)
+        problem = "the channel is gone"
+        if channel is not None:
+            try:
+                message = await self._post(channel, job, audio, attach=True)
+                return self._done(job, message)
+            except (discord.Forbidden, discord.NotFound) as exc:
+                problem = _why(exc)
+            except discord.HTTPException as exc:
+                if exc.status != 413:  # 5xx after discord.py's retries, 429 storms: retry the delivery later
+                    raise
+                problem = "the files were over the upload limit"
+            log.warning("job %d: posting with attachments failed (%s); trying links only", job.id, problem)
+            try:
+                message = await self._post(channel, job, [], attach=False)
+                return self._done(job, message, note=f"posted without attachments: {problem}")
+            except (discord.Forbidden, discord.NotFound) as exc:
+                problem = _why(exc)
+        log.warning("job %d: cannot post in channel %d (%s); sending it by DM", job.id, job.channel_id, problem)
+        message = await self._dm(job, audio, problem)
+        return self._done(job, message, note=f"sent by DM because the channel refused: {problem}")
+
+    def _done(self, job: Job, message: discord.Message, *, note: str | None = None) -> Delivered:
+        self._cards.delivered(job, message.jump_url)
+        return Delivered(channel_id=message.channel.id, message_id=message.id, note=note)
+
+    async def _post(
+        self, channel: discord.abc.Messageable, job: Job, audio: list[Audio], *, attach: bool, preface: str = ""
+    ) -> discord.Message:
+        outgoing = render.delivery(job, attached_audio=frozenset(a.clip_id for a in audio))
+        files = [discord.File(io.BytesIO(a.data), filename=a.filename) for a in audio]
+        if attach and outgoing.lyrics_file is not None:
+            name, text = outgoing.lyrics_file
+            files.append(discord.File(io.BytesIO(text.encode()), filename=name))
+        elif outgoing.lyrics_file is not None:
+            outgoing.embeds[0].description = "📝 The lyrics are too long to show here: press a Lyrics button."
+        return await channel.send(
+            content=render.shorten(preface + outgoing.content, render.CONTENT),
+            embeds=outgoing.embeds,
+            files=files,
+            view=delivery_view(job),
+            nonce=job.nonce,
+            allowed_mentions=only_requester(job.user_id),
+        )
+
+    async def _dm(self, job: Job, audio: list[Audio], problem: str) -> discord.Message:
+        try:
+            user = self._bot.get_user(job.user_id) or await self._bot.fetch_user(job.user_id)
+            dm = await user.create_dm()
+            preface = f"I could not post in <#{job.channel_id}> ({problem}), so here it is.\n"
+            fits = sum(len(a.data) for a in audio) <= discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES - PAYLOAD_MARGIN
+            return await self._post(dm, job, audio if fits else [], attach=fits, preface=preface)
+        except (discord.Forbidden, discord.NotFound) as exc:
+            raise PermanentDeliveryError(f"channel refused ({problem}) and the DM failed too ({_why(exc)})") from exc
+
+    async def _channel(self, channel_id: int) -> discord.abc.Messageable | None:
+        channel = self._bot.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self._bot.fetch_channel(channel_id)
+            except (discord.NotFound, discord.Forbidden):
+                return None
+        return channel if isinstance(channel, discord.abc.Messageable) else None
+
+    async def _download_audio(self, job: Job, *, budget: int) -> list[Audio]:
+        """Fetch the MP3s that fit the upload budget together; the rest are posted as links."""
+        result = render.result_of(job)
+        if result is None or job.state != "succeeded":
+            return []
+        audio: list[Audio] = []
+        for take, clip in enumerate(result.complete_clips, 1):
+            data = await self._fetch(clip.audio_url, budget)
+            if data is None:
+                continue
+            budget -= len(data)
+            audio.append(Audio(clip.id, _filename(clip.title, take), data))
+        return audio
+
+    async def _fetch(self, url: str, budget: int) -> bytes | None:
+        if budget <= 0 or not url.startswith(("http://", "https://")):
+            return None
+        try:
+            # No CometAPI key here: the session carries no auth, and media hosts are third parties.
+            async with self._session.get(url, timeout=DOWNLOAD_TIMEOUT) as response:
+                if response.status != 200 or (response.content_length or 0) > budget:
+                    return None
+                data = bytearray()
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    data.extend(chunk)
+                    if len(data) > budget:
+                        return None
+                return bytes(data)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("could not download %s for attaching (%s); posting a link", url, exc)
+            return None
+
+
+def _upload_limit(channel: discord.abc.Messageable | None) -> int:
+    guild = getattr(channel, "guild", None)
+    return guild.filesize_limit if isinstance(guild, discord.Guild) else discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
+
+
+def _lyrics_size(outgoing: render.Outgoing) -> int:
+    return len(outgoing.lyrics_file[1].encode()) if outgoing.lyrics_file else 0
+
+
+def _filename(title: str, take: int) -> str:
+    stem = re.sub(r"[^\w\- ]+", "", title).strip()[:60] or "song"
+    return f"{stem} ({take}).mp3"
+
+
+def _why(exc: discord.HTTPException) -> str:
+    return f"{exc.status} {exc.text or type(exc).__name__}".strip()

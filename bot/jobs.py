@@ -60,6 +60,18 @@ class JobService:
         new = NewJob(requester, "udio", "MUSIC", params=dataclasses.asdict(request), kind="generate")
         return await self._submit(new, lambda: self._api.udio.generate(request))
 
+    async def get(self, job_id: int) -> Job | None:
+        """One job, for buttons and /status."""
+        return await self._store.get(job_id)
+
+    async def recent(self, user_id: int, *, guild_id: int | None, limit: int = 10) -> list[Job]:
+        """A member's newest jobs (in this guild, when there is one)."""
+        return await self._store.recent_for_user(user_id, guild_id=guild_id, limit=limit)
+
+    async def remember_status_message(self, job: Job, message_id: int) -> None:
+        """Keep the id of the message that shows the job's progress, for edits after the token expires."""
+        await self._store.set_status_message(job.id, job.channel_id, message_id)
+
     async def _submit(self, new: NewJob, send: Callable[[], Awaitable[str]]) -> Job:
         # The intent is on disk before the paid call, so a crash mid-call is found and reported at restart.
         job = await self._store.create(new)

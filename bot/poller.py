@@ -24,6 +24,8 @@ class Delivered:
 
     channel_id: int
     message_id: int
+    # Why it was not posted as planned (e.g. sent by DM because the channel refused); kept on the job.
+    note: str | None = None
 
 
 class PermanentDeliveryError(Exception):
@@ -263,7 +265,7 @@ class Poller:
             log.exception("delivering job %d failed (attempt %d)", job.id, job.delivery_attempts)
             await self._store.release_delivery(job.id, f"{type(exc).__name__}: {exc}", give_up=give_up)
             return 0
-        if not await self._store.mark_delivered(job.id, where.channel_id, where.message_id):
+        if not await self._store.mark_delivered(job.id, where.channel_id, where.message_id, note=where.note):
             log.warning("job %d was delivered but its claim had been taken over", job.id)
         log.info("delivered job %d (%s) to channel %d", job.id, job.provider, where.channel_id)
         return 1

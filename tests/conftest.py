@@ -93,3 +93,18 @@ def cometapi(simulator, http_session, sleeps) -> CometAPI:
     return CometAPI(
         http_session, SecretStr(API_KEY), base_url=simulator.url, retry=FAST_RETRY, timeouts=FAST_TIMEOUTS, sleep=sleeps
     )
+
+
+# ---- the real bot end to end: fake Discord + simulator + SQLite ---------------------------------------------------
+
+from tests.fakes.discord.fixtures import fake_discord  # noqa: E402, F401
+
+
+@pytest.fixture
+async def harness(fake_discord, simulator, tmp_path):  # noqa: F811
+    from tests.harness import BotHarness
+
+    running = BotHarness(fake_discord, simulator, tmp_path / "chorus.db")
+    await running.start()
+    yield running
+    await running.stop()

@@ -51,8 +51,8 @@ class JobStore(Protocol):
         """Atomically claim a job for delivery; None if someone else holds it or it is delivered."""
         ...
 
-    async def mark_delivered(self, job_id: int, channel_id: int, message_id: int) -> bool:
-        """Record the delivered message; False if this process no longer held the claim."""
+    async def mark_delivered(self, job_id: int, channel_id: int, message_id: int, *, note: str | None = None) -> bool:
+        """Record the delivered message (and why it went elsewhere, if it did); False if the claim was lost."""
         ...
 
     async def release_delivery(self, job_id: int, error: str, *, give_up: bool) -> None:

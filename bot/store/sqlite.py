@@ -227,13 +227,13 @@ class SqliteJobStore:
             row = await cursor.fetchone()
         return Job.from_row(dict(row)) if row is not None else None
 
-    async def mark_delivered(self, job_id: int, channel_id: int, message_id: int) -> bool:
+    async def mark_delivered(self, job_id: int, channel_id: int, message_id: int, *, note: str | None = None) -> bool:
         now = self._now()
         async with self._transaction() as conn, conn.execute(
             "UPDATE jobs SET delivery = 'delivered', delivered_at = ?, delivered_channel_id = ?,"
-            " delivered_message_id = ?, delivery_error = NULL, updated_at = ?"
+            " delivered_message_id = ?, delivery_error = ?, updated_at = ?"
             " WHERE id = ? AND delivery = 'claimed' RETURNING id",
-            (now, channel_id, message_id, now, job_id),
+            (now, channel_id, message_id, note, now, job_id),
         ) as cursor:
             return await cursor.fetchone() is not None
 

@@ -1,0 +1,74 @@
+"""The one map from error to friendly sentence, and safe_reply(), which always answers an interaction."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+from bot.cometapi import (
+    APITimeoutError,
+    AuthError,
+    BadResponseError,
+    CometAPIError,
+    InsufficientBalanceError,
+    InvalidRequestError,
+    NetworkError,
+    RateLimitedError,
+    ServerError,
+)
+from bot.validation import InvalidInputError
+
+log = logging.getLogger(__name__)
+
+PROVIDER_NAMES = {"suno": "Suno", "udio": "Udio"}
+
+
+def describe(error: BaseException, *, provider: str | None = None) -> str:
+    """A sentence a member can act on. Never includes secrets or tracebacks."""
+    name = PROVIDER_NAMES.get(provider or "", "CometAPI")
+    if isinstance(error, InvalidInputError):
+        return error.message
+    if isinstance(error, InsufficientBalanceError):
+        return "The bot's CometAPI account is out of credit, so nothing was started. Please tell a server admin."
+    if isinstance(error, AuthError):
+        return "CometAPI refused the bot's API key, so nothing was started. Please tell a server admin."
+    if isinstance(error, RateLimitedError):
+        wait = f" in about {max(round(error.retry_after), 1)} seconds" if error.retry_after else " in a minute"
+        return f"{name} is busy right now and asked us to slow down. Please try again{wait}."
+    if isinstance(error, ServerError):
+        if provider == "udio":
+            return "Udio is unavailable on CometAPI right now. Try `/suno`, or Udio again later."
+        return f"{name} had a problem on its side (HTTP {error.status}). Please try again in a minute."
+    if isinstance(error, APITimeoutError) or (isinstance(error, NetworkError) and error.reached_server):
+        return (
+            f"{name} did not confirm in time, so the song may or may not have started. "
+            "Check `/status` in a few minutes before asking again."
+        )
+    if isinstance(error, NetworkError):
+        return "The bot could not reach CometAPI, so nothing was started. Please try again in a minute."
+    if isinstance(error, BadResponseError):
+        return "CometAPI sent an answer the bot could not read. Please try again in a minute."
+    if isinstance(error, InvalidRequestError):
+        return f"{name} refused this request: {error.message}"
+    if isinstance(error, CometAPIError):
+        return f"{name} failed: {error.message}"
+    if isinstance(error, discord.Forbidden):
+        return "I am missing a permission in this channel (I need to send messages, embed links and attach files)."
+    return "Something went wrong on my side. The admins can find the details in the bot's logs."
+
+
+async def safe_reply(interaction: discord.Interaction, text: str, *, ephemeral: bool = True) -> None:
+    """Answer however the interaction allows: first response, edit of a deferred one, or a followup."""
+    mentions = discord.AllowedMentions.none()
+    try:
+        if not interaction.response.is_done():
+            await interaction.response.send_message(text, ephemeral=ephemeral, allowed_mentions=mentions)
+        elif interaction.is_expired():
+            log.warning("interaction %s expired before the bot could answer: %s", interaction.id, text)
+        elif interaction.response.type == discord.InteractionResponseType.deferred_channel_message:
+            await interaction.edit_original_response(content=text, embed=None, view=None, allowed_mentions=mentions)
+        else:
+            await interaction.followup.send(text, ephemeral=ephemeral, allowed_mentions=mentions)
+    except discord.HTTPException:
+        log.exception("could not answer interaction %s", interaction.id)

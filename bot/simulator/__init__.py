@@ -1,0 +1,32 @@
+"""A standalone fake of CometAPI's Suno and Udio endpoints, with scripted faults (see SimulatorServer)."""
+
+from __future__ import annotations
+
+from ._model import MAGIC_WORDS, MODERATION_REASON, Clip, Outcome, Status, Task
+from .app import RecordedRequest, create_app
+from .faults import ENDPOINTS, Fault, Faults
+from .media import MediaStore
+from .server import DEFAULT_API_KEY, SimulatorServer
+from .state import Clock, ManualClock, SimState, Timings, wall_clock
+
+__all__ = [
+    "DEFAULT_API_KEY",
+    "ENDPOINTS",
+    "MAGIC_WORDS",
+    "MODERATION_REASON",
+    "Clip",
+    "Clock",
+    "Fault",
+    "Faults",
+    "ManualClock",
+    "MediaStore",
+    "Outcome",
+    "RecordedRequest",
+    "SimState",
+    "SimulatorServer",
+    "Status",
+    "Task",
+    "Timings",
+    "create_app",
+    "wall_clock",
+]

@@ -1,0 +1,284 @@
+"""aiohttp routes of the simulated CometAPI: auth, request log and faults wrap every handler."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from aiohttp import web
+
+from . import _render
+from ._build import UDIO_SECONDS
+from .faults import (
+    HTML_BODY,
+    MALFORMED_BODY,
+    RELAY_429,
+    Fault,
+    Faults,
+    format_retry_after,
+    gateway_error,
+    relay_error,
+    status_body,
+)
+from .media import MediaStore
+from .state import SimState
+
+log = logging.getLogger(__name__)
+
+UDIO_LYRICS_TYPES = frozenset({"user", "generate", "instrumental"})
+
+
+class RecordedRequest(NamedTuple):
+    """What the simulator saw of one request (never the key itself)."""
+
+    endpoint: str
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    authorized: bool
+
+
+@dataclass(slots=True)
+class SimContext:
+    """Everything the routes share; one per simulator."""
+
+    api_key: str
+    state: SimState
+    faults: Faults
+    media: MediaStore
+    requests: list[RecordedRequest] = field(default_factory=list)
+    record: bool = True
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+CONTEXT = web.AppKey("chorus_simulator", SimContext)
+Handler = Callable[[web.Request, SimContext, Any], Awaitable[web.StreamResponse]]
+Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _json(body: object, status: int = 200) -> web.Response:
+    return web.Response(text=_render.dumps(body), status=status, content_type="application/json")
+
+
+def _success(data: object) -> web.Response:
+    return _json({"code": "success", "message": "", "data": data})
+
+
+def _invalid(message: str) -> web.Response:
+    return _json(gateway_error("invalid_request", message), 400)
+
+
+def _authorized(request: web.Request, key: str) -> bool:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), key.encode())
+
+
+async def _read_json(request: web.Request) -> tuple[Any, bool]:
+    """Return (parsed body, is a JSON object); GET requests have no body to check."""
+    if request.method != "POST":
+        return None, True
+    try:
+        body = json.loads(await request.text())
+    except ValueError:
+        return None, False
+    return body, isinstance(body, dict)
+
+
+def _drop(request: web.Request) -> web.Response:
+    """Close the connection without answering (what a reset looks like to the client)."""
+    if request.transport is not None:
+        request.transport.close()
+    return web.Response(status=503)  # never sent: the transport is gone
+
+
+async def _apply(request: web.Request, ctx: SimContext, fault: Fault, endpoint: str) -> web.StreamResponse | None:
+    """Answer with `fault`, or return None to let the request through (after a "hang" ends)."""
+    kind = fault.kind
+    response: web.Response
+    if kind == "hang":
+        try:
+            await asyncio.wait_for(ctx.closing.wait(), timeout=fault.hang_seconds)
+        except TimeoutError:
+            return None
+        return _drop(request)  # the server is stopping
+    if kind == "reset":
+        return _drop(request)
+    if isinstance(kind, int):
+        response = _json(status_body(kind), kind)
+        if kind == 429 and fault.retry_after is not None:
+            response.headers["Retry-After"] = format_retry_after(fault.retry_after)
+    elif kind == "malformed":
+        response = web.Response(text=MALFORMED_BODY, content_type="application/json")
+    elif kind == "html":
+        response = web.Response(text=HTML_BODY, content_type="text/html")
+    elif kind == "null_data":
+        response = _json({"songs": None}) if endpoint == "udio_query" else _success(None)
+    else:  # "relay_429"
+        response = _json(RELAY_429, 429)
+    response.headers.update(fault.headers)
+    return response
+
+
+def endpoint(name: str, *, auth: bool = True) -> Callable[[Handler], Route]:
+    """Wrap a handler: log the request, play the next fault, check the key, then parse the body."""
+
+    def wrap(handler: Handler) -> Route:
+        async def route(request: web.Request) -> web.StreamResponse:
+            ctx = request.app[CONTEXT]
+            body, valid = await _read_json(request)
+            authorized = _authorized(request, ctx.api_key)
+            if ctx.record:
+                query = dict(request.query)
+                ctx.requests.append(RecordedRequest(name, request.method, request.path, query, body, authorized))
+            fault = ctx.faults.take(name)
+            if fault is not None:
+                response = await _apply(request, ctx, fault, name)
+                if response is not None:
+                    return response
+            if auth and not authorized:
+                return _json(status_body(401), 401)
+            if not valid:
+                return _invalid("invalid request body")
+            return await handler(request, ctx, body)
+
+        return route
+
+    return wrap
+
+
+@endpoint("submit_music")
+async def submit_music(request: web.Request, ctx: SimContext, body: dict[str, Any]) -> web.Response:
+    """POST /suno/submit/music."""
+    if body.get("continue_clip_id") and not body.get("task_id"):
+        # new-api relays route an extend to the original task's account, so they insist on task_id.
+        return _json(relay_error("invalid_request", "task id is empty"), 400)
+    return _success(ctx.state.submit_music(body).id)
+
+
+@endpoint("submit_lyrics")
+async def submit_lyrics(request: web.Request, ctx: SimContext, body: dict[str, Any]) -> web.Response:
+    """POST /suno/submit/lyrics."""
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        return _json(relay_error("invalid_request", "prompt_empty"), 400)
+    return _success(ctx.state.submit_lyrics(prompt).id)
+
+
+@endpoint("submit_concat")
+async def submit_concat(request: web.Request, ctx: SimContext, body: dict[str, Any]) -> web.Response:
+    """POST /suno/submit/concat."""
+    clip_id = body.get("clip_id")
+    if not isinstance(clip_id, str) or not clip_id:
+        return _invalid("clip_id is required")
+    return _success(ctx.state.submit_concat(clip_id, body).id)
+
+
+@endpoint("fetch")
+async def fetch(request: web.Request, ctx: SimContext, body: None) -> web.Response:
+    """GET /suno/fetch/{task_id}."""
+    task = ctx.state.get(request.match_info["task_id"])
+    if task is None or task.provider != "suno":
+        return _json(relay_error("task_not_exist", "task_not_exist"), 400)
+    text = _render.suno_task(ctx.state, task, _base(request), ctx.state.clock())
+    return web.Response(text=f'{{"code":"success","message":"","data":{text}}}', content_type="application/json")
+
+
+@endpoint("batch_fetch")
+async def batch_fetch(request: web.Request, ctx: SimContext, body: dict[str, Any]) -> web.Response:
+    """POST /suno/fetch: unknown ids are left out and `action` is ignored, as in the real relay."""
+    ids = body.get("ids")
+    if ids is None:
+        ids = []
+    if not isinstance(ids, list):
+        return _invalid("ids must be an array")
+    state, base, now = ctx.state, _base(request), ctx.state.clock()
+    found = (state.tasks.get(i) for i in dict.fromkeys(i for i in ids if isinstance(i, str)))
+    texts = [_render.suno_task(state, t, base, now) for t in found if t is not None and t.provider == "suno"]
+    texts.reverse()  # the relay promises no order; a fixed different one makes order bugs reproducible
+    payload = '{"code":"success","message":"","data":[' + ",".join(texts) + "]}"
+    return web.Response(text=payload, content_type="application/json")
+
+
+@endpoint("udio_generate")
+async def udio_generate(request: web.Request, ctx: SimContext, body: dict[str, Any]) -> web.Response:
+    """POST /udio/generate-proxy."""
+    params = body.get("gen_params")
+    if not isinstance(params, dict):
+        return _invalid("gen_params is required")
+    if params.get("model_type") not in UDIO_SECONDS:
+        return _invalid(f"invalid model_type, expected one of {sorted(UDIO_SECONDS)}")
+    if params.get("lyrics_type") not in UDIO_LYRICS_TYPES:
+        return _invalid(f"invalid lyrics_type, expected one of {sorted(UDIO_LYRICS_TYPES)}")
+    if not isinstance(params.get("prompt", ""), str) or not isinstance(params.get("lyrics", ""), str):
+        return _invalid("prompt and lyrics must be strings")
+    return _success(ctx.state.submit_udio(params).id)
+
+
+@endpoint("udio_query")
+async def udio_query(request: web.Request, ctx: SimContext, body: None) -> web.Response:
+    """GET /udio/query?ids=a,b: generation ids give both songs, song ids give one; no code wrapper."""
+    state, base, now = ctx.state, _base(request), ctx.state.clock()
+    songs: dict[str, str] = {}
+    for raw in request.query.get("ids", "").split(","):
+        key = raw.strip()
+        task = state.tasks.get(key)
+        if task is not None and task.provider == "udio":
+            texts = _render.udio_songs(state, task, base, now)
+            songs.update((s.id, text) for s, text in zip(task.clips, texts, strict=True))
+        elif key in state.clips and state.clips[key][1].provider == "udio":
+            owner = state.clips[key][1]
+            index = next(i for i, s in enumerate(owner.clips) if s.id == key)
+            songs[key] = _render.udio_songs(state, owner, base, now)[index]
+    return web.Response(text='{"songs":[' + ",".join(songs.values()) + "]}", content_type="text/plain")
+
+
+@endpoint("media", auth=False)
+async def media_file(request: web.Request, ctx: SimContext, body: None) -> web.Response:
+    """GET /media/{name}: mp3, mp4 and cover PNGs, like the CDN (no auth)."""
+    found = ctx.media.file(request.match_info["name"])
+    return _media(found)
+
+
+@endpoint("media", auth=False)
+async def media_stream(request: web.Request, ctx: SimContext, body: None) -> web.Response:
+    """GET /media/stream/{clip_id}: the preview audio while a clip is streaming."""
+    return _media(ctx.media.stream(request.match_info["clip_id"]))
+
+
+def _media(found: tuple[str, bytes] | None) -> web.Response:
+    if found is None:
+        return web.Response(status=404, text="Not Found")
+    content_type, data = found
+    return web.Response(body=data, content_type=content_type)
+
+
+def _base(request: web.Request) -> str:
+    """Scheme and host the client used, so result URLs work on any port."""
+    return f"{request.scheme}://{request.host}"
+
+
+def create_app(ctx: SimContext) -> web.Application:
+    """Build the aiohttp application around a simulator context."""
+    app = web.Application()
+    app[CONTEXT] = ctx
+    app.router.add_post("/suno/submit/music", submit_music)
+    app.router.add_post("/suno/submit/lyrics", submit_lyrics)
+    app.router.add_post("/suno/submit/concat", submit_concat)
+    app.router.add_get("/suno/fetch/{task_id}", fetch)
+    app.router.add_post("/suno/fetch", batch_fetch)
+    app.router.add_post("/udio/generate-proxy", udio_generate)
+    app.router.add_get("/udio/query", udio_query)
+    app.router.add_get("/media/stream/{clip_id}", media_stream)
+    app.router.add_get("/media/{name}", media_file)
+
+    async def wake_hanging(_: web.Application) -> None:
+        ctx.closing.set()
+
+    app.on_shutdown.append(wake_hanging)
+    return app

@@ -1,0 +1,137 @@
+"""Buttons on delivered messages. DynamicItems carry the ids they need in their custom_id, so they keep
+working after a restart without any in-memory state."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from typing import TYPE_CHECKING, Any, cast
+
+import discord
+
+from bot import render
+from bot.flow import start_job
+from bot.replies import describe, safe_reply
+from bot.store import Job
+from bot.validation import InvalidInputError, suno_request
+
+if TYPE_CHECKING:
+    from bot.chorus import Chorus
+
+log = logging.getLogger(__name__)
+
+
+def _bot(interaction: discord.Interaction) -> Chorus:
+    return cast("Chorus", interaction.client)
+
+
+async def _job_or_reply(interaction: discord.Interaction, job_id: int) -> Job | None:
+    job = await _bot(interaction).jobs.get(job_id)
+    if job is None:
+        await safe_reply(interaction, "I cannot find that job any more.")
+    return job
+
+
+LYRICS_ID = r"chorus:lyrics:(?P<job>\d+):(?P<take>\d+)"
+MAKE_SONG_ID = r"chorus:makesong:(?P<job>\d+)"
+
+
+class LyricsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=LYRICS_ID):
+    """Shows one take's full lyrics, privately, to whoever presses it."""
+
+    def __init__(self, job_id: int, take: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=f"Lyrics {take}", emoji="📝", style=discord.ButtonStyle.secondary,
+                custom_id=f"chorus:lyrics:{job_id}:{take}",
+            )
+        )
+        self.job_id, self.take = job_id, take
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> LyricsButton:
+        return cls(int(match["job"]), int(match["take"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        job = await _job_or_reply(interaction, self.job_id)
+        result = render.result_of(job) if job else None
+        clips = result.complete_clips if result else ()
+        if not 1 <= self.take <= len(clips):
+            await safe_reply(interaction, "That take has no lyrics.")
+            return
+        clip = clips[self.take - 1]
+        text = clip.lyrics or "(instrumental: no lyrics)"
+        title = render.shorten(clip.title or "Untitled", render.EMBED_TITLE)
+        if len(text) <= render.EMBED_DESCRIPTION:
+            embed = discord.Embed(title=title, description=text)
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+        else:
+            file = discord.File(io.BytesIO(text.encode()), filename="lyrics.txt")
+            await interaction.response.send_message(f"**{title}**", file=file, ephemeral=True)
+
+
+class MakeSongButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=MAKE_SONG_ID):
+    """Turns generated lyrics into a Suno song (custom mode) for whoever presses it."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Make it a song", emoji="🎵", style=discord.ButtonStyle.primary,
+                custom_id=f"chorus:makesong:{job_id}",
+            )
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> MakeSongButton:
+        return cls(int(match["job"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        job = await _job_or_reply(interaction, self.job_id)
+        result = render.result_of(job) if job else None
+        if job is None or result is None or result.lyrics is None:
+            if job is not None:
+                await safe_reply(interaction, "Those lyrics are not ready yet.")
+            return
+        try:
+            request = suno_request(
+                lyrics=result.lyrics.text, prompt=render.prompt_of(job), title=result.lyrics.title
+            )
+        except InvalidInputError as exc:
+            await safe_reply(interaction, describe(exc))
+            return
+        bot = _bot(interaction)
+        await start_job(
+            interaction, bot, lambda who: bot.jobs.submit_suno(request, who, parent_job_id=job.id), provider="suno"
+        )
+
+
+def delivery_view(job: Job) -> discord.ui.View:
+    """Link buttons (audio, cover, video) and a Lyrics button per take; "Make it a song" under lyrics."""
+    result = render.result_of(job)
+    view = discord.ui.View(timeout=None)
+    if job.state != "succeeded" or result is None:
+        return view
+    if result.lyrics is not None:
+        view.add_item(MakeSongButton(job.id))
+        return view
+    for take, clip in enumerate(result.complete_clips[:5], 1):
+        row = take - 1
+        links = [("Audio", "🎧", clip.audio_url), ("Cover", "🖼️", clip.image_large_url or clip.image_url),
+                 ("Video", "🎬", clip.video_url)]
+        for label, emoji, url in links:
+            if url.startswith(("http://", "https://")) and len(url) <= render.LINK_URL:
+                view.add_item(discord.ui.Button(label=f"{label} {take}", emoji=emoji, url=url, row=row))
+        if clip.lyrics:
+            button = LyricsButton(job.id, take)
+            button.item.row = row
+            view.add_item(button)
+    return view
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (LyricsButton, MakeSongButton)

@@ -1,0 +1,39 @@
+"""/lyrics: write lyrics with Suno, with a button that turns them into a song."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.flow import start_job
+from bot.replies import describe, safe_reply
+from bot.validation import InvalidInputError, lyrics_prompt
+
+if TYPE_CHECKING:
+    from bot.chorus import Chorus
+
+
+class Lyrics(commands.Cog):
+    """Suno lyrics."""
+
+    def __init__(self, bot: Chorus) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="lyrics")
+    @app_commands.guild_only()
+    @app_commands.describe(prompt="The theme, e.g. a rainy night in a neon city")
+    async def lyrics(self, interaction: discord.Interaction, prompt: str) -> None:
+        """Write song lyrics with Suno, then make them a song with one click."""
+        try:
+            theme = lyrics_prompt(prompt)
+        except InvalidInputError as exc:
+            await safe_reply(interaction, describe(exc))
+            return
+        await start_job(interaction, self.bot, lambda who: self.bot.jobs.submit_lyrics(theme, who), provider="suno")
+
+
+async def setup(bot: Chorus) -> None:
+    await bot.add_cog(Lyrics(bot))

@@ -1,0 +1,72 @@
+"""/udio: make a song with Udio (CometAPI marks Udio unavailable at times; errors say so clearly)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.catalog import MAX_UDIO_LYRICS, UDIO_MODELS
+from bot.flow import start_job
+from bot.modals import LyricsForm, LyricsModal
+from bot.replies import describe, safe_reply
+from bot.validation import InvalidInputError, udio_request
+
+if TYPE_CHECKING:
+    from bot.chorus import Chorus
+
+MODEL_CHOICES = [app_commands.Choice(name=label, value=value) for value, label in UDIO_MODELS.items()]
+
+
+class Udio(commands.Cog):
+    """Udio songs."""
+
+    def __init__(self, bot: Chorus) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="udio")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        prompt="What the song is about, or its styles",
+        model="Short clip (~32 s) or full song (~130 s)",
+        instrumental="No vocals",
+        lyrics="Write your own lyrics in a form",
+    )
+    @app_commands.choices(model=MODEL_CHOICES)
+    async def udio(
+        self,
+        interaction: discord.Interaction,
+        prompt: str,
+        model: str | None = None,
+        instrumental: bool = False,
+        lyrics: bool = False,
+    ) -> None:
+        """Make a song with Udio from a description."""
+        try:
+            request = udio_request(prompt=prompt, model=model, instrumental=instrumental)
+            if lyrics and instrumental:
+                raise InvalidInputError("lyrics", "An instrumental cannot have lyrics: drop one of the two.")
+        except InvalidInputError as exc:
+            await safe_reply(interaction, describe(exc))
+            return
+        if lyrics:
+
+            async def submit_custom(modal_interaction: discord.Interaction, form: LyricsForm) -> None:
+                custom = udio_request(prompt=form.style or prompt, model=model, lyrics=form.lyrics)
+                await start_job(
+                    modal_interaction, self.bot, lambda who: self.bot.jobs.submit_udio(custom, who), provider="udio"
+                )
+
+            modal = LyricsModal(
+                heading="Your lyrics for Udio", style=prompt, title="", max_lyrics=MAX_UDIO_LYRICS,
+                on_done=submit_custom,
+            )
+            await interaction.response.send_modal(modal)
+            return
+        await start_job(interaction, self.bot, lambda who: self.bot.jobs.submit_udio(request, who), provider="udio")
+
+
+async def setup(bot: Chorus) -> None:
+    await bot.add_cog(Udio(bot))

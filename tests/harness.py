@@ -1,0 +1,60 @@
+"""Run the real Chorus bot against the fake Discord and the CometAPI simulator, on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.chorus import Chorus
+from bot.config import Settings
+from bot.poller import PollerConfig
+from bot.simulator import SimulatorServer
+from tests.conftest import API_KEY, FAST_RETRY
+from tests.fakes.discord import FakeDiscord
+
+
+class BotHarness:
+    """Starts and stops (and restarts) the real bot; everything it talks to is on 127.0.0.1."""
+
+    def __init__(
+        self, fake: FakeDiscord, sim: SimulatorServer, db_path: Path, *, poller: PollerConfig | None = None
+    ) -> None:
+        self.fake = fake
+        self.sim = sim
+        self.settings = Settings(
+            discord_token=fake.token,
+            cometapi_key=API_KEY,
+            cometapi_base_url=sim.url,
+            discord_api_base=fake.api_base,
+            database_url=str(db_path),
+            poll_interval=0.05,
+            discord_guild_id=fake.guild.id,
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        self.poller_config = poller or PollerConfig(interval=0.05, batch_size=50, deadline=600, delivery_lease=5)
+        self.bot: Chorus | None = None
+        self._runner: asyncio.Task[None] | None = None
+
+    async def start(self) -> Chorus:
+        bot = Chorus(self.settings, retry=FAST_RETRY, poller_config=self.poller_config, guild_ready_timeout=0.05)
+        self.bot = bot
+        self._runner = asyncio.create_task(bot.start(self.settings.discord_token.get_secret_value()))
+        await asyncio.wait_for(self._ready(bot), 10)
+        return bot
+
+    async def _ready(self, bot: Chorus) -> None:
+        while not bot.is_ready():
+            if self._runner is not None and self._runner.done():
+                self._runner.result()  # surface the start-up error
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        if self.bot is not None:
+            await self.bot.close()
+        if self._runner is not None:
+            await asyncio.gather(self._runner, return_exceptions=True)
+        self.bot, self._runner = None, None
+
+    async def restart(self) -> Chorus:
+        await self.stop()
+        return await self.start()
