@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from bot.chorus import Chorus
 from bot.config import Settings
 from bot.poller import PollerConfig
@@ -22,8 +24,8 @@ class BotHarness:
         self.fake = fake
         self.sim = sim
         self.settings = Settings(
-            discord_token=fake.token,
-            cometapi_key=API_KEY,
+            discord_token=SecretStr(fake.token),
+            cometapi_key=SecretStr(API_KEY),
             cometapi_base_url=sim.url,
             discord_api_base=fake.api_base,
             database_url=str(db_path),

@@ -17,8 +17,8 @@ def deliveries(fake):
     return [m for m in music_messages(fake) if m.get("interaction_metadata") is None and m.get("nonce")]
 
 
-async def wait_delivery(fake, count=1, timeout=10.0):
-    return await fake.wait_for(lambda: deliveries(fake) if len(deliveries(fake)) >= count else None, timeout=timeout)
+async def wait_delivery(fake, count=1, within=10.0):
+    return await fake.wait_for(lambda: deliveries(fake) if len(deliveries(fake)) >= count else None, timeout=within)
 
 
 async def test_suno_song_is_queued_then_delivered(harness):
