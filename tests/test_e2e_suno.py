@@ -5,20 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import API_KEY
+from tests.e2e import wait_delivery
 from tests.fakes.discord import pinged_user_ids
-
-
-def music_messages(fake):
-    return fake.messages_in(fake.music)
-
-
-def deliveries(fake):
-    """Channel messages the bot posted (not interaction responses)."""
-    return [m for m in music_messages(fake) if m.get("interaction_metadata") is None and m.get("nonce")]
-
-
-async def wait_delivery(fake, count=1, within=10.0):
-    return await fake.wait_for(lambda: deliveries(fake) if len(deliveries(fake)) >= count else None, timeout=within)
 
 
 async def test_suno_song_is_queued_then_delivered(harness):

@@ -1,0 +1,43 @@
+"""Helpers shared by the end-to-end tests: what a member sees in the fake Discord."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.fakes.discord import FakeDiscord
+
+
+def deliveries(fake: FakeDiscord, channel: Any = None) -> list[dict[str, Any]]:
+    """Messages the bot posted as deliveries (they carry the job's nonce), in a channel (default #music)."""
+    return [m for m in fake.messages_in(channel or fake.music) if str(m.get("nonce") or "").startswith("chorus-job-")]
+
+
+async def wait_delivery(fake: FakeDiscord, count: int = 1, *, channel: Any = None, within: float = 10.0) -> list[Any]:
+    def ready() -> list[dict[str, Any]] | None:
+        found = deliveries(fake, channel)
+        return found if len(found) >= count else None
+
+    return await fake.wait_for(ready, timeout=within)
+
+
+def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [component for row in message.get("components", []) for component in row.get("components", [])]
+
+
+def custom_id(message: dict[str, Any], prefix: str) -> str:
+    return next(b["custom_id"] for b in buttons(message) if str(b.get("custom_id", "")).startswith(prefix))
+
+
+async def eventually(check: Any, *, within: float = 5.0, every: float = 0.02) -> Any:
+    """Await `check()` until it returns something truthy (the bot works in the background)."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        value = await check()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {within}s")
+        await asyncio.sleep(every)

@@ -1,0 +1,179 @@
+"""Delivery end to end: upload limits, Discord errors, restarts, partial results, time-outs, progress."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from bot.poller import PollerConfig
+from bot.simulator import ManualClock, SimulatorServer, Timings
+from tests.conftest import API_KEY
+from tests.e2e import buttons, custom_id, deliveries, eventually, wait_delivery
+from tests.fakes.discord import Fault
+from tests.harness import BotHarness
+
+
+async def job_of(harness, number=0):
+    jobs = await harness.bot.jobs.recent(harness.fake.alice.id, guild_id=harness.fake.guild.id, limit=50)
+    ordered = sorted(jobs, key=lambda j: j.id)
+    return ordered[number] if len(ordered) > number else None
+
+
+async def settled_job(harness, number=0):
+    """The job once its delivery is final (delivered or abandoned)."""
+
+    async def check():
+        job = await job_of(harness, number)
+        return job if job is not None and job.delivery in {"delivered", "abandoned"} else None
+
+    return await eventually(check, within=10)
+
+
+async def test_audio_over_the_upload_limit_becomes_links(harness):
+    """When the MP3s do not fit the guild's upload limit, the song is posted with link buttons instead."""
+    fake = harness.fake
+    fake.upload_limit = 1_000  # smaller than one simulated MP3
+    await fake.slash_command("suno", {"prompt": "a long ballad"}, user=fake.alice)
+    (message,) = await wait_delivery(fake)
+    assert message["attachments"] == []
+    assert "Too large to attach" in message["content"]
+    assert {"Audio 1", "Audio 2"} <= {b.get("label") for b in buttons(message)}
+
+
+async def test_missing_attach_permission_degrades_to_links(harness):
+    """A 403 on the post with files is retried without them, and the job records why."""
+    fake = harness.fake
+    fake.faults.forbid("POST", r"/channels/\d+/messages", code=50013, times=1)
+    await fake.slash_command("suno", {"prompt": "garage rock"}, user=fake.alice)
+    (message,) = await wait_delivery(fake)
+    assert message["attachments"] == []
+    job = await settled_job(harness)
+    assert job.delivery == "delivered"
+    assert "without attachments" in job.delivery_error
+
+
+async def test_a_channel_that_refuses_everything_means_a_dm(harness):
+    """When the bot cannot post in the channel at all, the member gets the song by DM, and the job says so."""
+    fake = harness.fake
+    fake.faults.forbid("POST", rf"/channels/{fake.music.id}/messages", code=50013, times=None)
+    await fake.slash_command("suno", {"prompt": "synthwave"}, user=fake.alice)
+    dm = fake.world.dm_channel(fake.alice)
+    (message,) = await wait_delivery(fake, channel=dm)
+    assert f"<#{fake.music.id}>" in message["content"]
+    job = await settled_job(harness)
+    assert job.delivered_channel_id == dm.id
+    assert "sent by DM" in job.delivery_error
+    assert deliveries(fake) == []
+
+
+async def test_no_channel_and_no_dm_is_recorded_not_lost_silently(harness, caplog):
+    """With the channel and the DMs closed, the job is marked abandoned with the reason, and it is logged."""
+    fake = harness.fake
+    fake.alice.accepts_dms = False
+    fake.faults.forbid("POST", rf"/channels/{fake.music.id}/messages", code=50013, times=None)
+    caplog.set_level(logging.WARNING)
+    await fake.slash_command("suno", {"prompt": "doom jazz"}, user=fake.alice)
+    job = await settled_job(harness)
+    assert job.delivery == "abandoned"
+    assert "DM failed" in job.delivery_error
+    assert "cannot be delivered" in caplog.text
+
+
+async def test_rate_limited_post_is_delivered_exactly_once(harness):
+    """A 429 from Discord is waited out by discord.py; the song is posted once."""
+    fake = harness.fake
+    fake.faults.script("POST", rf"/channels/{fake.music.id}/messages", [Fault.rate_limited(0.05)])
+    await fake.slash_command("suno", {"prompt": "city pop"}, user=fake.alice)
+    await wait_delivery(fake)
+    await asyncio.sleep(0.3)  # a few more poll cycles: nothing more may be posted
+    assert len(deliveries(fake)) == 1
+    statuses = [r.status for r in fake.find_requests("POST", f"/channels/{fake.music.id}/messages")]
+    assert statuses == [429, 200]
+
+
+async def test_partial_success_delivers_what_worked(harness):
+    """If one take fails and the other completes, the completed one is posted with a note."""
+    fake = harness.fake
+    await fake.slash_command("suno", {"prompt": "[partial] bossa nova"}, user=fake.alice)
+    (message,) = await wait_delivery(fake)
+    assert len(message["embeds"]) == 1
+    assert "1 of the 2 takes failed" in message["content"]
+
+
+async def test_lyrics_button_works_after_a_restart(harness):
+    """A Lyrics button on a song delivered before a restart still answers after it."""
+    fake = harness.fake
+    await fake.slash_command("suno", {"prompt": "a love song for robots"}, user=fake.alice)
+    (message,) = await wait_delivery(fake)
+    button_id = custom_id(message, "chorus:lyrics:")
+    await harness.restart()
+    click = await fake.click_button(message, button_id, user=fake.bob)
+    response = await click.wait_response()
+    assert response["type"] == 4
+    assert response["data"]["flags"] & 64
+    assert response["data"]["embeds"][0]["description"].strip()
+
+
+@pytest.fixture
+async def slow_harness(fake_discord, tmp_path):
+    clock = ManualClock()
+    async with SimulatorServer(api_key=API_KEY, timings=Timings(), clock=clock, shutdown_timeout=0.2) as sim:
+        running = BotHarness(fake_discord, sim, tmp_path / "chorus.db")
+        running.sim_clock = clock  # type: ignore[attr-defined]
+        await running.start()
+        yield running
+        await running.stop()
+
+
+async def test_progress_is_shown_on_the_card(slow_harness):
+    """As the job moves from queued to generating, the card is edited, with a link to listen early."""
+    fake = slow_harness.fake
+    it = await fake.slash_command("suno", {"prompt": "ambient rain"}, user=fake.alice)
+    await it.wait_original(lambda m: m["embeds"] and "Queued" in m["embeds"][0]["title"])
+    slow_harness.sim_clock.advance(10)
+    card = await it.wait_original(lambda m: m["embeds"] and "Generating" in m["embeds"][0]["title"])
+    fields = {f["name"]: f["value"] for f in card["embeds"][0]["fields"]}
+    assert "/media/stream/" in fields["Listen while it is made"]
+    slow_harness.sim_clock.advance(60)
+    await wait_delivery(fake)
+
+
+async def test_restart_mid_job_delivers_once(slow_harness):
+    """A restart while CometAPI is still working loses nothing and posts the song exactly once."""
+    fake = slow_harness.fake
+    await fake.slash_command("suno", {"prompt": "krautrock"}, user=fake.alice)
+    await fake.wait_for(lambda: slow_harness.sim.count("batch_fetch") > 0 or None)
+    await slow_harness.stop()
+    slow_harness.sim_clock.advance(120)
+    await slow_harness.start()
+    await wait_delivery(fake)
+    await asyncio.sleep(0.3)
+    assert len(deliveries(fake)) == 1
+
+
+async def test_a_job_that_never_finishes_is_reported_as_timed_out(fake_discord, simulator, tmp_path):
+    """Past the deadline the member is told the job took too long."""
+    running = BotHarness(fake_discord, simulator, tmp_path / "c.db",
+                         poller=PollerConfig(interval=0.05, deadline=0.3, delivery_lease=5))
+    await running.start()
+    try:
+        await fake_discord.slash_command("suno", {"prompt": "[hang] endless"}, user=fake_discord.alice)
+        (message,) = await wait_delivery(fake_discord)
+    finally:
+        await running.stop()
+    assert "took too long" in message["content"]
+
+
+async def test_logs_never_hold_the_secrets(harness, caplog):
+    """Through a whole job, with failures, neither the key nor the token is logged."""
+    caplog.set_level(logging.DEBUG)
+    fake, sim = harness.fake, harness.sim
+    sim.faults.script("submit_music", [500])
+    await fake.slash_command("suno", {"prompt": "one"}, user=fake.alice)
+    await fake.slash_command("suno", {"prompt": "two"}, user=fake.alice)
+    await wait_delivery(fake)
+    assert caplog.text
+    assert API_KEY not in caplog.text
+    assert fake.token not in caplog.text
