@@ -25,7 +25,7 @@ def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def custom_id(message: dict[str, Any], prefix: str) -> str:
-    return next(b["custom_id"] for b in buttons(message) if str(b.get("custom_id", "")).startswith(prefix))
+    return str(next(b["custom_id"] for b in buttons(message) if str(b.get("custom_id", "")).startswith(prefix)))
 
 
 async def eventually(check: Any, *, within: float = 5.0, every: float = 0.02) -> Any:
