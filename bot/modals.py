@@ -39,19 +39,25 @@ class LyricsModal(discord.ui.Modal):
         max_lyrics: int,
         on_done: Callable[[discord.Interaction, LyricsForm], Awaitable[None]],
     ) -> None:
-        super().__init__(title=heading, timeout=15 * 60)
+        super().__init__(title=heading, timeout=15 * 60, custom_id="chorus:lyrics-form")
         self._on_done = on_done
         self.lyrics: discord.ui.TextInput[LyricsModal] = discord.ui.TextInput(
             label="Lyrics",
+            custom_id="lyrics",
             style=discord.TextStyle.paragraph,
             placeholder="[Verse]\nYour words here…\n\n[Chorus]\n…",
             max_length=min(max_lyrics, MAX_TEXT_INPUT),
         )
         self.style: discord.ui.TextInput[LyricsModal] = discord.ui.TextInput(
-            label="Style", default=style[:200] or None, required=False, max_length=200, placeholder="e.g. indie folk"
+            label="Style",
+            custom_id="style",
+            default=style[:200] or None,
+            required=False,
+            max_length=200,
+            placeholder="e.g. indie folk",
         )
         self.song_title: discord.ui.TextInput[LyricsModal] = discord.ui.TextInput(
-            label="Title", default=title[:80] or None, required=False, max_length=80
+            label="Title", custom_id="title", default=title[:80] or None, required=False, max_length=80
         )
         for item in (self.lyrics, self.style, self.song_title):
             self.add_item(item)

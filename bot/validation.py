@@ -53,7 +53,7 @@ def suno_request(
     tags = _text("style", style, limit=chosen.max_tags)
     title_text = _text("title", title, limit=MAX_TITLE)
     negative = _text("excluded styles", negative_style, limit=chosen.max_tags)
-    if lyrics is not None and lyrics.strip():
+    if lyrics is not None:  # the member chose to write lyrics: blank ones are an error, not a fallback
         words = _text("lyrics", lyrics, limit=chosen.max_lyrics, required=True)
         return SunoMusicRequest(
             mv=chosen.mv,
@@ -77,7 +77,7 @@ def udio_request(
     if model_type not in UDIO_MODELS:
         raise InvalidInputError("model", f"Unknown Udio model `{model}`. Pick one of: {', '.join(UDIO_MODELS)}.")
     description = _text("description", prompt, limit=MAX_UDIO_PROMPT, required=True)
-    words = _text("lyrics", lyrics, limit=MAX_UDIO_LYRICS)
+    words = _text("lyrics", lyrics, limit=MAX_UDIO_LYRICS, required=lyrics is not None)
     if instrumental and words:
         raise InvalidInputError("lyrics", "An instrumental cannot have lyrics: drop one of the two.")
     lyrics_type: UdioLyricsType = "instrumental" if instrumental else ("user" if words else "generate")

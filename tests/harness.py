@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -19,8 +21,15 @@ class BotHarness:
     """Starts and stops (and restarts) the real bot; everything it talks to is on 127.0.0.1."""
 
     def __init__(
-        self, fake: FakeDiscord, sim: SimulatorServer, db_path: Path, *, poller: PollerConfig | None = None
+        self,
+        fake: FakeDiscord,
+        sim: SimulatorServer,
+        db_path: Path,
+        *,
+        poller: PollerConfig | None = None,
+        now: Callable[[], float] = time.time,
     ) -> None:
+        self.now = now
         self.fake = fake
         self.sim = sim
         self.settings = Settings(
@@ -38,7 +47,9 @@ class BotHarness:
         self._runner: asyncio.Task[None] | None = None
 
     async def start(self) -> Chorus:
-        bot = Chorus(self.settings, retry=FAST_RETRY, poller_config=self.poller_config, guild_ready_timeout=0.05)
+        bot = Chorus(
+            self.settings, retry=FAST_RETRY, poller_config=self.poller_config, guild_ready_timeout=0.05, now=self.now
+        )
         self.bot = bot
         self._runner = asyncio.create_task(bot.start(self.settings.discord_token.get_secret_value()))
         await asyncio.wait_for(self._ready(bot), 10)

@@ -177,3 +177,30 @@ async def test_logs_never_hold_the_secrets(harness, caplog):
     assert caplog.text
     assert API_KEY not in caplog.text
     assert fake.token not in caplog.text
+
+
+async def test_after_the_token_expires_the_card_is_edited_as_a_channel_message(fake_discord, tmp_path):
+    """Interaction tokens last 15 minutes; later progress edits go through the bot's own channel message."""
+    import time
+
+    from tests.conftest import FakeClock
+
+    bot_clock = FakeClock(time.time())
+    sim_clock = ManualClock()
+    async with SimulatorServer(api_key=API_KEY, timings=Timings(), clock=sim_clock, shutdown_timeout=0.2) as sim:
+        running = BotHarness(fake_discord, sim, tmp_path / "c.db", now=bot_clock,
+                             poller=PollerConfig(interval=0.05, deadline=7200, delivery_lease=5))
+        await running.start()
+        try:
+            fake = fake_discord
+            it = await fake.slash_command("suno", {"prompt": "slow burn"}, user=fake.alice)
+            card = await it.wait_original(lambda m: m["embeds"] and "Queued" in m["embeds"][0]["title"])
+            bot_clock.advance(20 * 60)
+            sim_clock.advance(10)
+            path = f"/channels/{fake.music.id}/messages/{card['id']}"
+            await fake.wait_for(lambda: fake.find_requests("PATCH", path) or None)
+            webhook_edits = [r for r in fake.find_requests("PATCH", "/webhooks/") if r.at > 0]
+            assert all("Generating" not in str(r.json) for r in webhook_edits)
+            assert "Generating" in fake.messages_in(fake.music)[0]["embeds"][0]["title"]
+        finally:
+            await running.stop()
