@@ -15,10 +15,11 @@ from bot.cometapi import CometAPI, RetryPolicy
 from bot.config import Settings
 from bot.delivery import Deliverer
 from bot.jobs import JobService
+from bot.limits import Caps
 from bot.poller import Poller, PollerConfig
 from bot.replies import describe, safe_reply
 from bot.status_cards import StatusCards
-from bot.store import JobStore, SqliteJobStore
+from bot.store import SqliteJobStore
 from bot.views import DYNAMIC_ITEMS
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class Chorus(commands.AutoShardedBot):
 
     user: discord.ClientUser
     http_session: aiohttp.ClientSession
-    store: JobStore
+    store: SqliteJobStore
     cometapi: CometAPI
     jobs: JobService
     poller: Poller
@@ -103,7 +104,11 @@ class Chorus(commands.AutoShardedBot):
             on_progress=self.status_cards.on_progress,
             now=self._now,
         )
-        self.jobs = JobService(self.store, self.cometapi, on_submitted=lambda _job: self.poller.wake())
+        caps = Caps(total_in_flight=self.settings.max_jobs_in_flight,
+                    guild_in_flight=self.settings.max_guild_jobs_in_flight)
+        self.jobs = JobService(
+            self.store, self.cometapi, self.store.guilds, caps=caps, on_submitted=lambda _job: self.poller.wake()
+        )
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(*DYNAMIC_ITEMS)

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     # Beyond the contract: tuning knobs with safe defaults.
     poll_batch_size: Annotated[int, Field(ge=1, le=500)] = 50
     job_deadline_minutes: Annotated[float, Field(gt=0)] = 30.0
+    # Safety caps on jobs in flight (0 = no cap): for the whole bot, and for any one server.
+    max_jobs_in_flight: Annotated[int, Field(ge=0)] = 100
+    max_guild_jobs_in_flight: Annotated[int, Field(ge=0)] = 25
+    # Port of the /healthz and /metrics endpoint; unset means off.
+    health_port: Annotated[int, Field(ge=0, le=65535)] | None = None
+    health_host: str = "127.0.0.1"
 
     @field_validator("discord_token", "cometapi_key")
     @classmethod
@@ -52,7 +58,7 @@ class Settings(BaseSettings):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return value
 
-    @field_validator("discord_guild_id", mode="before")
+    @field_validator("discord_guild_id", "health_port", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

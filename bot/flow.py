@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -11,8 +11,9 @@ import discord
 
 from bot import render
 from bot.cometapi import CometAPIError
+from bot.limits import LimitReachedError, NotAllowedError
 from bot.replies import describe, safe_reply
-from bot.store import Job, Requester
+from bot.store import Job, NewJob, Requester
 from bot.validation import InvalidInputError
 
 if TYPE_CHECKING:
@@ -29,8 +30,10 @@ def requester_of(interaction: discord.Interaction) -> Requester:
     channel_id = interaction.channel_id
     if channel_id is None:
         raise InvalidInputError("channel", "I can only make songs in a channel or a DM.")
+    roles = getattr(interaction.user, "roles", ())
     return Requester(
         user_id=interaction.user.id,
+        role_ids=frozenset(role.id for role in roles),
         channel_id=channel_id,
         guild_id=interaction.guild_id,
         interaction_token=interaction.token,
@@ -41,21 +44,30 @@ def requester_of(interaction: discord.Interaction) -> Requester:
 async def start_job(
     interaction: discord.Interaction,
     bot: Chorus,
-    submit: Callable[[Requester], Awaitable[Job]],
-    *,
-    provider: str,
+    build: Callable[[Requester], NewJob],
 ) -> Job | None:
-    """Acknowledge at once (Discord allows 3 s), submit, then turn the answer into the job's status card."""
-    if not interaction.response.is_done():
-        await interaction.response.defer(thinking=True)
+    """Reserve the job (a refusal is answered privately), acknowledge, submit, then show the status card."""
     try:
-        job = await submit(requester_of(interaction))
-    except (CometAPIError, InvalidInputError) as exc:
-        await safe_reply(interaction, "❌ " + describe(exc, provider=provider))
+        job = await bot.jobs.reserve(build(requester_of(interaction)))
+    except (InvalidInputError, LimitReachedError, NotAllowedError) as exc:
+        await safe_reply(interaction, describe(exc))
+        return None
+    try:
+        if not interaction.response.is_done():
+            await interaction.response.defer(thinking=True)
+    except discord.HTTPException:
+        # Discord's 3 s window has passed: nothing was sent to CometAPI, so nothing is lost or charged.
+        await bot.jobs.withdraw(job, "Discord's time to answer the command ran out before the job started")
+        log.warning("could not acknowledge the interaction for job %d in time", job.id)
+        return None
+    try:
+        job = await bot.jobs.send(job)
+    except CometAPIError as exc:
+        await safe_reply(interaction, "❌ " + describe(exc, provider=job.provider))
         return None
     except Exception as exc:
-        log.exception("submitting a %s job for user %s failed", provider, interaction.user.id)
-        await safe_reply(interaction, "❌ " + describe(exc, provider=provider))
+        log.exception("submitting job %d failed", job.id)
+        await safe_reply(interaction, "❌ " + describe(exc, provider=job.provider))
         return None
     try:
         message = await interaction.edit_original_response(

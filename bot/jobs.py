@@ -1,64 +1,118 @@
-"""JobService: record → submit → record. Cogs call only this; it calls the CometAPI client and the store."""
+"""JobService: check the guild's rules and limits → record → submit → record.
+
+Cogs and buttons call only this; it calls the CometAPI client and the store. A job is reserved (its row
+written, limits checked in the same transaction) before the interaction is deferred, so a refusal can
+still be answered privately; the paid CometAPI call comes after.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from typing import Any
 
-from bot.cometapi import (
-    APITimeoutError,
-    CometAPI,
-    CometAPIError,
-    NetworkError,
-    SunoMusicRequest,
-    UdioRequest,
-)
-from bot.store import Job, JobStore, NewJob, Requester
+from bot.cometapi import APITimeoutError, CometAPI, CometAPIError, NetworkError, SunoMusicRequest, UdioRequest
+from bot.limits import Admission, Caps, GuildSettings, NotAllowedError
+from bot.store import GuildStore, Job, JobStore, NewJob, Requester
 
 log = logging.getLogger(__name__)
 
 MAYBE_ACCEPTED = "CometAPI did not confirm the submission in time; it may or may not have started"
 
 
+def suno_job(request: SunoMusicRequest, requester: Requester, *, parent_job_id: int | None = None) -> NewJob:
+    return NewJob(requester, "suno", "MUSIC", dataclasses.asdict(request), request.mode, parent_job_id)
+
+
+def lyrics_job(prompt: str, requester: Requester) -> NewJob:
+    return NewJob(requester, "suno", "LYRICS", {"prompt": prompt}, "lyrics")
+
+
+def udio_job(request: UdioRequest, requester: Requester) -> NewJob:
+    return NewJob(requester, "udio", "MUSIC", dataclasses.asdict(request), "generate")
+
+
+def describe_job(job: Job) -> str:
+    """How log lines name a job: id, provider, kind and guild."""
+    return f"job {job.id} ({job.provider} {job.kind}, guild {job.guild_id}, user {job.user_id})"
+
+
 class JobService:
     """Submits jobs so that a crash at any point neither loses a paid job nor charges twice."""
 
     def __init__(
-        self, store: JobStore, cometapi: CometAPI, *, on_submitted: Callable[[Job], None] | None = None
+        self,
+        store: JobStore,
+        cometapi: CometAPI,
+        guilds: GuildStore,
+        *,
+        caps: Caps | None = None,
+        enforce_limits: bool = True,
+        on_submitted: Callable[[Job], None] | None = None,
     ) -> None:
         self._store = store
         self._api = cometapi
+        self._guilds = guilds
+        self._caps = caps or Caps()
+        self._enforce_limits = enforce_limits
         self._on_submitted = on_submitted
 
-    async def submit_suno(
-        self,
-        request: SunoMusicRequest,
-        requester: Requester,
-        *,
-        kind: str | None = None,
-        parent_job_id: int | None = None,
-    ) -> Job:
-        """Submit a Suno music job (already validated) for `requester`."""
-        new = NewJob(
-            requester,
-            "suno",
-            "MUSIC",
-            params=dataclasses.asdict(request),
-            kind=kind or request.mode,
-            parent_job_id=parent_job_id,
-        )
-        return await self._submit(new, lambda: self._api.suno.submit_music(request))
+    # ---- submitting ------------------------------------------------------------------------------------------
+
+    async def reserve(self, new: NewJob) -> Job:
+        """Check the guild's rules and limits and record the job (`submitting`), or raise why not."""
+        admission = None
+        if new.requester.guild_id is not None:
+            settings = await self._guilds.get(new.requester.guild_id)
+            _check_rules(settings, new)
+            if self._enforce_limits:
+                admission = Admission(settings, self._caps, counts_towards_quota=new.action == "MUSIC")
+        return await self._store.create(new, admission)
+
+    async def send(self, job: Job) -> Job:
+        """Make the paid CometAPI call for a reserved job and record its task id (or why it failed)."""
+        try:
+            task_id = await self._call(job)
+        except CometAPIError as exc:
+            uncertain = isinstance(exc, APITimeoutError) or (isinstance(exc, NetworkError) and exc.reached_server)
+            await self._store.mark_submit_failed(job.id, MAYBE_ACCEPTED if uncertain else str(exc))
+            log.warning("submit failed for %s: %s: %s", describe_job(job), type(exc).__name__, exc)
+            raise
+        except BaseException:
+            await self._store.mark_submit_failed(job.id, "the bot failed while submitting this job")
+            raise
+        job = await self._store.mark_submitted(job.id, task_id)
+        log.info("submitted %s as task %s", describe_job(job), task_id)
+        if self._on_submitted is not None:
+            self._on_submitted(job)  # e.g. wake the poller so a quick job is seen at once
+        return job
+
+    async def withdraw(self, job: Job, reason: str) -> None:
+        """Give up a reserved job before anything was sent (e.g. the interaction expired)."""
+        await self._store.mark_submit_failed(job.id, reason)
+
+    async def submit(self, new: NewJob) -> Job:
+        """Reserve and send in one go."""
+        return await self.send(await self.reserve(new))
+
+    async def submit_suno(self, request: SunoMusicRequest, requester: Requester, **extra: Any) -> Job:
+        return await self.submit(suno_job(request, requester, **extra))
 
     async def submit_lyrics(self, prompt: str, requester: Requester) -> Job:
-        """Submit a Suno lyrics job for `requester`."""
-        new = NewJob(requester, "suno", "LYRICS", params={"prompt": prompt}, kind="lyrics")
-        return await self._submit(new, lambda: self._api.suno.submit_lyrics(prompt))
+        return await self.submit(lyrics_job(prompt, requester))
 
     async def submit_udio(self, request: UdioRequest, requester: Requester) -> Job:
-        """Submit a Udio job (already validated) for `requester`."""
-        new = NewJob(requester, "udio", "MUSIC", params=dataclasses.asdict(request), kind="generate")
-        return await self._submit(new, lambda: self._api.udio.generate(request))
+        return await self.submit(udio_job(request, requester))
+
+    async def _call(self, job: Job) -> str:
+        if job.provider == "udio":
+            return await self._api.udio.generate(UdioRequest(**job.params))
+        if job.action == "LYRICS":
+            return await self._api.suno.submit_lyrics(str(job.params["prompt"]))
+        return await self._api.suno.submit_music(SunoMusicRequest(**job.params))
+
+    # ---- reading ---------------------------------------------------------------------------------------------
 
     async def get(self, job_id: int) -> Job | None:
         """One job, for buttons and /status."""
@@ -72,22 +126,19 @@ class JobService:
         """Keep the id of the message that shows the job's progress, for edits after the token expires."""
         await self._store.set_status_message(job.id, job.channel_id, message_id)
 
-    async def _submit(self, new: NewJob, send: Callable[[], Awaitable[str]]) -> Job:
-        # The intent is on disk before the paid call, so a crash mid-call is found and reported at restart.
-        job = await self._store.create(new)
-        context = f"job {job.id} ({new.provider} {new.kind}) for user {new.requester.user_id}"
-        try:
-            task_id = await send()
-        except CometAPIError as exc:
-            uncertain = isinstance(exc, APITimeoutError) or (isinstance(exc, NetworkError) and exc.reached_server)
-            await self._store.mark_submit_failed(job.id, MAYBE_ACCEPTED if uncertain else str(exc))
-            log.warning("submit failed for %s: %s: %s", context, type(exc).__name__, exc)
-            raise
-        except BaseException:
-            await self._store.mark_submit_failed(job.id, "the bot failed while submitting this job")
-            raise
-        job = await self._store.mark_submitted(job.id, task_id)
-        log.info("submitted %s as task %s", context, task_id)
-        if self._on_submitted is not None:
-            self._on_submitted(job)  # e.g. wake the poller so a quick job is seen at once
-        return job
+    async def guild_settings(self, guild_id: int | None) -> GuildSettings | None:
+        """The guild's settings (default models, which providers are on), None outside a guild."""
+        return await self._guilds.get(guild_id) if guild_id is not None else None
+
+
+def _check_rules(settings: GuildSettings, new: NewJob) -> None:
+    who = new.requester
+    if settings.allowed_channels and who.channel_id not in settings.allowed_channels:
+        places = ", ".join(f"<#{channel}>" for channel in sorted(settings.allowed_channels))
+        raise NotAllowedError(f"Songs are made in {places} on this server. Please ask there.")
+    if settings.required_role_id is not None and settings.required_role_id not in who.role_ids:
+        raise NotAllowedError(f"You need the <@&{settings.required_role_id}> role to make songs here.")
+    enabled = settings.suno_enabled if new.provider == "suno" else settings.udio_enabled
+    if not enabled:
+        name = "Suno" if new.provider == "suno" else "Udio"
+        raise NotAllowedError(f"{name} is switched off on this server by its admins.")

@@ -17,6 +17,7 @@ from bot.cometapi import (
     RateLimitedError,
     ServerError,
 )
+from bot.limits import LimitReachedError, NotAllowedError
 from bot.validation import InvalidInputError
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ PROVIDER_NAMES = {"suno": "Suno", "udio": "Udio"}
 def describe(error: BaseException, *, provider: str | None = None) -> str:
     """A sentence a member can act on. Never includes secrets or tracebacks."""
     name = PROVIDER_NAMES.get(provider or "", "CometAPI")
-    if isinstance(error, InvalidInputError):
+    if isinstance(error, InvalidInputError | LimitReachedError | NotAllowedError):
         return error.message
     if isinstance(error, InsufficientBalanceError):
         return "The bot's CometAPI account is out of credit, so nothing was started. Please tell a server admin."

@@ -12,6 +12,7 @@ import discord
 
 from bot import render
 from bot.flow import start_job
+from bot.jobs import suno_job
 from bot.replies import describe, safe_reply
 from bot.store import Job
 from bot.validation import InvalidInputError, suno_request
@@ -105,10 +106,7 @@ class MakeSongButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=MA
         except InvalidInputError as exc:
             await safe_reply(interaction, describe(exc))
             return
-        bot = _bot(interaction)
-        await start_job(
-            interaction, bot, lambda who: bot.jobs.submit_suno(request, who, parent_job_id=job.id), provider="suno"
-        )
+        await start_job(interaction, _bot(interaction), lambda who: suno_job(request, who, parent_job_id=job.id))
 
 
 def delivery_view(job: Job) -> discord.ui.View:

@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.flow import start_job
+from bot.jobs import lyrics_job
 from bot.replies import describe, safe_reply
 from bot.validation import InvalidInputError, lyrics_prompt
 
@@ -32,7 +33,7 @@ class Lyrics(commands.Cog):
         except InvalidInputError as exc:
             await safe_reply(interaction, describe(exc))
             return
-        await start_job(interaction, self.bot, lambda who: self.bot.jobs.submit_lyrics(theme, who), provider="suno")
+        await start_job(interaction, self.bot, lambda who: lyrics_job(theme, who))
 
 
 async def setup(bot: Chorus) -> None:

@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.catalog import SUNO_MODELS, suno_model
 from bot.flow import start_job
+from bot.jobs import suno_job
 from bot.modals import LyricsForm, LyricsModal
 from bot.replies import describe, safe_reply
 from bot.validation import InvalidInputError, suno_request
@@ -50,6 +51,8 @@ class Suno(commands.Cog):
         lyrics: bool = False,
     ) -> None:
         """Make a song with Suno from a description."""
+        settings = await self.bot.jobs.guild_settings(interaction.guild_id)
+        model = model or (settings.default_suno_model if settings else None)
         try:
             request = suno_request(prompt=prompt, model=model, instrumental=instrumental, style=style, title=title)
         except InvalidInputError as exc:
@@ -64,9 +67,7 @@ class Suno(commands.Cog):
                     lyrics=form.lyrics, prompt=prompt, style=form.style, title=form.title, model=model,
                     instrumental=instrumental,
                 )
-                await start_job(
-                    modal_interaction, self.bot, lambda who: self.bot.jobs.submit_suno(custom, who), provider="suno"
-                )
+                await start_job(modal_interaction, self.bot, lambda who: suno_job(custom, who))
 
             modal = LyricsModal(
                 heading="Your lyrics for Suno", style=style or prompt, title=title or "",
@@ -74,7 +75,7 @@ class Suno(commands.Cog):
             )
             await interaction.response.send_modal(modal)
             return
-        await start_job(interaction, self.bot, lambda who: self.bot.jobs.submit_suno(request, who), provider="suno")
+        await start_job(interaction, self.bot, lambda who: suno_job(request, who))
 
 
 async def setup(bot: Chorus) -> None:

@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.catalog import MAX_UDIO_LYRICS, UDIO_MODELS
 from bot.flow import start_job
+from bot.jobs import udio_job
 from bot.modals import LyricsForm, LyricsModal
 from bot.replies import describe, safe_reply
 from bot.validation import InvalidInputError, udio_request
@@ -44,6 +45,8 @@ class Udio(commands.Cog):
         lyrics: bool = False,
     ) -> None:
         """Make a song with Udio from a description."""
+        settings = await self.bot.jobs.guild_settings(interaction.guild_id)
+        model = model or (settings.default_udio_model if settings else None)
         try:
             request = udio_request(prompt=prompt, model=model, instrumental=instrumental)
             if lyrics and instrumental:
@@ -55,9 +58,7 @@ class Udio(commands.Cog):
 
             async def submit_custom(modal_interaction: discord.Interaction, form: LyricsForm) -> None:
                 custom = udio_request(prompt=form.style or prompt, model=model, lyrics=form.lyrics)
-                await start_job(
-                    modal_interaction, self.bot, lambda who: self.bot.jobs.submit_udio(custom, who), provider="udio"
-                )
+                await start_job(modal_interaction, self.bot, lambda who: udio_job(custom, who))
 
             modal = LyricsModal(
                 heading="Your lyrics for Udio", style=prompt, title="", max_lyrics=MAX_UDIO_LYRICS,
@@ -65,7 +66,7 @@ class Udio(commands.Cog):
             )
             await interaction.response.send_modal(modal)
             return
-        await start_job(interaction, self.bot, lambda who: self.bot.jobs.submit_udio(request, who), provider="udio")
+        await start_job(interaction, self.bot, lambda who: udio_job(request, who))
 
 
 async def setup(bot: Chorus) -> None:

@@ -11,6 +11,7 @@ from pydantic import SecretStr
 
 from bot.chorus import Chorus
 from bot.config import Settings
+from bot.limits import GuildSettings
 from bot.poller import PollerConfig
 from bot.simulator import SimulatorServer
 from tests.conftest import API_KEY, FAST_RETRY
@@ -28,8 +29,10 @@ class BotHarness:
         *,
         poller: PollerConfig | None = None,
         now: Callable[[], float] = time.time,
+        relaxed_limits: bool = True,
     ) -> None:
         self.now = now
+        self.relaxed_limits = relaxed_limits
         self.fake = fake
         self.sim = sim
         self.settings = Settings(
@@ -53,6 +56,11 @@ class BotHarness:
         self.bot = bot
         self._runner = asyncio.create_task(bot.start(self.settings.discord_token.get_secret_value()))
         await asyncio.wait_for(self._ready(bot), 10)
+        if self.relaxed_limits:
+            # Most tests fire several commands at once; the limit tests switch this off and use /chorus.
+            relaxed = GuildSettings(self.fake.guild.id, max_concurrent=0, daily_quota=0, daily_budget=0,
+                                    cooldown_seconds=0)
+            await bot.store.guilds.save(relaxed)
         return bot
 
     async def _ready(self, bot: Chorus) -> None:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from tests.e2e import custom_id, wait_delivery
+from tests.e2e import custom_id, eventually, wait_delivery
+
+
+async def delivered_in_store(harness, job_id):
+    async def check():
+        job = await harness.bot.jobs.get(job_id)
+        return job if job is not None and job.delivery == "delivered" else None
+
+    return await eventually(check)
 
 
 async def test_commands_are_synced_with_prompt_first(harness):
@@ -87,6 +95,7 @@ async def test_status_lists_recent_jobs_privately(harness):
     fake = harness.fake
     await fake.slash_command("suno", {"prompt": "first tune"}, user=fake.alice)
     (delivered,) = await wait_delivery(fake)
+    await delivered_in_store(harness, 1)
     it = await fake.slash_command("status", {}, user=fake.alice)
     reply = await it.wait_response()
     assert reply["data"]["flags"] & 64

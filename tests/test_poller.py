@@ -55,7 +55,7 @@ def poller(store, cometapi, inbox, config, clock) -> Poller:
 
 @pytest.fixture
 def service(store, cometapi) -> JobService:
-    return JobService(store, cometapi)
+    return JobService(store, cometapi, store.guilds, enforce_limits=False)
 
 
 async def submit_many(service: JobService, n: int, request: SunoMusicRequest = SONG) -> list[Job]:
@@ -149,7 +149,7 @@ def slow_parts(slow_simulator, http_session, store, inbox, config, clock, sleeps
         updates.extend(batch)
 
     poller = Poller(store, api, inbox, config, now=clock, on_progress=on_progress)
-    return JobService(store, api), poller, updates
+    return JobService(store, api, store.guilds, enforce_limits=False), poller, updates
 
 
 async def test_progress_is_recorded_and_reported(slow_parts, slow_simulator, store):
@@ -215,7 +215,7 @@ async def test_a_failing_provider_does_not_block_the_other(poller, service, simu
 async def test_restart_resumes_pending_jobs(db_path, clock, cometapi, config, simulator):
     """Jobs submitted before a restart are polled and delivered by the next process."""
     first_store = await SqliteJobStore.open(db_path, now=clock)
-    jobs = await submit_many(JobService(first_store, cometapi), 3)
+    jobs = await submit_many(JobService(first_store, cometapi, first_store.guilds, enforce_limits=False), 3)
     await first_store.close()  # the bot stops before polling
     second_store = await SqliteJobStore.open(db_path, now=clock)
     inbox = Inbox()
@@ -229,7 +229,7 @@ async def test_restart_resumes_pending_jobs(db_path, clock, cometapi, config, si
 async def test_crash_mid_delivery_is_redelivered_with_the_same_nonce(db_path, clock, cometapi, config):
     """A process that dies after claiming leaves the job for the next one, which posts with the same nonce."""
     store = await SqliteJobStore.open(db_path, now=clock)
-    job = (await submit_many(JobService(store, cometapi), 1))[0]
+    job = (await submit_many(JobService(store, cometapi, store.guilds, enforce_limits=False), 1))[0]
 
     class CrashingInbox(Inbox):
         async def __call__(self, job: Job) -> Delivered:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .base import JobStore
+from .guilds import GuildStore, SqliteGuildStore
 from .records import (
     DELIVERABLE,
     IN_FLIGHT,
@@ -25,6 +26,7 @@ __all__ = [
     "TERMINAL",
     "TRANSITIONS",
     "DeliveryState",
+    "GuildStore",
     "IllegalTransitionError",
     "Job",
     "JobState",
@@ -33,5 +35,6 @@ __all__ = [
     "NewJob",
     "PendingJob",
     "Requester",
+    "SqliteGuildStore",
     "SqliteJobStore",
 ]

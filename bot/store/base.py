@@ -5,14 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from bot.limits import Admission
+
 from .records import Job, JobUpdate, NewJob, PendingJob
 
 
 class JobStore(Protocol):
     """Persistent jobs with a legal-transitions-only state machine and exactly-once delivery claims."""
 
-    async def create(self, new: NewJob) -> Job:
-        """Record a job in state `submitting`, before anything is sent to CometAPI."""
+    async def create(self, new: NewJob, admission: Admission | None = None) -> Job:
+        """Record a job in state `submitting`, before anything is sent to CometAPI.
+
+        With an `admission`, the guild's limits are checked in the same transaction as the insert
+        (LimitReachedError), so concurrent requests cannot both slip under a limit.
+        """
         ...
 
     async def mark_submitted(self, job_id: int, task_id: str) -> Job:
@@ -57,6 +63,18 @@ class JobStore(Protocol):
 
     async def release_delivery(self, job_id: int, error: str, *, give_up: bool) -> None:
         """A delivery attempt failed: release the claim to retry later, or give up and record why."""
+        ...
+
+    async def usage_by_member(self, guild_id: int, since: float) -> list[tuple[int, str, int]]:
+        """(user id, provider, jobs) of the guild's counted jobs since `since`."""
+        ...
+
+    async def count_by_state(self) -> list[tuple[str, str, int]]:
+        """(state, provider, jobs) over all jobs."""
+        ...
+
+    async def check_writable(self) -> None:
+        """Raise if the database cannot be written."""
         ...
 
     async def close(self) -> None: ...

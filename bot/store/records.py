@@ -16,6 +16,9 @@ IN_FLIGHT: frozenset[JobState] = frozenset({"queued", "running"})
 # Terminal states that members must hear about; submit_failed is answered on the spot instead.
 DELIVERABLE: frozenset[JobState] = frozenset({"succeeded", "failed", "timed_out"})
 TERMINAL: frozenset[JobState] = DELIVERABLE | {"submit_failed", "cancelled"}
+# What counts against quotas: jobs that are or were working. Failed, timed-out, cancelled and refused
+# jobs cost the member nothing.
+COUNTED: frozenset[JobState] = frozenset({"submitting", "queued", "running", "succeeded"})
 
 # The only legal moves. "running → running" records progress.
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
@@ -48,6 +51,8 @@ class Requester:
     guild_id: int | None = None
     interaction_token: str | None = None
     interaction_expires_at: float | None = None
+    # The member's roles, for the "required role" setting; not stored.
+    role_ids: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,12 @@ from typing import Any
 
 import aiosqlite
 
+from bot.limits import Admission, Usage, check, day_start
+
 from .db import connect
+from .guilds import SqliteGuildStore
 from .records import (
+    COUNTED,
     DELIVERABLE,
     IllegalTransitionError,
     Job,
@@ -23,6 +27,7 @@ from .records import (
     JobUpdate,
     NewJob,
     PendingJob,
+    Requester,
     sources_of,
 )
 
@@ -37,6 +42,18 @@ def _in(states: frozenset[JobState]) -> str:
     return "(" + ", ".join(f"'{state}'" for state in sorted(states)) + ")"
 
 
+_COUNTED = _in(COUNTED)
+_TODAY_SQL = (
+    "SELECT COUNT(*), COALESCE(SUM(user_id = ?), 0) FROM jobs WHERE guild_id IS ? AND created_at >= ?"  # noqa: S608
+    f" AND action = 'MUSIC' AND state IN {_COUNTED}"
+)
+_LAST_SQL = f"SELECT MAX(created_at) FROM jobs WHERE user_id = ? AND guild_id IS ? AND state IN {_COUNTED}"  # noqa: S608
+_USAGE_SQL = (
+    "SELECT user_id, provider, COUNT(*) AS n FROM jobs WHERE guild_id = ? AND created_at >= ?"  # noqa: S608
+    f" AND state IN {_COUNTED} GROUP BY user_id, provider ORDER BY n DESC, user_id"
+)
+
+
 class SqliteJobStore:
     """JobStore backed by one aiosqlite connection. Writes are serialised by a lock and run in transactions."""
 
@@ -44,6 +61,7 @@ class SqliteJobStore:
         self._conn = conn
         self._now = now
         self._write_lock = asyncio.Lock()
+        self.guilds = SqliteGuildStore(conn, self._transaction, now=now)
 
     @classmethod
     async def open(cls, path: Path | str, *, now: Clock = time.time) -> SqliteJobStore:
@@ -74,31 +92,72 @@ class SqliteJobStore:
             rows = await cursor.fetchall()
         return [Job.from_row(dict(row)) for row in rows]
 
-    async def create(self, new: NewJob) -> Job:
+    async def create(self, new: NewJob, admission: Admission | None = None) -> Job:
         now = self._now()
         who = new.requester
-        async with self._transaction() as conn, conn.execute(
-            "INSERT INTO jobs (user_id, guild_id, channel_id, interaction_token, interaction_expires_at, provider,"
-            " action, kind, parent_job_id, params, state, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?) RETURNING *",
-            (
-                who.user_id,
-                who.guild_id,
-                who.channel_id,
-                who.interaction_token,
-                who.interaction_expires_at,
-                new.provider,
-                new.action,
-                new.kind,
-                new.parent_job_id,
-                json.dumps(new.params),
-                now,
-                now,
-            ),
-        ) as cursor:
+        async with self._transaction() as conn:
+            if admission is not None:
+                # Counted and inserted under one write lock: two requests at the same instant cannot both pass.
+                check(admission, await self._usage(conn, who, now), now)
+            cursor = await conn.execute(
+                "INSERT INTO jobs (user_id, guild_id, channel_id, interaction_token, interaction_expires_at, provider,"
+                " action, kind, parent_job_id, params, state, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?) RETURNING *",
+                (
+                    who.user_id,
+                    who.guild_id,
+                    who.channel_id,
+                    who.interaction_token,
+                    who.interaction_expires_at,
+                    new.provider,
+                    new.action,
+                    new.kind,
+                    new.parent_job_id,
+                    json.dumps(new.params),
+                    now,
+                    now,
+                ),
+            )
             row = await cursor.fetchone()
+            await cursor.close()
         assert row is not None  # noqa: S101 - INSERT … RETURNING always yields the row
         return Job.from_row(dict(row))
+
+    async def _usage(self, conn: aiosqlite.Connection, who: Requester, now: float) -> Usage:
+        today = day_start(now)
+        async with conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(guild_id IS ?), 0), COALESCE(SUM(guild_id IS ? AND user_id = ?), 0)"
+            " FROM jobs WHERE state IN ('submitting', 'queued', 'running')",
+            (who.guild_id, who.guild_id, who.user_id),
+        ) as cursor:
+            total, guild_in_flight, member_in_flight = await cursor.fetchone() or (0, 0, 0)
+        async with conn.execute(_TODAY_SQL, (who.user_id, who.guild_id, today)) as cursor:
+            guild_today, member_today = await cursor.fetchone() or (0, 0)
+        async with conn.execute(_LAST_SQL, (who.user_id, who.guild_id)) as cursor:
+            row = await cursor.fetchone()
+        return Usage(
+            member_in_flight=member_in_flight,
+            member_today=member_today,
+            member_last_at=row[0] if row else None,
+            guild_today=guild_today,
+            guild_in_flight=guild_in_flight,
+            total_in_flight=total,
+        )
+
+    async def usage_by_member(self, guild_id: int, since: float) -> list[tuple[int, str, int]]:
+        """(user id, provider, jobs) for the guild's counted jobs since `since`, busiest first."""
+        async with self._conn.execute(_USAGE_SQL, (guild_id, since)) as cursor:
+            return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
+
+    async def count_by_state(self) -> list[tuple[str, str, int]]:
+        """(state, provider, jobs) over every job, for the metrics endpoint."""
+        async with self._conn.execute("SELECT state, provider, COUNT(*) FROM jobs GROUP BY state, provider") as cursor:
+            return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
+
+    async def check_writable(self) -> None:
+        """Take the write lock and let it go: raises if the database cannot be written."""
+        async with self._transaction():
+            pass
 
     async def _move(self, job_id: int, target: JobState, assignments: str, params: dict[str, Any]) -> Job:
         params = {**params, "id": job_id, "now": self._now()}
