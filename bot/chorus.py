@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.admin import AdminService
 from bot.cometapi import CometAPI, RetryPolicy
 from bot.config import Settings
 from bot.delivery import Deliverer
@@ -24,7 +25,7 @@ from bot.views import DYNAMIC_ITEMS
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.suno", "cogs.udio", "cogs.lyrics", "cogs.status")
+EXTENSIONS: tuple[str, ...] = ("cogs.suno", "cogs.udio", "cogs.lyrics", "cogs.status", "cogs.admin")
 
 
 class ChorusTree(app_commands.CommandTree["Chorus"]):
@@ -49,6 +50,7 @@ class Chorus(commands.AutoShardedBot):
     store: SqliteJobStore
     cometapi: CometAPI
     jobs: JobService
+    admin: AdminService
     poller: Poller
 
     def __init__(
@@ -109,6 +111,7 @@ class Chorus(commands.AutoShardedBot):
         self.jobs = JobService(
             self.store, self.cometapi, self.store.guilds, caps=caps, on_submitted=lambda _job: self.poller.wake()
         )
+        self.admin = AdminService(self.store.guilds, self.store, now=self._now)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(*DYNAMIC_ITEMS)

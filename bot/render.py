@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.admin import UsageReport
 from bot.catalog import SUNO_MODELS, UDIO_MODELS
 from bot.cometapi import Clip, TaskResult
+from bot.limits import GuildSettings
 from bot.store import Job
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
@@ -272,4 +274,46 @@ def status_detail(job: Job, *, now: float) -> discord.Embed:
         embed.add_field(name="CometAPI task", value=f"`{job.task_id}`", inline=False)
     if job.delivery_error and job.delivery in {"delivered", "abandoned"}:
         embed.add_field(name="Delivery note", value=shorten(job.delivery_error, EMBED_FIELD_VALUE), inline=False)
+    return embed
+
+
+# ---- /chorus -----------------------------------------------------------------------------------------------------
+
+
+def _limit(value: int, unit: str) -> str:
+    return "no limit" if value == 0 else f"{value} {unit}"
+
+
+def guild_settings(settings: GuildSettings) -> discord.Embed:
+    """A guild's settings as an admin reads them."""
+    embed = discord.Embed(title="Chorus settings for this server", colour=COLOURS["busy"])
+    channels = ", ".join(f"<#{c}>" for c in sorted(settings.allowed_channels)) or "every channel"
+    embed.add_field(name="Channels", value=channels, inline=False)
+    role = f"<@&{settings.required_role_id}>" if settings.required_role_id else "anyone"
+    embed.add_field(name="Who may generate", value=role, inline=False)
+    on = {True: "on", False: "off"}
+    embed.add_field(name="Suno", value=f"{on[settings.suno_enabled]} · default {settings.default_suno_model}")
+    embed.add_field(name="Udio", value=f"{on[settings.udio_enabled]} · default {settings.default_udio_model}")
+    embed.add_field(
+        name="Limits",
+        value=(
+            f"Jobs at once per member: {_limit(settings.max_concurrent, 'jobs')}\n"
+            f"Songs per member per day: {_limit(settings.daily_quota, 'songs')}\n"
+            f"Songs per server per day: {_limit(settings.daily_budget, 'songs')}\n"
+            f"Cooldown between jobs: {_limit(settings.cooldown_seconds, 's')}"
+        ),
+        inline=False,
+    )
+    embed.set_footer(text="Days reset at 00:00 UTC. Failed, timed-out and cancelled jobs do not count.")
+    return embed
+
+
+def usage(report: UsageReport) -> discord.Embed:
+    """/chorus usage: jobs per member and per provider, today and over 30 days."""
+    embed = discord.Embed(title="Chorus usage on this server", colour=COLOURS["busy"])
+    for name, period in (("Today (UTC)", report.today), ("Last 30 days", report.month)):
+        providers = ", ".join(f"{p.capitalize()}: {n}" for p, n in sorted(period.by_provider.items())) or "none"
+        members = "\n".join(f"<@{user}>: {n}" for user, n in list(period.by_member.items())[:15]) or "nobody yet"
+        embed.add_field(name=f"{name}: {period.total} jobs", value=shorten(f"{providers}\n{members}", 1024),
+                        inline=False)
     return embed

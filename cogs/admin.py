@@ -1,0 +1,146 @@
+"""/chorus: server settings and usage, for members with Manage Server."""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.admin import AdminService
+from bot.catalog import SUNO_MODELS, UDIO_MODELS
+from bot.limits import GuildSettings
+from bot.replies import describe, safe_reply
+from bot.validation import InvalidInputError
+
+if TYPE_CHECKING:
+    from bot.chorus import Chorus
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class Admin(commands.GroupCog, group_name="chorus", group_description="Chorus settings for this server"):
+    """Admin controls. Discord hides the group from members without Manage Server; we check again anyway."""
+
+    def __init__(self, bot: Chorus) -> None:
+        self.bot = bot
+        self.admin: AdminService = bot.admin
+        super().__init__()
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        # default_permissions is only a default that server owners can change; the rule is enforced here too.
+        if interaction.guild_id is None or not interaction.permissions.manage_guild:
+            await safe_reply(interaction, "Only members with the Manage Server permission can change Chorus here.")
+            return False
+        return True
+
+    async def _show(
+        self, interaction: discord.Interaction, change: Coroutine[Any, Any, GuildSettings], note: str
+    ) -> None:
+        try:
+            settings = await change
+        except InvalidInputError as exc:
+            await safe_reply(interaction, describe(exc))
+            return
+        await interaction.response.send_message(note, embed=render.guild_settings(settings), ephemeral=True)
+
+    @app_commands.command(name="settings")
+    async def settings(self, interaction: discord.Interaction) -> None:
+        """Show this server's Chorus settings."""
+        assert interaction.guild_id is not None  # noqa: S101 - guild_only
+        settings = await self.admin.settings(interaction.guild_id)
+        await interaction.response.send_message(embed=render.guild_settings(settings), ephemeral=True)
+
+    @app_commands.command(name="allow-channel")
+    @app_commands.describe(channel="A channel where members may make songs")
+    async def allow_channel(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+        """Allow making songs in a channel (once any is listed, only listed channels work)."""
+        assert interaction.guild_id is not None  # noqa: S101
+        change = self.admin.allow_channel(interaction.guild_id, channel.id, by=interaction.user.id)
+        await self._show(interaction, change, f"Songs can now be made in {channel.mention}.")
+
+    @app_commands.command(name="disallow-channel")
+    @app_commands.describe(channel="A channel to take off the list")
+    async def disallow_channel(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+        """Take a channel off the list of channels where songs may be made."""
+        assert interaction.guild_id is not None  # noqa: S101
+        change = self.admin.disallow_channel(interaction.guild_id, channel.id, by=interaction.user.id)
+        await self._show(interaction, change, f"{channel.mention} is off the list.")
+
+    @app_commands.command(name="all-channels")
+    async def all_channels(self, interaction: discord.Interaction) -> None:
+        """Allow making songs in every channel again."""
+        assert interaction.guild_id is not None  # noqa: S101
+        change = self.admin.allow_all_channels(interaction.guild_id, by=interaction.user.id)
+        await self._show(interaction, change, "Songs can be made in every channel.")
+
+    @app_commands.command(name="role")
+    @app_commands.describe(role="The role members need to make songs (leave empty: anyone may)")
+    async def role(self, interaction: discord.Interaction, role: discord.Role | None = None) -> None:
+        """Require a role to make songs, or let anyone."""
+        assert interaction.guild_id is not None  # noqa: S101
+        change = self.admin.require_role(interaction.guild_id, role.id if role else None, by=interaction.user.id)
+        await self._show(interaction, change, f"Songs need the {role.mention} role." if role else "Anyone may.")
+
+    @app_commands.command(name="default-model")
+    @app_commands.describe(provider="Suno or Udio", model="The model used when a member does not pick one")
+    async def default_model(
+        self, interaction: discord.Interaction, provider: Literal["suno", "udio"], model: str
+    ) -> None:
+        """Set the default model of a provider."""
+        assert interaction.guild_id is not None  # noqa: S101
+        change = self.admin.set_default_model(interaction.guild_id, provider, model, by=interaction.user.id)
+        await self._show(interaction, change, f"The default {provider.capitalize()} model is now `{model}`.")
+
+    @default_model.autocomplete("model")
+    async def _models(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        provider = getattr(interaction.namespace, "provider", "suno")
+        names = [m.name for m in SUNO_MODELS] if provider == "suno" else list(UDIO_MODELS)
+        return [app_commands.Choice(name=n, value=n) for n in names if current.lower() in n.lower()][:25]
+
+    @app_commands.command(name="provider")
+    @app_commands.describe(provider="Suno or Udio", enabled="On or off")
+    async def provider(
+        self, interaction: discord.Interaction, provider: Literal["suno", "udio"], enabled: bool
+    ) -> None:
+        """Switch a provider on or off on this server."""
+        assert interaction.guild_id is not None  # noqa: S101
+        change = self.admin.enable_provider(interaction.guild_id, provider, enabled, by=interaction.user.id)
+        await self._show(interaction, change, f"{provider.capitalize()} is {'on' if enabled else 'off'}.")
+
+    @app_commands.command(name="limits")
+    @app_commands.describe(
+        concurrent="Jobs one member may have in progress at once (0: no limit)",
+        daily="Songs one member may make per UTC day (0: no limit)",
+        budget="Songs the whole server may make per UTC day (0: no limit)",
+        cooldown="Seconds a member waits between two jobs (0: none)",
+    )
+    async def limits(
+        self,
+        interaction: discord.Interaction,
+        concurrent: app_commands.Range[int, 0, 100] | None = None,
+        daily: app_commands.Range[int, 0, 10_000] | None = None,
+        budget: app_commands.Range[int, 0, 1_000_000] | None = None,
+        cooldown: app_commands.Range[int, 0, 86_400] | None = None,
+    ) -> None:
+        """Set the per-member and per-server limits (leave an option out to keep it)."""
+        assert interaction.guild_id is not None  # noqa: S101
+        change = self.admin.set_limits(
+            interaction.guild_id, by=interaction.user.id, max_concurrent=concurrent, daily_quota=daily,
+            daily_budget=budget, cooldown_seconds=cooldown,
+        )
+        await self._show(interaction, change, "Limits updated.")
+
+    @app_commands.command(name="usage")
+    async def usage(self, interaction: discord.Interaction) -> None:
+        """Jobs per member and per provider, today and over the last 30 days."""
+        assert interaction.guild_id is not None  # noqa: S101
+        report = await self.admin.usage(interaction.guild_id)
+        await interaction.response.send_message(embed=render.usage(report), ephemeral=True)
+
+
+async def setup(bot: Chorus) -> None:
+    await bot.add_cog(Admin(bot))
