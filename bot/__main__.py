@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
+
+if TYPE_CHECKING:
+    from bot.chorus import Chorus
 
 log = logging.getLogger("bot")
 
@@ -32,6 +37,10 @@ async def run(settings: Settings) -> int:
     from bot.chorus import Chorus
 
     async with Chorus(settings) as bot:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            # Graceful: stop taking commands, let the poll cycle finish, close HTTP and the database.
+            loop.add_signal_handler(signum, _shutdown, bot, signum)
         try:
             await bot.start(settings.discord_token.get_secret_value())
         except discord.LoginFailure:
@@ -41,6 +50,16 @@ async def run(settings: Settings) -> int:
             log.error("Discord refused the gateway intents this bot asked for")
             return 1
     return 0
+
+
+def _shutdown(bot: Chorus, signum: int) -> None:
+    log.info("received %s", signal.Signals(signum).name)
+    task = asyncio.get_running_loop().create_task(bot.close())
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+_background: set[asyncio.Task[None]] = set()
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
+from types import TracebackType
 
 import aiohttp
 import discord
@@ -15,8 +17,10 @@ from bot.admin import AdminService
 from bot.cometapi import CometAPI, RetryPolicy
 from bot.config import Settings
 from bot.delivery import Deliverer
+from bot.health import HealthServer
 from bot.jobs import JobService
 from bot.limits import Caps
+from bot.metrics import Metrics
 from bot.poller import Poller, PollerConfig
 from bot.replies import describe, safe_reply
 from bot.status_cards import StatusCards
@@ -30,6 +34,12 @@ EXTENSIONS: tuple[str, ...] = ("cogs.suno", "cogs.udio", "cogs.lyrics", "cogs.st
 
 class ChorusTree(app_commands.CommandTree["Chorus"]):
     """The command tree whose error handler always answers, with a friendly sentence and no traceback."""
+
+    async def interaction_check(self, interaction: discord.Interaction[Chorus]) -> bool:
+        if interaction.client.closing:
+            await safe_reply(interaction, "Chorus is restarting. Please try again in a minute.")
+            return False
+        return True
 
     async def on_error(self, interaction: discord.Interaction[Chorus], error: app_commands.AppCommandError) -> None:
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
@@ -79,7 +89,11 @@ class Chorus(commands.AutoShardedBot):
             batch_size=settings.poll_batch_size,
             deadline=settings.job_deadline_minutes * 60.0,
         )
-        self._now = now
+        self.now = now
+        self.closing = False
+        self._shutdown: asyncio.Future[None] | None = None
+        self.metrics = Metrics()
+        self.health: HealthServer | None = None
 
     async def login(self, token: str) -> None:
         # Every REST call (interactions and webhooks included) is built from Route.BASE, so this one
@@ -89,14 +103,15 @@ class Chorus(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         self.http_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
-        self.store = await SqliteJobStore.open(self.settings.database_path, now=self._now)
+        self.store = await SqliteJobStore.open(self.settings.database_path, now=self.now)
         self.cometapi = CometAPI(
             self.http_session,
             self.settings.cometapi_key,
             base_url=self.settings.cometapi_base_url,
             retry=self._retry,
+            observer=self.metrics.observe_call,
         )
-        self.status_cards = StatusCards(self, now=self._now)
+        self.status_cards = StatusCards(self, now=self.now)
         self.deliverer = Deliverer(self, self.http_session, self.status_cards)
         self.poller = Poller(
             self.store,
@@ -104,20 +119,24 @@ class Chorus(commands.AutoShardedBot):
             self.deliverer,
             self._poller_config,
             on_progress=self.status_cards.on_progress,
-            now=self._now,
+            metrics=self.metrics,
+            now=self.now,
         )
         caps = Caps(total_in_flight=self.settings.max_jobs_in_flight,
                     guild_in_flight=self.settings.max_guild_jobs_in_flight)
         self.jobs = JobService(
             self.store, self.cometapi, self.store.guilds, caps=caps, on_submitted=lambda _job: self.poller.wake()
         )
-        self.admin = AdminService(self.store.guilds, self.store, now=self._now)
+        self.admin = AdminService(self.store.guilds, self.store, now=self.now)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         await self._sync_commands()
         self.status_cards.start()
         self.poller.start()
+        if self.settings.health_port is not None:
+            self.health = HealthServer(self, self.settings.health_host, self.settings.health_port)
+            await self.health.start()
         log.info("set up: CometAPI at %s, database %s", self.settings.cometapi_base_url, self.settings.database_path)
 
     async def _sync_commands(self) -> None:
@@ -132,13 +151,39 @@ class Chorus(commands.AutoShardedBot):
         log.info("synced %d application command(s)%s", len(synced), f" to guild {guild_id}" if guild_id else "")
 
     async def close(self) -> None:
-        # Finish the poll cycle under way (its deliveries need the gateway and HTTP client), then shut down.
+        """Stop taking commands, finish the poll cycle under way, then close Discord, HTTP and the database."""
+        # Every caller (a signal handler, `async with`, discord.py) waits for the same single shutdown: if a
+        # second caller returned early, asyncio.run() would cancel the first one half-way.
+        if self._shutdown is None:
+            self.closing = True
+            self._shutdown = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._shutdown)
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # discord.py skips close() once the gateway is closed, but our shutdown may still be closing HTTP and
+        # the database: always wait for it, or asyncio.run() cancels it and the database thread is left open.
+        await self.close()
+
+    async def _close(self) -> None:
+        log.info("shutting down: no new commands; finishing the current poll cycle")
+        # The poll cycle under way may be delivering, which needs the gateway and HTTP client: stop it first.
         if hasattr(self, "poller"):
             await self.poller.stop()
+            log.debug("poller stopped")
         if hasattr(self, "status_cards"):
             await self.status_cards.stop()
+            log.debug("status cards stopped")
         await super().close()
+        log.debug("discord connection closed")
+        if self.health is not None:
+            await self.health.stop()
+            log.debug("health endpoint stopped")
         if hasattr(self, "http_session"):
             await self.http_session.close()
+            log.debug("HTTP session closed")
         if hasattr(self, "store"):
             await self.store.close()
+            log.debug("database closed")
+        log.info("shut down cleanly")

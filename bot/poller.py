@@ -8,6 +8,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.cometapi import CometAPI, CometAPIError, RateLimitedError, TaskResult
 from bot.cometapi.models import Action, Provider
@@ -37,6 +38,14 @@ Deliver = Callable[[Job], Awaitable[Delivered]]
 # Told about in-flight jobs whose state or progress changed this cycle (for live status cards).
 ProgressListener = Callable[[Sequence[JobUpdate]], Awaitable[None]]
 Clock = Callable[[], float]
+
+
+class PollerMetrics(Protocol):
+    """Where the poller reports its timings (bot.metrics.Metrics in the bot)."""
+
+    def observe_cycle(self, seconds: float) -> None: ...
+
+    def observe_delivery(self, latency: float) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +84,10 @@ class Poller:
         config: PollerConfig | None = None,
         *,
         on_progress: ProgressListener | None = None,
+        metrics: PollerMetrics | None = None,
         now: Clock = time.time,
     ) -> None:
+        self._metrics = metrics
         self._store = store
         self._api = cometapi
         self._deliver = deliver
@@ -145,6 +156,7 @@ class Poller:
     async def run_cycle(self) -> CycleReport:
         """Poll every in-flight job once, apply what changed, deliver what finished; return what happened."""
         report = CycleReport()
+        started = time.perf_counter()
         jobs = await self._store.in_flight()
         report.in_flight = len(jobs)
         retry_after = 0.0
@@ -160,6 +172,8 @@ class Poller:
         report.delay = max(self._backoff(), retry_after)
         self.last_cycle_at = self._now()
         self.last_report = report
+        if self._metrics is not None:
+            self._metrics.observe_cycle(time.perf_counter() - started)
         if jobs or report.delivered:
             log.debug("poll cycle: %s", report)
         return report
@@ -267,7 +281,12 @@ class Poller:
             return 0
         if not await self._store.mark_delivered(job.id, where.channel_id, where.message_id, note=where.note):
             log.warning("job %d was delivered but its claim had been taken over", job.id)
-        log.info("delivered job %d (%s) to channel %d", job.id, job.provider, where.channel_id)
+        if self._metrics is not None and job.finished_at is not None:
+            self._metrics.observe_delivery(self._now() - job.finished_at)
+        log.info(
+            "delivered job %d (%s, guild %s) to channel %d%s",
+            job.id, job.provider, job.guild_id, where.channel_id, f" ({where.note})" if where.note else "",
+        )
         return 1
 
 

@@ -43,6 +43,7 @@ class BotHarness:
             database_url=str(db_path),
             poll_interval=0.05,
             discord_guild_id=fake.guild.id,
+            health_port=0,  # a free port; the tests read it from bot.health.port
             _env_file=None,  # type: ignore[call-arg]
         )
         self.poller_config = poller or PollerConfig(interval=0.05, batch_size=50, deadline=600, delivery_lease=5)
