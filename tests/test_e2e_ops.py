@@ -57,7 +57,7 @@ async def test_metrics_count_jobs_calls_cycles_and_latency(harness):
     await wait_delivery(fake)
 
     async def delivered_metrics():
-        status, text = await get(f"http://127.0.0.1:{harness.bot.health.port}/metrics")
+        _, text = await get(f"http://127.0.0.1:{harness.bot.health.port}/metrics")
         return text if "chorus_delivery_latency_seconds_count 1.0" in text else None
 
     text = await eventually(delivered_metrics)
@@ -77,8 +77,10 @@ async def test_sigterm_mid_cycle_finishes_the_cycle_and_exits_cleanly(fake_disco
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "COMETAPI_"))},
         "DISCORD_TOKEN": fake.token, "COMETAPI_KEY": API_KEY, "COMETAPI_BASE_URL": sim.url,
-        "DISCORD_API_BASE": fake.api_base, "DATABASE_URL": f"sqlite:///{db}", "POLL_INTERVAL": "0.1", "LOG_LEVEL": "DEBUG",
-        "DISCORD_GUILD_ID": str(fake.guild.id), "HEALTH_PORT": str(health_port), "PYTHONPATH": str(ROOT), "PYTHONFAULTHANDLER": "1",
+        "DISCORD_API_BASE": fake.api_base, "DATABASE_URL": f"sqlite:///{db}", "POLL_INTERVAL": "0.1",
+        "DISCORD_GUILD_ID": str(fake.guild.id), "HEALTH_PORT": str(health_port), "PYTHONPATH": str(ROOT),
+        # DEBUG so the secrets check covers the chattiest logs; the fault handler explains a hang.
+        "LOG_LEVEL": "DEBUG", "PYTHONFAULTHANDLER": "1",
     }
     log_path = tmp_path / "bot.log"
     log_file = log_path.open("wb")
