@@ -29,15 +29,37 @@ def test_readme_quick_start_has_two_commands_and_ci_runs_the_test_one():
 
 
 def test_dockerfile_copies_only_files_that_exist():
-    """Every path the Dockerfile copies is in the repository, and it installs from pyproject.toml."""
+    """Every path the Dockerfile copies is in the repository, and the image runs `python -m bot`."""
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     sources = [part for line in dockerfile.splitlines() if line.startswith("COPY")
                for part in line.split()[1:-1]]
     assert sources
     for source in sources:
         assert (ROOT / source).exists(), source
-    assert "pyproject.toml" in dockerfile
     assert 'CMD ["python", "-m", "bot"]' in dockerfile
+    assert "HEALTHCHECK" in dockerfile and "/healthz" in dockerfile
+
+
+def test_dockerfile_installs_what_ci_installs():
+    """The image installs pyproject.toml's dependencies and then the project, as CI's `pip install -e .[test]`
+    does (CI adds only the test extra): running its dependency expression yields exactly that list."""
+    import tomllib
+
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    (expression,) = re.findall(r'RUN pip install \$\(python -c "(.+?)"\)', dockerfile)
+    listed = subprocess.run([sys.executable, "-c", expression], cwd=ROOT, capture_output=True, text=True,
+                            check=True).stdout.split()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert listed == [dep.replace(" ", "") for dep in project["dependencies"]]
+    assert "RUN pip install --no-deps ." in dockerfile
+    assert "pip install -q -e '.[test]'" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_compose_file_mounts_data_and_reads_env_file():
+    """compose.yaml keeps the database in a volume and reads the settings from .env."""
+    compose = (ROOT / "compose.yaml").read_text(encoding="utf-8")
+    assert "env_file: .env" in compose
+    assert ":/app/data" in compose
 
 
 @pytest.mark.parametrize("tool", [["ruff", "check", "."], ["mypy"]])
