@@ -14,6 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.admin import AdminService
+from bot.buttons import FOLLOW_UP_ITEMS
 from bot.cometapi import CometAPI, RetryPolicy
 from bot.config import Settings
 from bot.delivery import Deliverer
@@ -130,7 +131,7 @@ class Chorus(commands.AutoShardedBot):
         self.admin = AdminService(self.store.guilds, self.store, now=self.now)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.add_dynamic_items(*DYNAMIC_ITEMS, *FOLLOW_UP_ITEMS)
         await self._sync_commands()
         self.status_cards.start()
         self.poller.start()

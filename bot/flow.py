@@ -19,6 +19,12 @@ from bot.validation import InvalidInputError
 if TYPE_CHECKING:
     from bot.chorus import Chorus
 
+
+def cancel_view(job: Job) -> discord.ui.View:
+    from bot.buttons import cancel_view as build  # buttons import this module: resolve at call time
+
+    return build(job)
+
 log = logging.getLogger(__name__)
 
 # Interaction tokens live 15 minutes; stop using one a little early so an edit never races its expiry.
@@ -71,7 +77,8 @@ async def start_job(
         return None
     try:
         message = await interaction.edit_original_response(
-            content=None, embed=render.status_card(job), allowed_mentions=discord.AllowedMentions.none()
+            content=None, embed=render.status_card(job), view=cancel_view(job),
+            allowed_mentions=discord.AllowedMentions.none(),
         )
         await bot.jobs.remember_status_message(job, message.id)
     except discord.HTTPException:

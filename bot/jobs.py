@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.cometapi import APITimeoutError, CometAPI, CometAPIError, NetworkError, SunoMusicRequest, UdioRequest
 from bot.limits import Admission, Caps, GuildSettings, NotAllowedError
-from bot.store import GuildStore, Job, JobStore, NewJob, Requester
+from bot.store import GuildStore, Job, JobStore, JobUpdate, NewJob, Requester
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,17 @@ def lyrics_job(prompt: str, requester: Requester) -> NewJob:
 
 def udio_job(request: UdioRequest, requester: Requester) -> NewJob:
     return NewJob(requester, "udio", "MUSIC", dataclasses.asdict(request), "generate")
+
+
+def concat_job(parent: Job, clip_id: str, requester: Requester) -> NewJob:
+    """Join an extended clip with the clips it continues into one song."""
+    return NewJob(requester, "suno", "MUSIC", {"clip_id": clip_id, "mv": parent.params.get("mv")}, "concat", parent.id)
+
+
+def rerun_job(parent: Job, requester: Requester, params: dict[str, Any] | None = None) -> NewJob:
+    """The same request again (a reroll), or with edited parameters."""
+    kind = "reroll" if params is None else "edit"
+    return NewJob(requester, parent.provider, parent.action, params or dict(parent.params), kind, parent.id)
 
 
 def describe_job(job: Job) -> str:
@@ -110,7 +121,16 @@ class JobService:
             return await self._api.udio.generate(UdioRequest(**job.params))
         if job.action == "LYRICS":
             return await self._api.suno.submit_lyrics(str(job.params["prompt"]))
+        if job.kind == "concat":
+            return await self._api.suno.submit_concat(str(job.params["clip_id"]))
         return await self._api.suno.submit_music(SunoMusicRequest(**job.params))
+
+    async def cancel(self, job: Job) -> bool:
+        """Stop following a queued or running job; it is not delivered and costs the member no quota."""
+        changed = await self._store.apply([JobUpdate(job.id, "cancelled", error="cancelled by a member")])
+        if changed:
+            log.info("cancelled %s", describe_job(job))
+        return bool(changed)
 
     # ---- reading ---------------------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot import render
+from bot.flow import cancel_view
 from bot.store import Job, JobUpdate
 
 if TYPE_CHECKING:
@@ -75,11 +76,11 @@ class StatusCards:
             try:
                 job = await self._bot.jobs.get(job_id)
                 if job is not None and job.status_message_id is not None:
-                    await self.edit(job, render.status_card(job, delivered_url=url))
+                    await self.edit(job, render.status_card(job, delivered_url=url), cancel_view(job))
             except Exception:
                 log.exception("updating the status card of job %d failed", job_id)
 
-    async def edit(self, job: Job, embed: discord.Embed) -> None:
+    async def edit(self, job: Job, embed: discord.Embed, view: discord.ui.View | None = None) -> None:
         """Edit the job's card: through the interaction while its token is valid, else as a channel message."""
         message_id = job.status_message_id
         if message_id is None:
@@ -89,10 +90,14 @@ class StatusCards:
             token = job.interaction_token if (job.interaction_expires_at or 0) > self._now() else None
             if token and self._bot.application_id is not None:
                 webhook = discord.Webhook.partial(self._bot.application_id, token, client=self._bot)
-                await webhook.edit_message(message_id, embed=embed, allowed_mentions=none)
+                await webhook.edit_message(
+                    message_id, embed=embed, view=view or discord.ui.View(), allowed_mentions=none
+                )
             else:
                 channel = self._bot.get_partial_messageable(job.channel_id)
-                await channel.get_partial_message(message_id).edit(embed=embed, allowed_mentions=none)
+                await channel.get_partial_message(message_id).edit(
+                    embed=embed, view=view or discord.ui.View(), allowed_mentions=none
+                )
         except discord.NotFound:
             log.info("the status card of job %d is gone (deleted?)", job.id)
         except discord.HTTPException as exc:

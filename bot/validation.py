@@ -87,3 +87,28 @@ def udio_request(
 def lyrics_prompt(prompt: str | None) -> str:
     """The theme for a Suno lyrics task."""
     return _text("theme", prompt, limit=MAX_LYRICS_PROMPT, required=True)
+
+
+def extend_request(
+    parent: dict[str, object], *, clip_id: str, clip_title: str, clip_duration: float | None, task_id: str,
+    continue_at: str, lyrics: str | None, style: str | None,
+) -> SunoMusicRequest:
+    """Continue `clip_id` (of task `task_id`) from `continue_at` seconds with optional lyrics and style."""
+    chosen = suno_model(str(parent.get("mv") or "")) or suno_model(None)
+    assert chosen is not None  # noqa: S101 - the default always exists
+    try:
+        at = float(continue_at.strip()) if continue_at.strip() else (clip_duration or 0.0)
+    except ValueError:
+        raise InvalidInputError("continue_at", f"`{continue_at}` is not a number of seconds.") from None
+    if at < 0 or (clip_duration is not None and at > clip_duration):
+        end = f"{clip_duration:.0f}" if clip_duration is not None else "the end"
+        raise InvalidInputError("continue_at", f"Continue from a point between 0 and {end} seconds.")
+    return SunoMusicRequest(
+        mv=chosen.mv,
+        lyrics=_text("lyrics", lyrics, limit=chosen.max_lyrics),
+        tags=_text("style", style, limit=chosen.max_tags),
+        title=_text("title", clip_title, limit=MAX_TITLE),
+        continue_clip_id=clip_id,
+        continue_at=at,
+        task_id=task_id,
+    )

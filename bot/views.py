@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 
 from bot import render
+from bot.buttons import DeleteButton, EditButton, ExtendButton, InfoButton, RerollButton, WholeSongButton
 from bot.flow import start_job
 from bot.jobs import suno_job
+from bot.modals import LyricsForm, LyricsModal
 from bot.replies import describe, safe_reply
 from bot.store import Job
 from bot.validation import InvalidInputError, suno_request
@@ -110,26 +112,77 @@ class MakeSongButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=MA
 
 
 def delivery_view(job: Job) -> discord.ui.View:
-    """Link buttons (audio, cover, video) and a Lyrics button per take; "Make it a song" under lyrics."""
+    """Per take: audio, cover, lyrics, extend and video (or whole song); then reroll, edit, info, delete."""
     result = render.result_of(job)
     view = discord.ui.View(timeout=None)
-    if job.state != "succeeded" or result is None:
-        return view
-    if result.lyrics is not None:
+    if job.state == "succeeded" and result is not None and result.lyrics is not None:
         view.add_item(MakeSongButton(job.id))
+        view.add_item(EditLyricsSongButton(job.id))
+        view.add_item(InfoButton(job.id))
         return view
-    for take, clip in enumerate(result.complete_clips[:5], 1):
+    takes = result.complete_clips[:4] if job.state == "succeeded" and result is not None else ()
+    for take, clip in enumerate(takes, 1):
         row = take - 1
-        links = [("Audio", "🎧", clip.audio_url), ("Cover", "🖼️", clip.image_large_url or clip.image_url),
-                 ("Video", "🎬", clip.video_url)]
+        links = [("Audio", "🎧", clip.audio_url), ("Cover", "🖼️", clip.image_large_url or clip.image_url)]
+        if job.kind not in {"extend", "concat"} or job.provider != "suno":
+            links.append(("Video", "🎬", clip.video_url))
         for label, emoji, url in links:
             if url.startswith(("http://", "https://")) and len(url) <= render.LINK_URL:
                 view.add_item(discord.ui.Button(label=f"{label} {take}", emoji=emoji, url=url, row=row))
+        items: list[discord.ui.DynamicItem[Any]] = []
         if clip.lyrics:
-            button = LyricsButton(job.id, take)
-            button.item.row = row
-            view.add_item(button)
+            items.append(LyricsButton(job.id, take))
+        if job.provider == "suno":
+            items.append(ExtendButton(job.id, take))
+            if job.kind == "extend":
+                items.append(WholeSongButton(job.id, take))
+        for item in items:
+            item.item.row = row
+            view.add_item(item)
+    for item in (RerollButton(job.id), EditButton(job.id), InfoButton(job.id), DeleteButton(job.id)):
+        if job.state != "succeeded" and isinstance(item, DeleteButton):
+            continue
+        item.item.row = 4
+        view.add_item(item)
     return view
 
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (LyricsButton, MakeSongButton)
+class EditLyricsSongButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"chorus:lyricsedit:(?P<job>\d+)"):
+    """Opens the lyrics form prefilled with generated lyrics, to tweak them before making the song."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Edit & make song", emoji="✏️", style=discord.ButtonStyle.secondary,
+                custom_id=f"chorus:lyricsedit:{job_id}",
+            )
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> EditLyricsSongButton:
+        return cls(int(match["job"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        job = await _job_or_reply(interaction, self.job_id)
+        result = render.result_of(job) if job else None
+        if job is None or result is None or result.lyrics is None:
+            if job is not None:
+                await safe_reply(interaction, "Those lyrics are not ready yet.")
+            return
+        parent = job
+
+        async def submit(modal_interaction: discord.Interaction, form: LyricsForm) -> None:
+            request = suno_request(lyrics=form.lyrics, prompt=render.prompt_of(parent), style=form.style,
+                                   title=form.title)
+            await start_job(modal_interaction, _bot(modal_interaction),
+                            lambda who: suno_job(request, who, parent_job_id=parent.id))
+
+        modal = LyricsModal(heading="Edit the lyrics, then make the song", style=render.prompt_of(job),
+                            title=result.lyrics.title, max_lyrics=5000, on_done=submit, lyrics=result.lyrics.text)
+        await interaction.response.send_modal(modal)
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (LyricsButton, MakeSongButton, EditLyricsSongButton)
