@@ -1,0 +1,227 @@
+"""Follow-ups on delivered songs and status cards, through the real bot, the fake Discord and the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.simulator import ManualClock, SimulatorServer, Timings
+from tests.conftest import API_KEY
+from tests.e2e import custom_id, deliveries, eventually, wait_delivery
+from tests.harness import BotHarness
+
+
+async def first_song(fake, prompt="a song to follow up"):
+    await fake.slash_command("suno", {"prompt": prompt}, user=fake.alice)
+    (message,) = await wait_delivery(fake)
+    return message
+
+
+def modal_values(opened):
+    """custom_id → prefilled value of each text input in a modal response."""
+    values = {}
+    for row in opened["data"]["components"]:
+        for component in row.get("components", [row.get("component")] if row.get("component") else []):
+            if component and component.get("type") == 4:
+                values[component["custom_id"]] = component.get("value")
+    return values
+
+
+async def test_reroll_after_a_restart_submits_the_same_request(harness):
+    """Reroll, pressed after the bot restarted, submits the same parameters as a child job and delivers it."""
+    fake, sim = harness.fake, harness.sim
+    message = await first_song(fake, "reroll me")
+    await harness.restart()
+    click = await fake.click_button(message, custom_id(message, "chorus:reroll:"), user=fake.alice)
+    assert (await click.wait_response())["type"] == 5
+    await wait_delivery(fake, 2)
+    first, second = (r.body for r in sim.requests_to("submit_music"))
+    assert first == second
+    job = await harness.bot.jobs.get(2)
+    assert (job.kind, job.parent_job_id) == ("reroll", 1)
+
+
+async def test_a_stranger_cannot_extend_and_nothing_is_submitted(harness):
+    """Only the requester (or a moderator) may extend; others get a friendly private refusal."""
+    fake, sim = harness.fake, harness.sim
+    message = await first_song(fake)
+    click = await fake.click_button(message, custom_id(message, "chorus:extend:"), user=fake.bob)
+    reply = await click.wait_response()
+    assert reply["type"] == 4
+    assert reply["data"]["flags"] & 64
+    assert f"Only <@{fake.alice.id}>" in reply["data"]["content"]
+    await asyncio.sleep(0.2)
+    assert sim.count("submit_music") == 1
+
+
+async def test_extend_then_whole_song(harness):
+    """Extend opens a form and continues the take; the extension offers the whole song, which concatenates."""
+    fake, sim = harness.fake, harness.sim
+    message = await first_song(fake)
+    click = await fake.click_button(message, custom_id(message, "chorus:extend:"), user=fake.alice)
+    opened = await click.wait_response()
+    assert opened["type"] == 9
+    assert modal_values(opened)["continue_at"]  # prefilled with the take's end
+    form = {"continue_at": "30", "lyrics": "[Bridge]\nand then", "style": "dream pop"}
+    submit = await fake.submit_modal(opened["data"]["custom_id"], form, user=fake.alice, interaction_from=click)
+    assert (await submit.wait_response())["type"] == 5
+    extended_message = (await wait_delivery(fake, 2))[1]
+    body = sim.requests_to("submit_music")[1].body
+    first_task = sim.requests_to("batch_fetch")[0].body["ids"][0]
+    assert (body["task"], body["continue_at"], body["task_id"], body["prompt"], body["tags"]) == (
+        "extend", 30.0, first_task, "[Bridge]\nand then", "dream pop",
+    )
+    whole = await fake.click_button(extended_message, custom_id(extended_message, "chorus:whole:"), user=fake.alice)
+    assert (await whole.wait_response())["type"] == 5
+    (_, _, joined) = await wait_delivery(fake, 3)
+    extension = await harness.bot.jobs.get(2)
+    extended_take = extension.result["clips"][0]["id"]
+    assert [r.body["clip_id"] for r in sim.requests_to("submit_concat")] == [extended_take]
+    assert len(joined["embeds"]) == 1
+
+
+async def test_extend_refuses_a_point_past_the_end(harness):
+    """A continue-at beyond the take's length is refused privately."""
+    fake, sim = harness.fake, harness.sim
+    message = await first_song(fake)
+    click = await fake.click_button(message, custom_id(message, "chorus:extend:"), user=fake.alice)
+    opened = await click.wait_response()
+    submit = await fake.submit_modal(opened["data"]["custom_id"], {"continue_at": "99999"}, user=fake.alice,
+                                     interaction_from=click)
+    reply = await submit.wait_response()
+    assert "between 0 and" in reply["data"]["content"]
+    assert sim.count("submit_music") == 1
+
+
+async def test_info_is_for_anyone_and_private(harness):
+    """Info shows the parameters, task id and clip ids to whoever asks, ephemerally."""
+    fake, sim = harness.fake, harness.sim
+    message = await first_song(fake, "info please")
+    click = await fake.click_button(message, custom_id(message, "chorus:info:"), user=fake.bob)
+    reply = (await click.wait_response())["data"]
+    assert reply["flags"] & 64
+    embed = reply["embeds"][0]
+    assert "info please" in embed["description"]
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert sim.requests_to("batch_fetch")[0].body["ids"][0] in fields["CometAPI task"]
+    assert "take 1" in fields["Clips"]
+
+
+async def test_delete_by_requester_only(harness):
+    """Delete removes the song for its requester; a stranger is refused."""
+    fake = harness.fake
+    message = await first_song(fake)
+    button = custom_id(message, "chorus:delete:")
+    stranger = await fake.click_button(message, button, user=fake.bob)
+    assert "Only" in (await stranger.wait_response())["data"]["content"]
+    assert deliveries(fake)
+    click = await fake.click_button(message, button, user=fake.alice)
+    await click.wait_response()
+    await fake.wait_for(lambda: not deliveries(fake) or None)
+
+
+async def test_a_moderator_may_reroll_someone_elses_song(harness):
+    """Members with Manage Messages may use the generation buttons too."""
+    fake = harness.fake
+    message = await first_song(fake)
+    click = await fake.click_button(message, custom_id(message, "chorus:reroll:"), user=fake.admin)
+    assert (await click.wait_response())["type"] == 5
+    await wait_delivery(fake, 2)
+
+
+async def test_edit_and_rerun_is_prefilled_and_submits_the_change(harness):
+    """Edit & rerun opens the original request prefilled; the edited request is submitted."""
+    fake, sim = harness.fake, harness.sim
+    message = await first_song(fake, "a polka about tea")
+    click = await fake.click_button(message, custom_id(message, "chorus:edit:"), user=fake.alice)
+    opened = await click.wait_response()
+    values = modal_values(opened)
+    assert values["description"] == "a polka about tea"
+    assert values["model"] == "v5"
+    submit = await fake.submit_modal(opened["data"]["custom_id"], {**values, "description": "a tango about tea"},
+                                     user=fake.alice, interaction_from=click)
+    assert (await submit.wait_response())["type"] == 5
+    await wait_delivery(fake, 2)
+    assert sim.requests_to("submit_music")[1].body["gpt_description_prompt"] == "a tango about tea"
+
+
+async def test_lyrics_edit_and_make_song(harness):
+    """Lyrics results offer "Edit & make song": the form holds the generated lyrics, and the edit is sung."""
+    fake, sim = harness.fake, harness.sim
+    await fake.slash_command("lyrics", {"prompt": "autumn"}, user=fake.alice)
+    (message,) = await wait_delivery(fake)
+    click = await fake.click_button(message, custom_id(message, "chorus:lyricsedit:"), user=fake.alice)
+    opened = await click.wait_response()
+    values = modal_values(opened)
+    assert values["lyrics"] == message["embeds"][0]["description"]
+    edited = values["lyrics"] + "\n[Outro]\nleaves fall"
+    submit = await fake.submit_modal(opened["data"]["custom_id"], {**values, "lyrics": edited}, user=fake.alice,
+                                     interaction_from=click)
+    assert (await submit.wait_response())["type"] == 5
+    await wait_delivery(fake, 2)
+    assert sim.requests_to("submit_music")[0].body["prompt"] == edited
+
+
+async def test_buttons_obey_the_same_limits(harness):
+    """A reroll over the daily quota is refused privately and nothing is submitted."""
+    fake, sim = harness.fake, harness.sim
+    message = await first_song(fake)
+    await harness.bot.admin.set_limits(fake.guild.id, by=fake.admin.id, daily_quota=1)
+    click = await fake.click_button(message, custom_id(message, "chorus:reroll:"), user=fake.alice)
+    reply = await click.wait_response()
+    assert reply["type"] == 4
+    assert "daily limit" in reply["data"]["content"]
+    assert sim.count("submit_music") == 1
+
+
+@pytest.fixture
+async def slow(fake_discord, tmp_path):
+    clock = ManualClock()
+    async with SimulatorServer(api_key=API_KEY, timings=Timings(), clock=clock, shutdown_timeout=0.2) as sim:
+        running = BotHarness(fake_discord, sim, tmp_path / "chorus.db")
+        running.sim_clock = clock  # type: ignore[attr-defined]
+        await running.start()
+        yield running
+        await running.stop()
+
+
+async def test_cancel_stops_the_job_and_costs_no_quota(slow):
+    """Cancel on the status card (requester only) stops polling, marks the job cancelled, never delivers it,
+    and does not count against the member's quota."""
+    fake, sim = slow.fake, slow.sim
+    await slow.bot.admin.set_limits(fake.guild.id, by=fake.admin.id, daily_quota=1, max_concurrent=1)
+    it = await fake.slash_command("suno", {"prompt": "never mind"}, user=fake.alice)
+    card = await it.wait_original(lambda m: m["embeds"] and "Queued" in m["embeds"][0]["title"])
+    cancel_id = custom_id(card, "chorus:cancel:")
+    stranger = await fake.click_button(card, cancel_id, user=fake.bob)
+    assert "Only" in (await stranger.wait_response())["data"]["content"]
+    click = await fake.click_button(card, cancel_id, user=fake.alice)
+    updated = await click.wait_response()
+    assert updated["type"] == 7
+    assert "Cancelled" in updated["data"]["embeds"][0]["title"]
+    job = await slow.bot.jobs.get(1)
+    assert job.state == "cancelled"
+    polled = sim.count("batch_fetch")
+    slow.sim_clock.advance(120)
+    await asyncio.sleep(0.3)
+    assert sim.count("batch_fetch") == polled
+    assert deliveries(fake) == []
+    again = await fake.slash_command("suno", {"prompt": "this one counts"}, user=fake.alice)
+    assert (await again.wait_response())["type"] == 5
+
+
+async def test_failed_jobs_cost_no_quota(harness):
+    """With a daily quota of one, a failed job leaves the quota for the next try."""
+    fake = harness.fake
+    await harness.bot.admin.set_limits(fake.guild.id, by=fake.admin.id, daily_quota=1)
+    await fake.slash_command("suno", {"prompt": "[fail] first"}, user=fake.alice)
+    await wait_delivery(fake)
+
+    async def failed():
+        job = await harness.bot.jobs.get(1)
+        return job is not None and job.state == "failed"
+
+    await eventually(failed)
+    it = await fake.slash_command("suno", {"prompt": "second try"}, user=fake.alice)
+    assert (await it.wait_response())["type"] == 5
