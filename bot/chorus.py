@@ -19,6 +19,7 @@ from bot.cometapi import CometAPI, RetryPolicy
 from bot.config import Settings
 from bot.delivery import Deliverer
 from bot.health import HealthServer
+from bot.history import HistoryPageButton
 from bot.jobs import JobService
 from bot.limits import Caps
 from bot.metrics import Metrics
@@ -30,7 +31,9 @@ from bot.views import DYNAMIC_ITEMS
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.suno", "cogs.udio", "cogs.lyrics", "cogs.status", "cogs.admin")
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.suno", "cogs.udio", "cogs.lyrics", "cogs.status", "cogs.history", "cogs.context", "cogs.admin",
+)
 
 
 class ChorusTree(app_commands.CommandTree["Chorus"]):
@@ -131,7 +134,7 @@ class Chorus(commands.AutoShardedBot):
         self.admin = AdminService(self.store.guilds, self.store, now=self.now)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        self.add_dynamic_items(*DYNAMIC_ITEMS, *FOLLOW_UP_ITEMS)
+        self.add_dynamic_items(*DYNAMIC_ITEMS, *FOLLOW_UP_ITEMS, HistoryPageButton)
         await self._sync_commands()
         self.status_cards.start()
         self.poller.start()

@@ -142,6 +142,10 @@ class JobService:
         """A member's newest jobs (in this guild, when there is one)."""
         return await self._store.recent_for_user(user_id, guild_id=guild_id, limit=limit)
 
+    async def history(self, user_id: int, *, guild_id: int | None, page: int, per_page: int) -> tuple[list[Job], int]:
+        """One page of a member's delivered songs, and how many there are."""
+        return await self._store.delivered_for_user(user_id, guild_id=guild_id, offset=page * per_page, limit=per_page)
+
     async def remember_status_message(self, job: Job, message_id: int) -> None:
         """Keep the id of the message that shows the job's progress, for edits after the token expires."""
         await self._store.set_status_message(job.id, job.channel_id, message_id)

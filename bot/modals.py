@@ -141,7 +141,8 @@ class EditModal(discord.ui.Modal):
             self._add("lyrics", "Lyrics", params.get("lyrics"), paragraph=True)
             self._add("style", "Style", params.get("tags"), paragraph=False)
             self._add("title", "Title", params.get("title"), paragraph=False)
-            self._add("model", "Model (v5, v4.5+, v4.5, v4, v3.5)", _model_name(params.get("mv")), paragraph=False)
+            model = _model_name(params.get("mv")) + (" instrumental" if params.get("instrumental") else "")
+            self._add("model", "Model, + 'instrumental' for no vocals", model, paragraph=False)
 
     def _add(self, key: str, label: str, value: object, *, paragraph: bool) -> None:
         text = str(value or "")[:MAX_TEXT_INPUT]
@@ -157,21 +158,24 @@ class EditModal(discord.ui.Modal):
         return field.value.strip() if field is not None else ""
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        job, instrumental = self._job, bool(self._job.params.get("instrumental"))
+        job = self._job
+        model_words = self._value("model").split()
+        instrumental = "instrumental" in (word.lower() for word in model_words)
+        model = next((word for word in model_words if word.lower() != "instrumental"), None)
         try:
             if job.action == "LYRICS":
                 params: dict[str, Any] = {"prompt": lyrics_prompt(self._value("prompt"))}
             elif job.provider == "udio":
                 words = self._value("lyrics")
                 params = dataclasses.asdict(udio_request(
-                    prompt=self._value("prompt"), model=self._value("model") or None,
+                    prompt=self._value("prompt"), model=model,
                     lyrics=words or None, instrumental=job.params.get("lyrics_type") == "instrumental" and not words,
                 ))
             else:
                 description, words = self._value("description"), self._value("lyrics")
                 params = dataclasses.asdict(suno_request(
                     prompt=description or self._value("style"), lyrics=None if description else words,
-                    model=self._value("model") or None, instrumental=instrumental, style=self._value("style"),
+                    model=model, instrumental=instrumental, style=self._value("style"),
                     title=self._value("title"),
                 ))
         except InvalidInputError as exc:
@@ -183,3 +187,50 @@ class EditModal(discord.ui.Modal):
 def _model_name(mv: object) -> str:
     found = suno_model(str(mv)) if mv else None
     return found.name if found else ""
+
+
+@dataclass(frozen=True, slots=True)
+class SongFromTextForm:
+    description: str
+    lyrics: str
+    style: str
+    title: str
+
+
+class SongFromTextModal(discord.ui.Modal):
+    """For the "Make it a song" context menu: the message's text as description or lyrics, editable."""
+
+    def __init__(
+        self, *, description: str, lyrics: str,
+        on_done: Callable[[discord.Interaction, SongFromTextForm], Awaitable[None]],
+    ) -> None:
+        super().__init__(title="Make it a song", timeout=15 * 60, custom_id="chorus:song-from-text")
+        self._on_done = on_done
+        self.description: discord.ui.TextInput[SongFromTextModal] = discord.ui.TextInput(
+            label="Description (leave empty to sing the lyrics)", custom_id="description",
+            style=discord.TextStyle.paragraph, default=description[:500] or None, required=False, max_length=500,
+        )
+        self.lyrics: discord.ui.TextInput[SongFromTextModal] = discord.ui.TextInput(
+            label="Lyrics (used when there is no description)", custom_id="lyrics",
+            style=discord.TextStyle.paragraph, default=lyrics[:MAX_TEXT_INPUT] or None, required=False,
+            max_length=MAX_TEXT_INPUT,
+        )
+        self.style: discord.ui.TextInput[SongFromTextModal] = discord.ui.TextInput(
+            label="Style", custom_id="style", required=False, max_length=200, placeholder="e.g. sea shanty",
+        )
+        self.song_title: discord.ui.TextInput[SongFromTextModal] = discord.ui.TextInput(
+            label="Title", custom_id="title", required=False, max_length=80,
+        )
+        for item in (self.description, self.lyrics, self.style, self.song_title):
+            self.add_item(item)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        form = SongFromTextForm(self.description.value.strip(), self.lyrics.value.strip(), self.style.value.strip(),
+                                self.song_title.value.strip())
+        if not form.description and not form.lyrics:
+            await safe_reply(interaction, "Write a description or some lyrics first.")
+            return
+        try:
+            await self._on_done(interaction, form)
+        except InvalidInputError as exc:
+            await safe_reply(interaction, describe(exc))

@@ -139,11 +139,14 @@ async def test_edit_and_rerun_is_prefilled_and_submits_the_change(harness):
     values = modal_values(opened)
     assert values["description"] == "a polka about tea"
     assert values["model"] == "v5"
-    submit = await fake.submit_modal(opened["data"]["custom_id"], {**values, "description": "a tango about tea"},
-                                     user=fake.alice, interaction_from=click)
+    edited = {**values, "description": "a tango about tea", "model": "v4 instrumental"}
+    submit = await fake.submit_modal(opened["data"]["custom_id"], edited, user=fake.alice, interaction_from=click)
     assert (await submit.wait_response())["type"] == 5
     await wait_delivery(fake, 2)
-    assert sim.requests_to("submit_music")[1].body["gpt_description_prompt"] == "a tango about tea"
+    body = sim.requests_to("submit_music")[1].body
+    assert (body["gpt_description_prompt"], body["mv"], body["make_instrumental"]) == (
+        "a tango about tea", "chirp-v4", True,
+    )
 
 
 async def test_lyrics_edit_and_make_song(harness):
@@ -225,3 +228,78 @@ async def test_failed_jobs_cost_no_quota(harness):
     await eventually(failed)
     it = await fake.slash_command("suno", {"prompt": "second try"}, user=fake.alice)
     assert (await it.wait_response())["type"] == 5
+
+
+async def test_history_pages_through_delivered_songs(harness):
+    """/history lists a member's delivered songs newest first, five a page, with working page buttons."""
+    fake = harness.fake
+    for n in range(6):
+        await fake.slash_command("suno", {"prompt": f"song number {n}"}, user=fake.alice)
+    await wait_delivery(fake, 6)
+
+    async def all_delivered():
+        jobs = await harness.bot.jobs.recent(fake.alice.id, guild_id=fake.guild.id, limit=10)
+        return len(jobs) == 6 and all(job.delivery == "delivered" for job in jobs)
+
+    await eventually(all_delivered)
+    it = await fake.slash_command("history", {"member": fake.alice}, user=fake.bob)
+    page = (await it.wait_response())["data"]
+    assert page["flags"] & 64
+    assert page["embeds"][0]["footer"]["text"].startswith("Page 1 of 2 · 6 song(s)")
+    assert page["embeds"][0]["description"].count("job #") == 5
+    assert "job #6" in page["embeds"][0]["description"]  # newest first
+    assert "/channels/" in page["embeds"][0]["description"]
+    older = next(c for row in page["components"] for c in row["components"] if c["label"] == "Older ▶")
+    await harness.restart()
+    click = await fake.click_button(it.original(), older["custom_id"], user=fake.bob)
+    second = (await click.wait_response())["data"]
+    assert second["embeds"][0]["footer"]["text"].startswith("Page 2 of 2")
+    assert "job #1" in second["embeds"][0]["description"]
+
+
+async def test_show_reposts_a_song_with_live_buttons(harness):
+    """/show job:<n> posts the song again, without pinging anyone, and its buttons work."""
+    fake = harness.fake
+    await first_song(fake, "show me again")
+    it = await fake.slash_command("show", {"job": 1}, user=fake.bob)
+    shown = (await it.wait_response())["data"]
+    assert "Job #1" in shown["content"]
+    assert shown["allowed_mentions"]["parse"] == []
+    info_id = next(c["custom_id"] for row in shown["components"] for c in row["components"]
+                   if str(c.get("custom_id", "")).startswith("chorus:info:"))
+    click = await fake.click_button(it.original(), info_id, user=fake.bob)
+    assert "show me again" in (await click.wait_response())["data"]["embeds"][0]["description"]
+    missing = await fake.slash_command("show", {"job": 42}, user=fake.bob)
+    assert "no finished song #42" in (await missing.wait_response())["data"]["content"]
+
+
+async def test_make_it_a_song_from_a_message(harness):
+    """Right-click → Make it a song: a one-line message becomes the description of a new song."""
+    fake, sim = harness.fake, harness.sim
+    said = await fake.user_message(fake.music, "a lullaby for sleepy robots", user=fake.bob)
+    it = await fake.message_context_menu("Make it a song", said, user=fake.alice)
+    opened = await it.wait_response()
+    assert opened["type"] == 9
+    values = modal_values(opened)
+    assert values["description"] == "a lullaby for sleepy robots"
+    submit = await fake.submit_modal(opened["data"]["custom_id"], values, user=fake.alice, interaction_from=it)
+    assert (await submit.wait_response())["type"] == 5
+    await wait_delivery(fake)
+    assert sim.requests_to("submit_music")[0].body["gpt_description_prompt"] == "a lullaby for sleepy robots"
+
+
+async def test_make_it_a_song_from_lyrics(harness):
+    """A multi-line message is offered as lyrics and sung in custom mode."""
+    fake, sim = harness.fake, harness.sim
+    words = "Roses are red\nviolets are blue\nthis bot makes songs\njust for you"
+    said = await fake.user_message(fake.music, words, user=fake.bob)
+    it = await fake.message_context_menu("Make it a song", said, user=fake.alice)
+    opened = await it.wait_response()
+    values = modal_values(opened)
+    assert values["lyrics"] == words and not values.get("description")
+    submit = await fake.submit_modal(opened["data"]["custom_id"], {**values, "style": "acoustic"}, user=fake.alice,
+                                     interaction_from=it)
+    assert (await submit.wait_response())["type"] == 5
+    await wait_delivery(fake)
+    body = sim.requests_to("submit_music")[0].body
+    assert (body["prompt"], body["tags"]) == (words, "acoustic")

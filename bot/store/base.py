@@ -37,6 +37,12 @@ class JobStore(Protocol):
 
     async def recent_for_user(self, user_id: int, *, guild_id: int | None = None, limit: int = 10) -> list[Job]: ...
 
+    async def delivered_for_user(
+        self, user_id: int, *, guild_id: int | None, offset: int, limit: int
+    ) -> tuple[list[Job], int]:
+        """A member's delivered songs, newest first: one page and the total."""
+        ...
+
     async def in_flight(self) -> list[PendingJob]:
         """Every job CometAPI is still working on, oldest first."""
         ...

@@ -200,6 +200,19 @@ class SqliteJobStore:
             (user_id, guild_id, limit),
         )
 
+    async def delivered_for_user(
+        self, user_id: int, *, guild_id: int | None, offset: int, limit: int
+    ) -> tuple[list[Job], int]:
+        """A member's delivered songs in a guild, newest first, one page, with the total count."""
+        where = "user_id = ? AND guild_id IS ? AND delivery = 'delivered' AND state = 'succeeded'"
+        async with self._conn.execute(f"SELECT COUNT(*) FROM jobs WHERE {where}", (user_id, guild_id)) as cursor:  # noqa: S608
+            row = await cursor.fetchone()
+        jobs = await self._many(
+            f"SELECT * FROM jobs WHERE {where} ORDER BY delivered_at DESC, id DESC LIMIT ? OFFSET ?",  # noqa: S608
+            (user_id, guild_id, limit, offset),
+        )
+        return jobs, int(row[0]) if row else 0
+
     async def in_flight(self) -> list[PendingJob]:
         async with self._conn.execute(
             "SELECT id, provider, action, task_id, state, progress, created_at FROM jobs"

@@ -1,0 +1,60 @@
+"""The "Make it a song" message context menu: any message's text becomes a song's description or lyrics."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.catalog import MAX_SUNO_DESCRIPTION
+from bot.flow import start_job
+from bot.jobs import suno_job
+from bot.modals import SongFromTextForm, SongFromTextModal
+from bot.replies import safe_reply
+from bot.validation import suno_request
+
+if TYPE_CHECKING:
+    from bot.chorus import Chorus
+
+
+class MakeItASong(commands.Cog):
+    """Right-click a message → Apps → Make it a song."""
+
+    def __init__(self, bot: Chorus) -> None:
+        self.bot = bot
+        self.menu = app_commands.ContextMenu(name="Make it a song", callback=self.make_it_a_song)
+        self.menu.guild_only = True
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+
+    async def make_it_a_song(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        text = message.content.strip()
+        if not text:
+            await safe_reply(interaction, "That message has no text to sing.")
+            return
+        # Short single-line text reads as a description; anything longer is offered as lyrics.
+        as_lyrics = "\n" in text or len(text) > MAX_SUNO_DESCRIPTION
+        settings = await self.bot.jobs.guild_settings(interaction.guild_id)
+        model = settings.default_suno_model if settings else None
+
+        async def submit(modal_interaction: discord.Interaction, form: SongFromTextForm) -> None:
+            if form.description:  # inspiration mode: Suno writes the lyrics
+                request = suno_request(prompt=form.description, style=form.style, title=form.title, model=model)
+            else:  # custom mode: the message's text is sung
+                request = suno_request(lyrics=form.lyrics, style=form.style, title=form.title, model=model)
+            await start_job(modal_interaction, self.bot, lambda who: suno_job(request, who))
+
+        modal = SongFromTextModal(
+            description="" if as_lyrics else text, lyrics=text if as_lyrics else "", on_done=submit
+        )
+        await interaction.response.send_modal(modal)
+
+
+async def setup(bot: Chorus) -> None:
+    await bot.add_cog(MakeItASong(bot))

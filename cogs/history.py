@@ -1,0 +1,53 @@
+"""/history and /show: look back at delivered songs, and bring one back with live buttons."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.history import history_page
+from bot.views import delivery_view
+
+if TYPE_CHECKING:
+    from bot.chorus import Chorus
+
+
+class History(commands.Cog):
+    """Past songs."""
+
+    def __init__(self, bot: Chorus) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="history")
+    @app_commands.guild_only()
+    @app_commands.describe(member="Whose songs (default: yours)")
+    async def history(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
+        """A member's delivered songs on this server, newest first."""
+        who = member or interaction.user
+        embed, view = await history_page(self.bot, who.id, interaction.guild_id, 0)
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+
+    @app_commands.command(name="show")
+    @app_commands.guild_only()
+    @app_commands.describe(job="The job number (see /history or /status)")
+    async def show(self, interaction: discord.Interaction, job: app_commands.Range[int, 1]) -> None:
+        """Post a past song again here, with working buttons."""
+        found = await self.bot.jobs.get(job)
+        if found is None or found.guild_id != interaction.guild_id or found.state != "succeeded":
+            await interaction.response.send_message(f"There is no finished song #{job} here.", ephemeral=True)
+            return
+        outgoing = render.delivery(found)
+        if outgoing.lyrics_file is not None:
+            outgoing.embeds[0].description = "📝 The lyrics are long: press a Lyrics button."
+        content = f"Job #{found.id} by <@{found.user_id}>, shown by {interaction.user.mention}"
+        await interaction.response.send_message(
+            content, embeds=outgoing.embeds, view=delivery_view(found), allowed_mentions=discord.AllowedMentions.none()
+        )
+
+
+async def setup(bot: Chorus) -> None:
+    await bot.add_cog(History(bot))
