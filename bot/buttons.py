@@ -27,12 +27,12 @@ if TYPE_CHECKING:
 Button = discord.ui.Button[Any]
 
 
-def _bot(interaction: discord.Interaction) -> Chorus:
+def client_of(interaction: discord.Interaction) -> Chorus:
     return cast("Chorus", interaction.client)
 
 
-async def _job(interaction: discord.Interaction, job_id: int) -> Job | None:
-    job = await _bot(interaction).jobs.get(job_id)
+async def find_job(interaction: discord.Interaction, job_id: int) -> Job | None:
+    job = await client_of(interaction).jobs.get(job_id)
     if job is None:
         await safe_reply(interaction, "I cannot find that job any more.")
     return job
@@ -69,7 +69,7 @@ class ExtendButton(discord.ui.DynamicItem[Button], template=r"chorus:extend:(?P<
         return cls(int(match["job"]), int(match["take"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        job = await _job(interaction, self.job_id)
+        job = await find_job(interaction, self.job_id)
         if job is None or not await _may_act(interaction, job, "extend"):
             return
         clip = _take(job, self.take)
@@ -79,7 +79,7 @@ class ExtendButton(discord.ui.DynamicItem[Button], template=r"chorus:extend:(?P<
         parent, task_id = job, job.task_id
 
         async def submit(modal_interaction: discord.Interaction, request: Any) -> None:
-            await start_job(modal_interaction, _bot(modal_interaction),
+            await start_job(modal_interaction, client_of(modal_interaction),
                             lambda who: suno_job(request, who, parent_job_id=parent.id))
 
         await interaction.response.send_modal(ExtendModal(parent.params, clip, task_id, on_done=submit))
@@ -99,7 +99,7 @@ class WholeSongButton(discord.ui.DynamicItem[Button], template=r"chorus:whole:(?
         return cls(int(match["job"]), int(match["take"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        job = await _job(interaction, self.job_id)
+        job = await find_job(interaction, self.job_id)
         if job is None or not await _may_act(interaction, job, "join"):
             return
         clip = _take(job, self.take)
@@ -107,7 +107,7 @@ class WholeSongButton(discord.ui.DynamicItem[Button], template=r"chorus:whole:(?
             await safe_reply(interaction, "That take is not available.")
             return
         parent = job
-        await start_job(interaction, _bot(interaction), lambda who: concat_job(parent, clip.id, who))
+        await start_job(interaction, client_of(interaction), lambda who: concat_job(parent, clip.id, who))
 
 
 class RerollButton(discord.ui.DynamicItem[Button], template=r"chorus:reroll:(?P<job>\d+)"):
@@ -123,11 +123,11 @@ class RerollButton(discord.ui.DynamicItem[Button], template=r"chorus:reroll:(?P<
         return cls(int(match["job"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        job = await _job(interaction, self.job_id)
+        job = await find_job(interaction, self.job_id)
         if job is None or not await _may_act(interaction, job, "reroll"):
             return
         parent = job
-        await start_job(interaction, _bot(interaction), lambda who: rerun_job(parent, who))
+        await start_job(interaction, client_of(interaction), lambda who: rerun_job(parent, who))
 
 
 class EditButton(discord.ui.DynamicItem[Button], template=r"chorus:edit:(?P<job>\d+)"):
@@ -143,13 +143,13 @@ class EditButton(discord.ui.DynamicItem[Button], template=r"chorus:edit:(?P<job>
         return cls(int(match["job"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        job = await _job(interaction, self.job_id)
+        job = await find_job(interaction, self.job_id)
         if job is None or not await _may_act(interaction, job, "edit"):
             return
         parent = job
 
         async def submit(modal_interaction: discord.Interaction, params: dict[str, Any]) -> None:
-            await start_job(modal_interaction, _bot(modal_interaction), lambda who: rerun_job(parent, who, params))
+            await start_job(modal_interaction, client_of(modal_interaction), lambda who: rerun_job(parent, who, params))
 
         await interaction.response.send_modal(EditModal(parent, on_done=submit))
 
@@ -168,7 +168,7 @@ class InfoButton(discord.ui.DynamicItem[Button], template=r"chorus:info:(?P<job>
         return cls(int(match["job"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        job = await _job(interaction, self.job_id)
+        job = await find_job(interaction, self.job_id)
         if job is None:
             return
         await interaction.response.send_message(embed=info_embed(job), ephemeral=True)
@@ -187,7 +187,7 @@ class DeleteButton(discord.ui.DynamicItem[Button], template=r"chorus:delete:(?P<
         return cls(int(match["job"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        job = await _job(interaction, self.job_id)
+        job = await find_job(interaction, self.job_id)
         if job is None or not await _may_act(interaction, job, "delete"):
             return
         await interaction.response.send_message("Deleted.", ephemeral=True)
@@ -211,10 +211,10 @@ class CancelButton(discord.ui.DynamicItem[Button], template=r"chorus:cancel:(?P<
         return cls(int(match["job"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        job = await _job(interaction, self.job_id)
+        job = await find_job(interaction, self.job_id)
         if job is None or not await _may_act(interaction, job, "cancel"):
             return
-        bot = _bot(interaction)
+        bot = client_of(interaction)
         if not await bot.jobs.cancel(job):
             await safe_reply(interaction, "That job has already finished.")
             return

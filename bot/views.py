@@ -6,12 +6,22 @@ from __future__ import annotations
 import io
 import logging
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot import render
-from bot.buttons import DeleteButton, EditButton, ExtendButton, InfoButton, RerollButton, WholeSongButton
+from bot.buttons import (
+    DeleteButton,
+    EditButton,
+    ExtendButton,
+    InfoButton,
+    RerollButton,
+    WholeSongButton,
+    client_of,
+    find_job,
+)
+from bot.cometapi import Lyrics
 from bot.flow import start_job
 from bot.jobs import suno_job
 from bot.modals import LyricsForm, LyricsModal
@@ -20,20 +30,20 @@ from bot.store import Job
 from bot.validation import InvalidInputError, suno_request
 
 if TYPE_CHECKING:
-    from bot.chorus import Chorus
+    pass
 
 log = logging.getLogger(__name__)
 
 
-def _bot(interaction: discord.Interaction) -> Chorus:
-    return cast("Chorus", interaction.client)
-
-
-async def _job_or_reply(interaction: discord.Interaction, job_id: int) -> Job | None:
-    job = await _bot(interaction).jobs.get(job_id)
-    if job is None:
-        await safe_reply(interaction, "I cannot find that job any more.")
-    return job
+async def _lyrics_job(interaction: discord.Interaction, job_id: int) -> tuple[Job, Lyrics] | None:
+    """The lyrics job behind a button and its lyrics, or None after telling the member why not."""
+    job = await find_job(interaction, job_id)
+    result = render.result_of(job) if job else None
+    if job is None or result is None or result.lyrics is None:
+        if job is not None:
+            await safe_reply(interaction, "Those lyrics are not ready yet.")
+        return None
+    return job, result.lyrics
 
 
 LYRICS_ID = r"chorus:lyrics:(?P<job>\d+):(?P<take>\d+)"
@@ -59,7 +69,7 @@ class LyricsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=LYRI
         return cls(int(match["job"]), int(match["take"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        job = await _job_or_reply(interaction, self.job_id)
+        job = await find_job(interaction, self.job_id)
         result = render.result_of(job) if job else None
         clips = result.complete_clips if result else ()
         if not 1 <= self.take <= len(clips):
@@ -95,20 +105,16 @@ class MakeSongButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=MA
         return cls(int(match["job"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        job = await _job_or_reply(interaction, self.job_id)
-        result = render.result_of(job) if job else None
-        if job is None or result is None or result.lyrics is None:
-            if job is not None:
-                await safe_reply(interaction, "Those lyrics are not ready yet.")
+        found = await _lyrics_job(interaction, self.job_id)
+        if found is None:
             return
+        job, lyrics = found
         try:
-            request = suno_request(
-                lyrics=result.lyrics.text, prompt=render.prompt_of(job), title=result.lyrics.title
-            )
+            request = suno_request(lyrics=lyrics.text, prompt=render.prompt_of(job), title=lyrics.title)
         except InvalidInputError as exc:
             await safe_reply(interaction, describe(exc))
             return
-        await start_job(interaction, _bot(interaction), lambda who: suno_job(request, who, parent_job_id=job.id))
+        await start_job(interaction, client_of(interaction), lambda who: suno_job(request, who, parent_job_id=job.id))
 
 
 def delivery_view(job: Job) -> discord.ui.View:
@@ -166,22 +172,19 @@ class EditLyricsSongButton(discord.ui.DynamicItem[discord.ui.Button[Any]], templ
         return cls(int(match["job"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        job = await _job_or_reply(interaction, self.job_id)
-        result = render.result_of(job) if job else None
-        if job is None or result is None or result.lyrics is None:
-            if job is not None:
-                await safe_reply(interaction, "Those lyrics are not ready yet.")
+        found = await _lyrics_job(interaction, self.job_id)
+        if found is None:
             return
-        parent = job
+        parent, lyrics = found
 
         async def submit(modal_interaction: discord.Interaction, form: LyricsForm) -> None:
             request = suno_request(lyrics=form.lyrics, prompt=render.prompt_of(parent), style=form.style,
                                    title=form.title)
-            await start_job(modal_interaction, _bot(modal_interaction),
+            await start_job(modal_interaction, client_of(modal_interaction),
                             lambda who: suno_job(request, who, parent_job_id=parent.id))
 
-        modal = LyricsModal(heading="Edit the lyrics, then make the song", style=render.prompt_of(job),
-                            title=result.lyrics.title, max_lyrics=5000, on_done=submit, lyrics=result.lyrics.text)
+        modal = LyricsModal(heading="Edit the lyrics, then make the song", style=render.prompt_of(parent),
+                            title=lyrics.title, max_lyrics=5000, on_done=submit, lyrics=lyrics.text)
         await interaction.response.send_modal(modal)
 
 

@@ -108,3 +108,18 @@ async def harness(fake_discord, simulator, tmp_path):  # noqa: F811
     await running.start()
     yield running
     await running.stop()
+
+
+@pytest.fixture
+async def slow_harness(fake_discord, tmp_path):  # noqa: F811
+    """The bot against a simulator whose songs take realistic time on a clock the test moves (sim_clock)."""
+    from bot.simulator import ManualClock
+    from tests.harness import BotHarness
+
+    clock = ManualClock()
+    async with SimulatorServer(api_key=API_KEY, timings=Timings(), clock=clock, shutdown_timeout=0.2) as sim:
+        running = BotHarness(fake_discord, sim, tmp_path / "chorus.db")
+        running.sim_clock = clock  # type: ignore[attr-defined]
+        await running.start()
+        yield running
+        await running.stop()

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import pytest
-
 from bot.poller import PollerConfig
 from bot.simulator import ManualClock, SimulatorServer, Timings
 from tests.conftest import API_KEY
@@ -114,17 +112,6 @@ async def test_lyrics_button_works_after_a_restart(harness):
     assert response["type"] == 4
     assert response["data"]["flags"] & 64
     assert response["data"]["embeds"][0]["description"].strip()
-
-
-@pytest.fixture
-async def slow_harness(fake_discord, tmp_path):
-    clock = ManualClock()
-    async with SimulatorServer(api_key=API_KEY, timings=Timings(), clock=clock, shutdown_timeout=0.2) as sim:
-        running = BotHarness(fake_discord, sim, tmp_path / "chorus.db")
-        running.sim_clock = clock  # type: ignore[attr-defined]
-        await running.start()
-        yield running
-        await running.stop()
 
 
 async def test_progress_is_shown_on_the_card(slow_harness):

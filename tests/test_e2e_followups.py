@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
-from bot.simulator import ManualClock, SimulatorServer, Timings
-from tests.conftest import API_KEY
 from tests.e2e import custom_id, deliveries, eventually, wait_delivery
-from tests.harness import BotHarness
 
 
 async def first_song(fake, prompt="a song to follow up"):
@@ -178,18 +173,8 @@ async def test_buttons_obey_the_same_limits(harness):
     assert sim.count("submit_music") == 1
 
 
-@pytest.fixture
-async def slow(fake_discord, tmp_path):
-    clock = ManualClock()
-    async with SimulatorServer(api_key=API_KEY, timings=Timings(), clock=clock, shutdown_timeout=0.2) as sim:
-        running = BotHarness(fake_discord, sim, tmp_path / "chorus.db")
-        running.sim_clock = clock  # type: ignore[attr-defined]
-        await running.start()
-        yield running
-        await running.stop()
-
-
-async def test_cancel_stops_the_job_and_costs_no_quota(slow):
+async def test_cancel_stops_the_job_and_costs_no_quota(slow_harness):
+    slow = slow_harness
     """Cancel on the status card (requester only) stops polling, marks the job cancelled, never delivers it,
     and does not count against the member's quota."""
     fake, sim = slow.fake, slow.sim
