@@ -59,14 +59,12 @@ class JobService:
         guilds: GuildStore,
         *,
         caps: Caps | None = None,
-        enforce_limits: bool = True,
         on_submitted: Callable[[Job], None] | None = None,
     ) -> None:
         self._store = store
         self._api = cometapi
         self._guilds = guilds
         self._caps = caps or Caps()
-        self._enforce_limits = enforce_limits
         self._on_submitted = on_submitted
 
     # ---- submitting ------------------------------------------------------------------------------------------
@@ -77,8 +75,7 @@ class JobService:
         if new.requester.guild_id is not None:
             settings = await self._guilds.get(new.requester.guild_id)
             _check_rules(settings, new)
-            if self._enforce_limits:
-                admission = Admission(settings, self._caps, counts_towards_quota=new.action == "MUSIC")
+            admission = Admission(settings, self._caps, counts_towards_quota=new.action == "MUSIC")
         return await self._store.create(new, admission)
 
     async def send(self, job: Job) -> Job:
@@ -106,15 +103,6 @@ class JobService:
     async def submit(self, new: NewJob) -> Job:
         """Reserve and send in one go."""
         return await self.send(await self.reserve(new))
-
-    async def submit_suno(self, request: SunoMusicRequest, requester: Requester, **extra: Any) -> Job:
-        return await self.submit(suno_job(request, requester, **extra))
-
-    async def submit_lyrics(self, prompt: str, requester: Requester) -> Job:
-        return await self.submit(lyrics_job(prompt, requester))
-
-    async def submit_udio(self, request: UdioRequest, requester: Requester) -> Job:
-        return await self.submit(udio_job(request, requester))
 
     async def _call(self, job: Job) -> str:
         if job.provider == "udio":

@@ -98,7 +98,6 @@ class Poller:
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._delivering: set[int] = set()
         self.last_cycle_at: float | None = None
         self.last_report = CycleReport()
 
@@ -254,14 +253,9 @@ class Poller:
     async def _deliver_finished(self) -> int:
         ready = await self._store.deliverable(lease_seconds=self.config.delivery_lease)
         delivered = 0
+        # One at a time, inside the one loop: a job's claim is never contended by this process itself.
         for job in ready:
-            if job.id in self._delivering:
-                continue
-            self._delivering.add(job.id)
-            try:
-                delivered += await self._deliver_one(job.id)
-            finally:
-                self._delivering.discard(job.id)
+            delivered += await self._deliver_one(job.id)
         return delivered
 
     async def _deliver_one(self, job_id: int) -> int:

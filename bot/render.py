@@ -226,17 +226,6 @@ def _lyrics_delivery(job: Job, mention: str, result: TaskResult) -> Outgoing:
     )
 
 
-def as_plain_text(outgoing: Outgoing) -> str:
-    """The message without embeds, for channels where embeds cannot be sent."""
-    parts = [outgoing.content]
-    for embed in outgoing.embeds:
-        line = f"**{embed.title}**" if embed.title else ""
-        if embed.url:
-            line += f" <{embed.url}>"
-        parts.append(line)
-    return shorten("\n".join(part for part in parts if part), CONTENT)
-
-
 # ---- /status -----------------------------------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot import render
-from bot.flow import cancel_view
+from bot.buttons import cancel_view
 from bot.store import Job, JobUpdate
 
 if TYPE_CHECKING:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from bot.cometapi import SunoMusicRequest, UdioRequest
-from bot.jobs import JobService
+from bot.jobs import JobService, lyrics_job, suno_job, udio_job
+from bot.limits import GuildSettings
 from bot.poller import TIMED_OUT_REASON, Delivered, PermanentDeliveryError, Poller, PollerConfig
 from bot.simulator import Fault, ManualClock, SimulatorServer, Timings
 from bot.store import Job, SqliteJobStore
@@ -53,13 +54,21 @@ def poller(store, cometapi, inbox, config, clock) -> Poller:
     return Poller(store, cometapi, inbox, config, now=clock)
 
 
+async def service_for(store, api) -> JobService:
+    """The real service, with ALICE's guild allowing as many jobs as a test submits."""
+    assert ALICE.guild_id is not None
+    relaxed = GuildSettings(ALICE.guild_id, max_concurrent=0, daily_quota=0, daily_budget=0, cooldown_seconds=0)
+    await store.guilds.save(relaxed)
+    return JobService(store, api, store.guilds)
+
+
 @pytest.fixture
-def service(store, cometapi) -> JobService:
-    return JobService(store, cometapi, store.guilds, enforce_limits=False)
+async def service(store, cometapi) -> JobService:
+    return await service_for(store, cometapi)
 
 
 async def submit_many(service: JobService, n: int, request: SunoMusicRequest = SONG) -> list[Job]:
-    return [await service.submit_suno(request, ALICE) for _ in range(n)]
+    return [await service.submit(suno_job(request, ALICE)) for _ in range(n)]
 
 
 async def test_no_calls_when_nothing_is_pending(poller, simulator):
@@ -85,9 +94,9 @@ async def test_groups_by_provider_and_action(poller, service, simulator):
     """Each provider and action is batched separately: suno MUSIC, suno LYRICS, udio."""
     await submit_many(service, 7)
     for _ in range(3):
-        await service.submit_lyrics("stars", ALICE)
+        await service.submit(lyrics_job("stars", ALICE))
     for _ in range(6):
-        await service.submit_udio(UdioRequest(prompt="lofi"), ALICE)
+        await service.submit(udio_job(UdioRequest(prompt="lofi"), ALICE))
     simulator.reset_log()
     await poller.run_cycle()
     actions = sorted(r.body["action"] for r in simulator.requests_to("batch_fetch"))
@@ -111,7 +120,7 @@ async def test_finished_jobs_are_delivered_exactly_once(poller, service, store, 
 
 async def test_failed_job_is_delivered_with_its_reason(poller, service, inbox):
     """A failed generation is reported, with CometAPI's reason."""
-    await service.submit_suno(SunoMusicRequest(mv="chirp-crow", description="[fail] oops"), ALICE)
+    await service.submit(suno_job(SunoMusicRequest(mv="chirp-crow", description="[fail] oops"), ALICE))
     await poller.run_cycle()
     assert [job.state for job in inbox.jobs] == ["failed"]
     assert "moderation" in (inbox.jobs[0].error or "")
@@ -135,7 +144,7 @@ async def slow_simulator():
 
 
 @pytest.fixture
-def slow_parts(slow_simulator, http_session, store, inbox, config, clock, sleeps):
+async def slow_parts(slow_simulator, http_session, store, inbox, config, clock, sleeps):
     from pydantic import SecretStr
 
     from bot.cometapi import CometAPI
@@ -149,13 +158,13 @@ def slow_parts(slow_simulator, http_session, store, inbox, config, clock, sleeps
         updates.extend(batch)
 
     poller = Poller(store, api, inbox, config, now=clock, on_progress=on_progress)
-    return JobService(store, api, store.guilds, enforce_limits=False), poller, updates
+    return await service_for(store, api), poller, updates
 
 
 async def test_progress_is_recorded_and_reported(slow_parts, slow_simulator, store):
     """Queued → running → succeeded is followed in the store, and running updates reach the listener."""
     service, poller, updates = slow_parts
-    job = await service.submit_suno(SONG, ALICE)
+    job = await service.submit(suno_job(SONG, ALICE))
     await poller.run_cycle()
     assert (await store.get(job.id)).state == "queued"
     slow_simulator.clock.advance(10)
@@ -172,7 +181,7 @@ async def test_progress_is_recorded_and_reported(slow_parts, slow_simulator, sto
 async def test_deadline_times_a_job_out(slow_parts, store, inbox, clock, config):
     """A job still unfinished after the deadline is given up and reported as timed out."""
     service, poller, _ = slow_parts
-    job = await service.submit_suno(SunoMusicRequest(mv="chirp-crow", description="[hang] forever"), ALICE)
+    job = await service.submit(suno_job(SunoMusicRequest(mv="chirp-crow", description="[hang] forever"), ALICE))
     await poller.run_cycle()
     assert inbox.jobs == []
     clock.advance(config.deadline + 1)
@@ -205,7 +214,7 @@ async def test_429_waits_what_the_server_said(poller, service, simulator):
 async def test_a_failing_provider_does_not_block_the_other(poller, service, simulator, inbox):
     """Udio failing does not stop Suno jobs from being delivered."""
     suno = await submit_many(service, 2)
-    await service.submit_udio(UdioRequest(prompt="lofi"), ALICE)
+    await service.submit(udio_job(UdioRequest(prompt="lofi"), ALICE))
     simulator.faults.always("udio_query", 503)
     report = await poller.run_cycle()
     assert report.errors == 1
@@ -215,7 +224,7 @@ async def test_a_failing_provider_does_not_block_the_other(poller, service, simu
 async def test_restart_resumes_pending_jobs(db_path, clock, cometapi, config, simulator):
     """Jobs submitted before a restart are polled and delivered by the next process."""
     first_store = await SqliteJobStore.open(db_path, now=clock)
-    jobs = await submit_many(JobService(first_store, cometapi, first_store.guilds, enforce_limits=False), 3)
+    jobs = await submit_many(await service_for(first_store, cometapi), 3)
     await first_store.close()  # the bot stops before polling
     second_store = await SqliteJobStore.open(db_path, now=clock)
     inbox = Inbox()
@@ -229,7 +238,7 @@ async def test_restart_resumes_pending_jobs(db_path, clock, cometapi, config, si
 async def test_crash_mid_delivery_is_redelivered_with_the_same_nonce(db_path, clock, cometapi, config):
     """A process that dies after claiming leaves the job for the next one, which posts with the same nonce."""
     store = await SqliteJobStore.open(db_path, now=clock)
-    job = (await submit_many(JobService(store, cometapi, store.guilds, enforce_limits=False), 1))[0]
+    job = (await submit_many(await service_for(store, cometapi), 1))[0]
 
     class CrashingInbox(Inbox):
         async def __call__(self, job: Job) -> Delivered:
@@ -290,7 +299,7 @@ async def test_submit_failure_is_recorded(service, store, simulator):
     from bot.cometapi import InsufficientBalanceError
 
     with pytest.raises(InsufficientBalanceError):
-        await service.submit_suno(SONG, ALICE)
+        await service.submit(suno_job(SONG, ALICE))
     jobs = await store.recent_for_user(ALICE.user_id)
     assert [job.state for job in jobs] == ["submit_failed"]
     assert await store.in_flight() == []
@@ -303,7 +312,7 @@ async def test_uncertain_submit_is_recorded_as_maybe_started(service, store, sim
     from bot.jobs import MAYBE_ACCEPTED
 
     with pytest.raises(APITimeoutError):
-        await service.submit_suno(SONG, ALICE)
+        await service.submit(suno_job(SONG, ALICE))
     (job,) = await store.recent_for_user(ALICE.user_id)
     assert (job.state, job.error) == ("submit_failed", MAYBE_ACCEPTED)
     assert simulator.count("submit_music") == 1
