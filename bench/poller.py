@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.cometapi import CometAPI  # noqa: E402
-from bot.poller import Delivered, Poller, PollerConfig  # noqa: E402
-from bot.store import Job, NewJob, Requester, SqliteJobStore  # noqa: E402
+from bot.core.poller import Delivered, Poller, PollerConfig  # noqa: E402
+from bot.store import Job, JobStore, NewJob, Requester, open_store  # noqa: E402
 
 API_KEY = "sk-bench"
 
@@ -36,7 +36,7 @@ async def never_delivered(job: Job) -> Delivered:
     raise AssertionError(f"job {job.id} finished, but benchmark jobs never should")
 
 
-async def seed_store(store: SqliteJobStore, ids: dict[str, list[str]]) -> None:
+async def seed_store(store: JobStore, ids: dict[str, list[str]]) -> None:
     requester = Requester(user_id=1, channel_id=2, guild_id=3)
     for provider, task_ids in ids.items():
         for task_id in task_ids:
@@ -58,7 +58,7 @@ async def bench_size(size: int, batch_size: int, cycles: int) -> dict[str, float
         assert child.stdout is not None
         hello = json.loads(child.stdout.readline())
         with tempfile.TemporaryDirectory() as tmp:
-            store = await SqliteJobStore.open(Path(tmp) / "bench.db")
+            store = await open_store(str(Path(tmp) / "bench.db"))
             await seed_store(store, hello["ids"])
             async with aiohttp.ClientSession() as session:
                 api = CometAPI(session, SecretStr(API_KEY), base_url=hello["url"])

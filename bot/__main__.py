@@ -12,7 +12,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
 
 if TYPE_CHECKING:
-    from bot.chorus import Chorus
+    from bot.app.chorus import Chorus
 
 log = logging.getLogger("bot")
 
@@ -34,7 +34,7 @@ async def run(settings: Settings) -> int:
     # Imported here so a configuration error is reported without loading discord.py.
     import discord
 
-    from bot.chorus import Chorus
+    from bot.app.chorus import Chorus
 
     async with Chorus(settings) as bot:
         loop = asyncio.get_running_loop()

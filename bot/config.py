@@ -9,6 +9,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.store import check_database_url
+
 DEFAULT_DATABASE_URL = "sqlite:///data/chorus.db"
 
 
@@ -63,23 +65,6 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @property
-    def database_path(self) -> Path:
-        """The SQLite file named by DATABASE_URL (`sqlite:///relative`, `sqlite:////absolute` or a plain path)."""
-        return database_path_from_url(self.database_url)
-
-
-def database_path_from_url(url: str) -> Path:
-    """Turn a DATABASE_URL into a file path; raise ValueError for schemes we cannot serve."""
-    url = url.strip()
-    if url.startswith("sqlite:///"):
-        return Path(url.removeprefix("sqlite:///"))
-    if "://" in url:
-        raise ValueError(f"unsupported database URL scheme {url.split('://', 1)[0]!r} (use sqlite:///path)")
-    if not url:
-        raise ValueError("must not be empty")
-    return Path(url)
-
 
 class ConfigError(Exception):
     """Configuration is unusable; `problems` holds one human line per problem."""
@@ -96,7 +81,7 @@ def load_settings(env_file: str | Path | None = ".env") -> Settings:
     except ValidationError as exc:
         raise ConfigError([_describe(error) for error in exc.errors()]) from None
     try:
-        database_path_from_url(settings.database_url)
+        check_database_url(settings.database_url)
     except ValueError as exc:
         raise ConfigError([f"DATABASE_URL: {exc}"]) from None
     return settings

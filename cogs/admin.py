@@ -9,15 +9,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import render
-from bot.admin import AdminService
-from bot.catalog import SUNO_MODELS, UDIO_MODELS
-from bot.limits import GuildSettings
-from bot.replies import describe, safe_reply
-from bot.validation import InvalidInputError
+from bot.core.admin import AdminService
+from bot.core.catalog import SUNO_MODELS, UDIO_MODELS
+from bot.store import GuildSettings
+from bot.ui import render
+from bot.ui.replies import Refusal
 
 if TYPE_CHECKING:
-    from bot.chorus import Chorus
+    from bot.app.chorus import Chorus
 
 
 @app_commands.guild_only()
@@ -31,20 +30,16 @@ class Admin(commands.GroupCog, group_name="chorus", group_description="Chorus se
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Refuse members without Manage Server (the refusal is answered once, by the tree's error path)."""
         # default_permissions is only a default that server owners can change; the rule is enforced here too.
         if interaction.guild_id is None or not interaction.permissions.manage_guild:
-            await safe_reply(interaction, "Only members with the Manage Server permission can change Chorus here.")
-            return False
+            raise Refusal("Only members with the Manage Server permission can change Chorus here.")
         return True
 
     async def _show(
         self, interaction: discord.Interaction, change: Coroutine[Any, Any, GuildSettings], note: str
     ) -> None:
-        try:
-            settings = await change
-        except InvalidInputError as exc:
-            await safe_reply(interaction, describe(exc))
-            return
+        settings = await change  # InvalidInputError is answered privately by the tree's error path
         await interaction.response.send_message(note, embed=render.guild_settings(settings), ephemeral=True)
 
     @app_commands.command(name="settings")

@@ -8,15 +8,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.catalog import MAX_SUNO_DESCRIPTION
-from bot.flow import start_job
-from bot.jobs import suno_job
-from bot.modals import SongFromTextForm, SongFromTextModal
-from bot.replies import safe_reply
-from bot.validation import suno_request
+from bot.core.catalog import MAX_SUNO_DESCRIPTION
+from bot.core.jobs import suno_job
+from bot.core.validation import suno_request
+from bot.ui.forms import SongFromTextForm, SongFromTextValues
+from bot.ui.launcher import start_job
+from bot.ui.replies import safe_reply
 
 if TYPE_CHECKING:
-    from bot.chorus import Chorus
+    from bot.app.chorus import Chorus
 
 
 class MakeItASong(commands.Cog):
@@ -43,14 +43,14 @@ class MakeItASong(commands.Cog):
         settings = await self.bot.jobs.guild_settings(interaction.guild_id)
         model = settings.default_suno_model if settings else None
 
-        async def submit(modal_interaction: discord.Interaction, form: SongFromTextForm) -> None:
+        async def submit(modal_interaction: discord.Interaction, form: SongFromTextValues) -> None:
             if form.description:  # inspiration mode: Suno writes the lyrics
                 request = suno_request(prompt=form.description, style=form.style, title=form.title, model=model)
             else:  # custom mode: the message's text is sung
                 request = suno_request(lyrics=form.lyrics, style=form.style, title=form.title, model=model)
             await start_job(modal_interaction, self.bot, lambda who: suno_job(request, who))
 
-        modal = SongFromTextModal(
+        modal = SongFromTextForm(
             description="" if as_lyrics else text, lyrics=text if as_lyrics else "", on_done=submit
         )
         await interaction.response.send_modal(modal)

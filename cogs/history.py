@@ -8,12 +8,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import render
-from bot.history import history_page
-from bot.views import delivery_view
+from bot.ui import render
+from bot.ui.items.history import history_page
+from bot.ui.views import song_view
 
 if TYPE_CHECKING:
-    from bot.chorus import Chorus
+    from bot.app.chorus import Chorus
 
 
 class History(commands.Cog):
@@ -45,7 +45,7 @@ class History(commands.Cog):
             outgoing.embeds[0].description = "📝 The lyrics are long: press a Lyrics button."
         content = f"Job #{found.id} by <@{found.user_id}>, shown by {interaction.user.mention}"
         await interaction.response.send_message(
-            content, embeds=outgoing.embeds, view=delivery_view(found), allowed_mentions=discord.AllowedMentions.none()
+            content, embeds=outgoing.embeds, view=song_view(found), allowed_mentions=discord.AllowedMentions.none()
         )
 
 

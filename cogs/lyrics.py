@@ -8,13 +8,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.flow import start_job
-from bot.jobs import lyrics_job
-from bot.replies import describe, safe_reply
-from bot.validation import InvalidInputError, lyrics_prompt
+from bot.core.jobs import lyrics_job
+from bot.core.validation import lyrics_prompt
+from bot.ui.launcher import start_job
 
 if TYPE_CHECKING:
-    from bot.chorus import Chorus
+    from bot.app.chorus import Chorus
 
 
 class Lyrics(commands.Cog):
@@ -28,11 +27,7 @@ class Lyrics(commands.Cog):
     @app_commands.describe(prompt="The theme, e.g. a rainy night in a neon city")
     async def lyrics(self, interaction: discord.Interaction, prompt: str) -> None:
         """Write song lyrics with Suno, then make them a song with one click."""
-        try:
-            theme = lyrics_prompt(prompt)
-        except InvalidInputError as exc:
-            await safe_reply(interaction, describe(exc))
-            return
+        theme = lyrics_prompt(prompt)  # bad input is answered privately by the tree's error path
         await start_job(interaction, self.bot, lambda who: lyrics_job(theme, who))
 
 

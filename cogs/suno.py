@@ -8,15 +8,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.catalog import SUNO_MODELS, suno_model
-from bot.flow import start_job
-from bot.jobs import suno_job
-from bot.modals import LyricsForm, LyricsModal
-from bot.replies import describe, safe_reply
-from bot.validation import InvalidInputError, suno_request
+from bot.core.catalog import SUNO_MODELS, suno_model
+from bot.core.jobs import suno_job
+from bot.core.validation import suno_request
+from bot.ui.forms import LyricsForm, LyricsFormValues
+from bot.ui.launcher import start_job
 
 if TYPE_CHECKING:
-    from bot.chorus import Chorus
+    from bot.app.chorus import Chorus
 
 MODEL_CHOICES = [
     app_commands.Choice(name=m.name + (" (newest)" if i == 0 else ""), value=m.name) for i, m in enumerate(SUNO_MODELS)
@@ -53,23 +52,20 @@ class Suno(commands.Cog):
         """Make a song with Suno from a description."""
         settings = await self.bot.jobs.guild_settings(interaction.guild_id)
         model = model or (settings.default_suno_model if settings else None)
-        try:
-            request = suno_request(prompt=prompt, model=model, instrumental=instrumental, style=style, title=title)
-        except InvalidInputError as exc:
-            await safe_reply(interaction, describe(exc))
-            return
+        # Bad input raises InvalidInputError, answered privately by the tree's error path; nothing is charged.
+        request = suno_request(prompt=prompt, model=model, instrumental=instrumental, style=style, title=title)
         if lyrics:
             chosen = suno_model(model)
             assert chosen is not None  # noqa: S101 - suno_request accepted the model
 
-            async def submit_custom(modal_interaction: discord.Interaction, form: LyricsForm) -> None:
+            async def submit_custom(modal_interaction: discord.Interaction, form: LyricsFormValues) -> None:
                 custom = suno_request(
                     lyrics=form.lyrics, prompt=prompt, style=form.style, title=form.title, model=model,
                     instrumental=instrumental,
                 )
                 await start_job(modal_interaction, self.bot, lambda who: suno_job(custom, who))
 
-            modal = LyricsModal(
+            modal = LyricsForm(
                 heading="Your lyrics for Suno", style=style or prompt, title=title or "",
                 max_lyrics=chosen.max_lyrics, on_done=submit_custom,
             )

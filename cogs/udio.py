@@ -8,15 +8,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.catalog import MAX_UDIO_LYRICS, UDIO_MODELS
-from bot.flow import start_job
-from bot.jobs import udio_job
-from bot.modals import LyricsForm, LyricsModal
-from bot.replies import describe, safe_reply
-from bot.validation import InvalidInputError, udio_request
+from bot.core.catalog import MAX_UDIO_LYRICS, UDIO_MODELS
+from bot.core.jobs import udio_job
+from bot.core.validation import InvalidInputError, udio_request
+from bot.ui.forms import LyricsForm, LyricsFormValues
+from bot.ui.launcher import start_job
 
 if TYPE_CHECKING:
-    from bot.chorus import Chorus
+    from bot.app.chorus import Chorus
 
 MODEL_CHOICES = [app_commands.Choice(name=label, value=value) for value, label in UDIO_MODELS.items()]
 
@@ -47,20 +46,17 @@ class Udio(commands.Cog):
         """Make a song with Udio from a description."""
         settings = await self.bot.jobs.guild_settings(interaction.guild_id)
         model = model or (settings.default_udio_model if settings else None)
-        try:
-            request = udio_request(prompt=prompt, model=model, instrumental=instrumental)
-            if lyrics and instrumental:
-                raise InvalidInputError("lyrics", "An instrumental cannot have lyrics: drop one of the two.")
-        except InvalidInputError as exc:
-            await safe_reply(interaction, describe(exc))
-            return
+        # Bad input raises InvalidInputError, answered privately by the tree's error path; nothing is charged.
+        request = udio_request(prompt=prompt, model=model, instrumental=instrumental)
+        if lyrics and instrumental:
+            raise InvalidInputError("lyrics", "An instrumental cannot have lyrics: drop one of the two.")
         if lyrics:
 
-            async def submit_custom(modal_interaction: discord.Interaction, form: LyricsForm) -> None:
+            async def submit_custom(modal_interaction: discord.Interaction, form: LyricsFormValues) -> None:
                 custom = udio_request(prompt=form.style or prompt, model=model, lyrics=form.lyrics)
                 await start_job(modal_interaction, self.bot, lambda who: udio_job(custom, who))
 
-            modal = LyricsModal(
+            modal = LyricsForm(
                 heading="Your lyrics for Udio", style=prompt, title="", max_lyrics=MAX_UDIO_LYRICS,
                 on_done=submit_custom,
             )

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.store import NewJob, Requester, SqliteJobStore
+from bot.store import JobStore, NewJob, Requester, open_store
 
 
 class FakeClock:
@@ -34,10 +34,16 @@ def db_path(tmp_path):
 
 
 @pytest.fixture
-async def store(db_path, clock) -> AsyncIterator[SqliteJobStore]:
-    opened = await SqliteJobStore.open(db_path, now=clock)
+async def store(db_path, clock) -> AsyncIterator[JobStore]:
+    opened = await open_store(str(db_path), now=clock)
     yield opened
     await opened.close()
+
+
+async def relax_limits(store: JobStore, guild_id: int) -> None:
+    """No per-member or per-server limits in this guild (most tests fire several jobs at once)."""
+    relaxed = {"max_concurrent": 0, "daily_quota": 0, "daily_budget": 0, "cooldown_seconds": 0}
+    await store.change_guild_settings(guild_id, lambda current: current.replace(**relaxed), by=None)
 
 
 ALICE = Requester(user_id=1001, channel_id=2001, guild_id=3001)

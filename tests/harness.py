@@ -9,12 +9,11 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from bot.chorus import Chorus
+from bot.app.chorus import Chorus
 from bot.config import Settings
-from bot.limits import GuildSettings
-from bot.poller import PollerConfig
+from bot.core.poller import PollerConfig
 from bot.simulator import SimulatorServer
-from tests.conftest import API_KEY, FAST_RETRY
+from tests.conftest import API_KEY, FAST_RETRY, relax_limits
 from tests.fakes.discord import FakeDiscord
 
 
@@ -59,9 +58,7 @@ class BotHarness:
         await asyncio.wait_for(self._ready(bot), 10)
         if self.relaxed_limits:
             # Most tests fire several commands at once; the limit tests switch this off and use /chorus.
-            relaxed = GuildSettings(self.fake.guild.id, max_concurrent=0, daily_quota=0, daily_budget=0,
-                                    cooldown_seconds=0)
-            await bot.store.guilds.save(relaxed)
+            await relax_limits(bot.store, self.fake.guild.id)
         return bot
 
     async def _ready(self, bot: Chorus) -> None:

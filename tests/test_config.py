@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, database_path_from_url, load_settings
+from bot.config import ConfigError, load_settings
+from bot.store.factory import sqlite_path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = [
@@ -33,7 +34,7 @@ def test_defaults(clean_env):
     assert settings.cometapi_base_url == "https://api.cometapi.com"
     assert settings.discord_api_base == "https://discord.com/api/v10"
     assert settings.database_url == "sqlite:///data/chorus.db"
-    assert settings.database_path == Path("data/chorus.db")
+    assert sqlite_path(settings.database_url) == Path("data/chorus.db")
     assert settings.poll_interval == 5.0
     assert settings.discord_guild_id is None
 
@@ -52,7 +53,7 @@ def test_every_contract_name_is_read(clean_env):
     assert settings.cometapi_key.get_secret_value() == "key"
     assert settings.cometapi_base_url == "http://127.0.0.1:8765"
     assert settings.discord_api_base == "http://127.0.0.1:9/api/v10"
-    assert settings.database_path == Path("/srv/chorus/x.db")
+    assert sqlite_path(settings.database_url) == Path("/srv/chorus/x.db")
     assert settings.poll_interval == 2.5
     assert settings.discord_guild_id == 123
 
@@ -88,7 +89,7 @@ def test_unsupported_database_scheme(clean_env):
     with pytest.raises(ConfigError) as caught:
         load_settings(None)
     assert caught.value.problems == ["DATABASE_URL: unsupported database URL scheme 'postgres' (use sqlite:///path)"]
-    assert database_path_from_url("sqlite:////abs/x.db") == Path("/abs/x.db")
+    assert sqlite_path("sqlite:////abs/x.db") == Path("/abs/x.db")
 
 
 def test_secrets_are_hidden_in_repr(clean_env):

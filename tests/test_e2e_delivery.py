@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.poller import PollerConfig
+from bot.core.poller import PollerConfig
 from bot.simulator import ManualClock, SimulatorServer, Timings
 from tests.conftest import API_KEY
 from tests.e2e import buttons, custom_id, deliveries, eventually, wait_delivery

@@ -9,12 +9,11 @@ from typing import Any
 import pytest
 
 from bot.cometapi import SunoMusicRequest, UdioRequest
-from bot.jobs import JobService, lyrics_job, suno_job, udio_job
-from bot.limits import GuildSettings
-from bot.poller import TIMED_OUT_REASON, Delivered, PermanentDeliveryError, Poller, PollerConfig
+from bot.core.jobs import JobService, lyrics_job, suno_job, udio_job
+from bot.core.poller import TIMED_OUT_REASON, Delivered, PermanentDeliveryError, Poller, PollerConfig
 from bot.simulator import Fault, ManualClock, SimulatorServer, Timings
-from bot.store import Job, SqliteJobStore
-from tests.conftest import ALICE, API_KEY
+from bot.store import Job, open_store
+from tests.conftest import ALICE, API_KEY, relax_limits
 
 SONG = SunoMusicRequest(mv="chirp-crow", description="an anthem for our server")
 
@@ -57,9 +56,8 @@ def poller(store, cometapi, inbox, config, clock) -> Poller:
 async def service_for(store, api) -> JobService:
     """The real service, with ALICE's guild allowing as many jobs as a test submits."""
     assert ALICE.guild_id is not None
-    relaxed = GuildSettings(ALICE.guild_id, max_concurrent=0, daily_quota=0, daily_budget=0, cooldown_seconds=0)
-    await store.guilds.save(relaxed)
-    return JobService(store, api, store.guilds)
+    await relax_limits(store, ALICE.guild_id)
+    return JobService(store, api)
 
 
 @pytest.fixture
@@ -223,10 +221,10 @@ async def test_a_failing_provider_does_not_block_the_other(poller, service, simu
 
 async def test_restart_resumes_pending_jobs(db_path, clock, cometapi, config, simulator):
     """Jobs submitted before a restart are polled and delivered by the next process."""
-    first_store = await SqliteJobStore.open(db_path, now=clock)
+    first_store = await open_store(str(db_path), now=clock)
     jobs = await submit_many(await service_for(first_store, cometapi), 3)
     await first_store.close()  # the bot stops before polling
-    second_store = await SqliteJobStore.open(db_path, now=clock)
+    second_store = await open_store(str(db_path), now=clock)
     inbox = Inbox()
     try:
         await Poller(second_store, cometapi, inbox, config, now=clock).run_cycle()
@@ -237,7 +235,7 @@ async def test_restart_resumes_pending_jobs(db_path, clock, cometapi, config, si
 
 async def test_crash_mid_delivery_is_redelivered_with_the_same_nonce(db_path, clock, cometapi, config):
     """A process that dies after claiming leaves the job for the next one, which posts with the same nonce."""
-    store = await SqliteJobStore.open(db_path, now=clock)
+    store = await open_store(str(db_path), now=clock)
     job = (await submit_many(await service_for(store, cometapi), 1))[0]
 
     class CrashingInbox(Inbox):
@@ -250,7 +248,7 @@ async def test_crash_mid_delivery_is_redelivered_with_the_same_nonce(db_path, cl
         await Poller(store, cometapi, crashing, config, now=clock).run_cycle()
     await store.close()
     clock.advance(config.delivery_lease + 1)
-    store = await SqliteJobStore.open(db_path, now=clock)
+    store = await open_store(str(db_path), now=clock)
     inbox = Inbox()
     try:
         await Poller(store, cometapi, inbox, config, now=clock).run_cycle()
@@ -309,7 +307,7 @@ async def test_uncertain_submit_is_recorded_as_maybe_started(service, store, sim
     """A submit that timed out after sending is recorded as uncertain, not retried."""
     simulator.faults.script("submit_music", ["hang"])
     from bot.cometapi import APITimeoutError
-    from bot.jobs import MAYBE_ACCEPTED
+    from bot.core.jobs import MAYBE_ACCEPTED
 
     with pytest.raises(APITimeoutError):
         await service.submit(suno_job(SONG, ALICE))

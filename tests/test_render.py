@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from bot import render
 from bot.cometapi import Clip, Lyrics, TaskResult
 from bot.store import Job
+from bot.ui import render
 
 
 def job_with(result: TaskResult | None, *, state="succeeded", params=None, error=None) -> Job:

@@ -7,9 +7,9 @@ import asyncio
 import aiosqlite
 import pytest
 
-from bot.store import IllegalTransitionError, JobUpdate, SqliteJobStore
-from bot.store.db import connect, migrations
-from bot.store.sqlite import INTERRUPTED_SUBMIT
+from bot.store import IllegalTransitionError, JobUpdate, open_store
+from bot.store.sqlite.db import connect, migrations
+from bot.store.sqlite.store import INTERRUPTED_SUBMIT
 from tests.conftest import ALICE, new_job
 
 
@@ -32,17 +32,17 @@ async def test_fresh_database_is_migrated_in_wal_mode(db_path):
 
 async def test_reopening_applies_nothing_twice(db_path):
     """A second start finds the schema current and keeps the data."""
-    first = await SqliteJobStore.open(db_path)
+    first = await open_store(str(db_path))
     job = await first.create(new_job())
     await first.close()
     conn = await aiosqlite.connect(db_path)
-    from bot.store.db import migrate
+    from bot.store.sqlite.db import migrate
 
     try:
         assert await migrate(conn) == []
     finally:
         await conn.close()
-    second = await SqliteJobStore.open(db_path)
+    second = await open_store(str(db_path))
     try:
         assert (await second.get(job.id)) is not None
     finally:
@@ -123,8 +123,8 @@ async def test_claim_then_deliver_exactly_once(store):
 
 async def test_concurrent_claimers_on_two_connections_get_one_claim(db_path, clock):
     """Two stores on the same file racing for the same jobs: each job is claimed by exactly one."""
-    first = await SqliteJobStore.open(db_path, now=clock)
-    second = await SqliteJobStore.open(db_path, now=clock)
+    first = await open_store(str(db_path), now=clock)
+    second = await open_store(str(db_path), now=clock)
     try:
         jobs = [await _finished(first, f"t{i}") for i in range(20)]
 
@@ -172,14 +172,14 @@ async def test_release_retries_or_gives_up(store):
 
 async def test_restart_keeps_pending_jobs_and_deliveries(db_path, clock):
     """Closing and reopening the store (a restart) loses no in-flight job and no undelivered result."""
-    store = await SqliteJobStore.open(db_path, now=clock)
+    store = await open_store(str(db_path), now=clock)
     running = await store.create(new_job())
     await store.mark_submitted(running.id, "a")
     finished = await _finished(store, "b")
     await store.claim_delivery(finished.id, lease_seconds=60)  # the crash happens mid-delivery
     await store.close()
     clock.advance(61)
-    reopened = await SqliteJobStore.open(db_path, now=clock)
+    reopened = await open_store(str(db_path), now=clock)
     try:
         assert [p.id for p in await reopened.in_flight()] == [running.id]
         assert [j.id for j in await reopened.deliverable(lease_seconds=60)] == [finished.id]

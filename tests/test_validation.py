@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.catalog import DEFAULT_SUNO_MODEL, suno_model
-from bot.validation import InvalidInputError, lyrics_prompt, suno_request, udio_request
+from bot.core.catalog import DEFAULT_SUNO_MODEL, suno_model
+from bot.core.validation import InvalidInputError, lyrics_prompt, suno_request, udio_request
 
 
 def test_inspiration_mode_uses_newest_model_by_default():

@@ -1,15 +1,16 @@
-"""Persistent jobs. Callers depend on the JobStore protocol; SqliteJobStore is today's backend."""
+"""Persistent jobs and guild settings. Callers depend on the JobStore protocol and get one from open_store()."""
 
 from __future__ import annotations
 
-from .base import JobStore
-from .guilds import GuildStore, SqliteGuildStore
+from .base import Admit, JobStore, SettingsChange
+from .factory import check_database_url, describe_url, open_store
 from .records import (
     DELIVERABLE,
     IN_FLIGHT,
     TERMINAL,
     TRANSITIONS,
     DeliveryState,
+    GuildSettings,
     IllegalTransitionError,
     Job,
     JobState,
@@ -17,16 +18,18 @@ from .records import (
     NewJob,
     PendingJob,
     Requester,
+    Usage,
+    utc_day_start,
 )
-from .sqlite import SqliteJobStore
 
 __all__ = [
     "DELIVERABLE",
     "IN_FLIGHT",
     "TERMINAL",
     "TRANSITIONS",
+    "Admit",
     "DeliveryState",
-    "GuildStore",
+    "GuildSettings",
     "IllegalTransitionError",
     "Job",
     "JobState",
@@ -35,6 +38,10 @@ __all__ = [
     "NewJob",
     "PendingJob",
     "Requester",
-    "SqliteGuildStore",
-    "SqliteJobStore",
+    "SettingsChange",
+    "Usage",
+    "check_database_url",
+    "describe_url",
+    "open_store",
+    "utc_day_start",
 ]

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from bot.limits import Admission
+from .records import GuildSettings, Job, JobUpdate, NewJob, PendingJob, Usage
 
-from .records import Job, JobUpdate, NewJob, PendingJob
+# Decides whether a job may be admitted, given what already counts and the store's clock; raises to refuse.
+# The store calls it inside the transaction that inserts the job, so two requests cannot both slip under a limit.
+Admit = Callable[[Usage, float], None]
+# Turns a guild's current settings into the new ones (raising refuses the change); run inside one transaction.
+SettingsChange = Callable[[GuildSettings], GuildSettings]
 
 
 class JobStore(Protocol):
     """Persistent jobs with a legal-transitions-only state machine and exactly-once delivery claims."""
 
-    async def create(self, new: NewJob, admission: Admission | None = None) -> Job:
+    async def create(self, new: NewJob, admit: Admit | None = None) -> Job:
         """Record a job in state `submitting`, before anything is sent to CometAPI.
 
-        With an `admission`, the guild's limits are checked in the same transaction as the insert
-        (LimitReachedError), so concurrent requests cannot both slip under a limit.
+        With `admit`, the requester's usage is counted and judged in the same transaction as the insert;
+        whatever `admit` raises propagates and nothing is recorded.
         """
         ...
 
@@ -33,9 +37,13 @@ class JobStore(Protocol):
         """Remember the message that shows this job's progress."""
         ...
 
-    async def get(self, job_id: int) -> Job | None: ...
+    async def get(self, job_id: int) -> Job | None:
+        """One job by its id, or None."""
+        ...
 
-    async def recent_for_user(self, user_id: int, *, guild_id: int | None = None, limit: int = 10) -> list[Job]: ...
+    async def recent_for_user(self, user_id: int, *, guild_id: int | None = None, limit: int = 10) -> list[Job]:
+        """A member's newest jobs (in one guild, when given)."""
+        ...
 
     async def delivered_for_user(
         self, user_id: int, *, guild_id: int | None, offset: int, limit: int
@@ -83,4 +91,15 @@ class JobStore(Protocol):
         """Raise if the database cannot be written."""
         ...
 
-    async def close(self) -> None: ...
+    async def guild_settings(self, guild_id: int) -> GuildSettings:
+        """The guild's settings, or the defaults when it never changed any."""
+        ...
+
+    async def change_guild_settings(self, guild_id: int, change: SettingsChange, *, by: int | None) -> GuildSettings:
+        """Read, change and write a guild's settings in one transaction (concurrent changes never undo each
+        other); return the new settings. Whatever `change` raises propagates and nothing is written."""
+        ...
+
+    async def close(self) -> None:
+        """Close the connection(s)."""
+        ...

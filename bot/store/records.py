@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
 from bot.cometapi.models import Action, Provider
@@ -136,3 +138,43 @@ class JobUpdate:
     progress: int | None = None
     result: dict[str, Any] | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GuildSettings:
+    """What a server admin controls. The defaults make a fresh install work with no setup."""
+
+    guild_id: int
+    allowed_channels: frozenset[int] = frozenset()  # empty: every channel
+    required_role_id: int | None = None
+    # None: the catalog's default model, so a new default reaches every server that never chose one.
+    default_suno_model: str | None = None
+    default_udio_model: str | None = None
+    suno_enabled: bool = True
+    udio_enabled: bool = True
+    max_concurrent: int = 2  # per member; 0 means no limit (same for the next three)
+    daily_quota: int = 20  # songs per member per UTC day
+    daily_budget: int = 200  # songs per guild per UTC day
+    cooldown_seconds: int = 10  # between two jobs of one member
+
+    def replace(self, **changes: object) -> GuildSettings:
+        """A copy with some settings changed."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What already counts against the limits, read in the same transaction as the new job's insert."""
+
+    member_in_flight: int = 0
+    member_today: int = 0  # songs since 00:00 UTC
+    member_last_at: float | None = None
+    guild_today: int = 0
+    guild_in_flight: int = 0
+    total_in_flight: int = 0
+
+
+def utc_day_start(now: float) -> float:
+    """Midnight UTC of the day containing `now`: the store counts "today" from here, and quotas reset then."""
+    moment = datetime.fromtimestamp(now, UTC)
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import discord
 
-from bot.admin import UsageReport
-from bot.catalog import SUNO_MODELS, UDIO_MODELS
 from bot.cometapi import Clip, TaskResult
-from bot.limits import GuildSettings
-from bot.store import Job
+from bot.core.admin import UsageReport
+from bot.core.catalog import DEFAULT_SUNO_MODEL, DEFAULT_UDIO_MODEL, SUNO_MODELS, UDIO_MODELS
+from bot.store import GuildSettings, Job
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 EMBED_TITLE = 256
@@ -62,10 +62,12 @@ def model_label(job: Job) -> str:
 
 
 def jump_url(guild_id: int | None, channel_id: int, message_id: int) -> str:
+    """The link that opens a message in Discord."""
     return f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"
 
 
 def duration(seconds: float | None) -> str:
+    """`2:44`, or `?` when unknown."""
     if seconds is None or seconds <= 0:
         return "?"
     total = round(seconds)
@@ -73,6 +75,7 @@ def duration(seconds: float | None) -> str:
 
 
 def age(seconds: float) -> str:
+    """A rough age: `42s`, `5 min`, `3 h`, `2 d`."""
     seconds = max(int(seconds), 0)
     if seconds < 90:
         return f"{seconds}s"
@@ -84,6 +87,7 @@ def age(seconds: float) -> str:
 
 
 def progress_bar(percent: int | None) -> str:
+    """`▰▰▰▱▱▱▱▱▱▱ 30%`, or nothing when unknown."""
     if percent is None:
         return ""
     filled = max(0, min(10, round(percent / 10)))
@@ -91,6 +95,7 @@ def progress_bar(percent: int | None) -> str:
 
 
 def result_of(job: Job) -> TaskResult | None:
+    """The job's stored CometAPI result, parsed, or None before there is one."""
     return TaskResult.from_dict(job.result) if job.result else None
 
 
@@ -226,6 +231,45 @@ def _lyrics_delivery(job: Job, mention: str, result: TaskResult) -> Outgoing:
     )
 
 
+# ---- the Info button --------------------------------------------------------------------------------------------
+
+
+def info(job: Job) -> discord.Embed:
+    """All there is to know about a job, for the Info button."""
+    embed = discord.Embed(title=f"Job #{job.id} · {model_label(job)}", colour=COLOURS["busy"])
+    params = json.dumps(job.params, ensure_ascii=False, indent=1)
+    # A zero-width space inside any ``` keeps member text from closing the code block early.
+    embed.description = "```json\n" + shorten(params, 3500).replace("```", "`\u200b``") + "\n```"
+    embed.add_field(name="Asked by", value=f"<@{job.user_id}>")
+    embed.add_field(name="Kind", value=job.kind)
+    if job.parent_job_id:
+        embed.add_field(name="Follows", value=f"job #{job.parent_job_id}")
+    embed.add_field(name="CometAPI task", value=f"`{job.task_id or '-'}`", inline=False)
+    result = result_of(job)
+    if result is not None and result.clips:
+        clips = "\n".join(f"take {i}: `{clip.id}` ({clip.status})" for i, clip in enumerate(result.clips, 1))
+        embed.add_field(name="Clips", value=shorten(clips, 1024), inline=False)
+    return embed
+
+
+# ---- /history -----------------------------------------------------------------------------------------------------
+
+
+def history(user_id: int, jobs: list[Job], *, page: int, pages: int, total: int) -> discord.Embed:
+    """One page of a member's delivered songs, newest first, each with a jump link."""
+    embed = discord.Embed(title="Songs", colour=COLOURS["busy"])
+    embed.description = f"<@{user_id}>'s songs, newest first.\n\n"
+    if not jobs:
+        embed.description += "No songs yet."
+    for job in jobs:
+        result = result_of(job)
+        titles = " / ".join(clip.title or "Untitled" for clip in (result.complete_clips if result else ()))
+        url = jump_url(job.guild_id, job.delivered_channel_id or job.channel_id, job.delivered_message_id or 0)
+        embed.description += f"**[{shorten(titles or 'Untitled', 80)}]({url})** · {model_label(job)} · job #{job.id}\n"
+    embed.set_footer(text=f"Page {page + 1} of {pages} · {total} song(s)")
+    return embed
+
+
 # ---- /status -----------------------------------------------------------------------------------------------------
 
 
@@ -281,8 +325,10 @@ def guild_settings(settings: GuildSettings) -> discord.Embed:
     role = f"<@&{settings.required_role_id}>" if settings.required_role_id else "anyone"
     embed.add_field(name="Who may generate", value=role, inline=False)
     on = {True: "on", False: "off"}
-    embed.add_field(name="Suno", value=f"{on[settings.suno_enabled]} · default {settings.default_suno_model}")
-    embed.add_field(name="Udio", value=f"{on[settings.udio_enabled]} · default {settings.default_udio_model}")
+    suno = settings.default_suno_model or DEFAULT_SUNO_MODEL.name
+    udio = settings.default_udio_model or DEFAULT_UDIO_MODEL
+    embed.add_field(name="Suno", value=f"{on[settings.suno_enabled]} · default {suno}")
+    embed.add_field(name="Udio", value=f"{on[settings.udio_enabled]} · default {udio}")
     embed.add_field(
         name="Limits",
         value=(

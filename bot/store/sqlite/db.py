@@ -18,7 +18,7 @@ _MIGRATION_NAME = re.compile(r"^V(\d{3})__[a-z0-9_]+\.sql$")
 def migrations() -> list[tuple[int, str, str]]:
     """(version, name, sql) for every bundled migration, in order."""
     found = []
-    for entry in resources.files("bot.store.migrations").iterdir():
+    for entry in resources.files("bot.store.sqlite.migrations").iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
             found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.cometapi import APITimeoutError, CometAPI, CometAPIError, NetworkError, SunoMusicRequest, UdioRequest
-from bot.limits import Admission, Caps, GuildSettings, NotAllowedError
-from bot.store import GuildStore, Job, JobStore, JobUpdate, NewJob, Requester
+from bot.core.limits import Admission, Caps, NotAllowedError
+from bot.store import GuildSettings, Job, JobStore, JobUpdate, NewJob, Requester
 
 log = logging.getLogger(__name__)
 
@@ -22,14 +22,17 @@ MAYBE_ACCEPTED = "CometAPI did not confirm the submission in time; it may or may
 
 
 def suno_job(request: SunoMusicRequest, requester: Requester, *, parent_job_id: int | None = None) -> NewJob:
+    """A Suno song job (a new song, or an extension when the request continues a clip)."""
     return NewJob(requester, "suno", "MUSIC", dataclasses.asdict(request), request.mode, parent_job_id)
 
 
 def lyrics_job(prompt: str, requester: Requester) -> NewJob:
+    """A Suno lyrics job on a theme."""
     return NewJob(requester, "suno", "LYRICS", {"prompt": prompt}, "lyrics")
 
 
 def udio_job(request: UdioRequest, requester: Requester) -> NewJob:
+    """A Udio song job."""
     return NewJob(requester, "udio", "MUSIC", dataclasses.asdict(request), "generate")
 
 
@@ -56,14 +59,12 @@ class JobService:
         self,
         store: JobStore,
         cometapi: CometAPI,
-        guilds: GuildStore,
         *,
         caps: Caps | None = None,
         on_submitted: Callable[[Job], None] | None = None,
     ) -> None:
         self._store = store
         self._api = cometapi
-        self._guilds = guilds
         self._caps = caps or Caps()
         self._on_submitted = on_submitted
 
@@ -73,7 +74,7 @@ class JobService:
         """Check the guild's rules and limits and record the job (`submitting`), or raise why not."""
         admission = None
         if new.requester.guild_id is not None:
-            settings = await self._guilds.get(new.requester.guild_id)
+            settings = await self._store.guild_settings(new.requester.guild_id)
             _check_rules(settings, new)
             admission = Admission(settings, self._caps, counts_towards_quota=new.action == "MUSIC")
         return await self._store.create(new, admission)
@@ -140,7 +141,7 @@ class JobService:
 
     async def guild_settings(self, guild_id: int | None) -> GuildSettings | None:
         """The guild's settings (default models, which providers are on), None outside a guild."""
-        return await self._guilds.get(guild_id) if guild_id is not None else None
+        return await self._store.guild_settings(guild_id) if guild_id is not None else None
 
 
 def _check_rules(settings: GuildSettings, new: NewJob) -> None:

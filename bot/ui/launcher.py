@@ -1,4 +1,4 @@
-"""The one way a command or button starts a job: defer, submit through JobService, show the status card."""
+"""The one way an interaction starts a job: reserve (limits), acknowledge, submit, then show the status card."""
 
 from __future__ import annotations
 
@@ -9,21 +9,15 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot import render
 from bot.cometapi import CometAPIError
-from bot.limits import LimitReachedError, NotAllowedError
-from bot.replies import describe, safe_reply
+from bot.core.validation import InvalidInputError
 from bot.store import Job, NewJob, Requester
-from bot.validation import InvalidInputError
+from bot.ui import render
+from bot.ui.items.card import card_view
+from bot.ui.replies import describe, safe_reply
 
 if TYPE_CHECKING:
-    from bot.chorus import Chorus
-
-
-def cancel_view(job: Job) -> discord.ui.View:
-    from bot.buttons import cancel_view as build  # buttons import this module: resolve at call time
-
-    return build(job)
+    from bot.app.chorus import Chorus
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +46,12 @@ async def start_job(
     bot: Chorus,
     build: Callable[[Requester], NewJob],
 ) -> Job | None:
-    """Reserve the job (a refusal is answered privately), acknowledge, submit, then show the status card."""
-    try:
-        job = await bot.jobs.reserve(build(requester_of(interaction)))
-    except (InvalidInputError, LimitReachedError, NotAllowedError) as exc:
-        await safe_reply(interaction, describe(exc))
-        return None
+    """Reserve the job, acknowledge, submit, then show the status card; None when it did not start.
+
+    A refusal (bad input, a limit, a rule) raises before anything is acknowledged, so the caller's error
+    path answers it privately and nothing is charged.
+    """
+    job = await bot.jobs.reserve(build(requester_of(interaction)))
     try:
         if not interaction.response.is_done():
             await interaction.response.defer(thinking=True)
@@ -77,7 +71,7 @@ async def start_job(
         return None
     try:
         message = await interaction.edit_original_response(
-            content=None, embed=render.status_card(job), view=cancel_view(job),
+            content=None, embed=render.status_card(job), view=card_view(job),
             allowed_mentions=discord.AllowedMentions.none(),
         )
         await bot.jobs.remember_status_message(job, message.id)

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.metrics import CONTENT_TYPE
+from bot.app.metrics import CONTENT_TYPE
 
 if TYPE_CHECKING:
-    from bot.chorus import Chorus
+    from bot.app.chorus import Chorus
 
 log = logging.getLogger(__name__)
 

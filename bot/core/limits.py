@@ -1,44 +1,11 @@
-"""Per-guild settings and the limit policy. Pure: the store counts, this decides."""
+"""The limit policy. Pure: the store counts what already counts (Usage), this decides."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from bot.catalog import DEFAULT_SUNO_MODEL, DEFAULT_UDIO_MODEL
-
-
-@dataclass(frozen=True, slots=True)
-class GuildSettings:
-    """What a server admin controls. The defaults make a fresh install work with no setup."""
-
-    guild_id: int
-    allowed_channels: frozenset[int] = frozenset()  # empty: every channel
-    required_role_id: int | None = None
-    default_suno_model: str = DEFAULT_SUNO_MODEL.name
-    default_udio_model: str = DEFAULT_UDIO_MODEL
-    suno_enabled: bool = True
-    udio_enabled: bool = True
-    max_concurrent: int = 2  # per member; 0 means no limit (same for the next three)
-    daily_quota: int = 20  # songs per member per UTC day
-    daily_budget: int = 200  # songs per guild per UTC day
-    cooldown_seconds: int = 10  # between two jobs of one member
-
-    def replace(self, **changes: object) -> GuildSettings:
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """What already counts against the limits, read in the same transaction as the new job's insert."""
-
-    member_in_flight: int = 0
-    member_today: int = 0
-    member_last_at: float | None = None
-    guild_today: int = 0
-    guild_in_flight: int = 0
-    total_in_flight: int = 0
+from bot.store import GuildSettings, Usage, utc_day_start
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +42,9 @@ class Admission:
     caps: Caps = field(default_factory=Caps)
     counts_towards_quota: bool = True  # songs count; cheap lyrics jobs only count towards concurrency
 
-
-def day_start(now: float) -> float:
-    """Midnight UTC of the day containing `now`: daily quotas reset then."""
-    moment = datetime.fromtimestamp(now, UTC)
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+    def __call__(self, usage: Usage, now: float) -> None:
+        """Judge the job against what already counts (the store calls this inside its insert transaction)."""
+        check(self, usage, now)
 
 
 def _when(timestamp: float) -> str:
@@ -89,7 +54,7 @@ def _when(timestamp: float) -> str:
 def check(admission: Admission, usage: Usage, now: float) -> None:
     """Raise LimitReachedError for the first limit this job would break."""
     settings, caps = admission.settings, admission.caps
-    tomorrow = day_start(now) + timedelta(days=1).total_seconds()
+    tomorrow = utc_day_start(now) + timedelta(days=1).total_seconds()
     if caps.total_in_flight and usage.total_in_flight >= caps.total_in_flight:
         raise LimitReachedError(
             "bot_capacity", "The bot is making as many songs as it can right now. Please try again in a few minutes."

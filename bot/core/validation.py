@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.catalog import (
+from bot.cometapi import SunoMusicRequest, UdioRequest
+from bot.cometapi.models import UdioLyricsType
+from bot.core.catalog import (
     DEFAULT_UDIO_MODEL,
     MAX_LYRICS_PROMPT,
     MAX_SUNO_DESCRIPTION,
@@ -13,8 +15,6 @@ from bot.catalog import (
     UDIO_MODELS,
     suno_model,
 )
-from bot.cometapi import SunoMusicRequest, UdioRequest
-from bot.cometapi.models import UdioLyricsType
 
 
 class InvalidInputError(Exception):

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
-from bot import render
-from bot.poller import Delivered, PermanentDeliveryError
+from bot.core.poller import Delivered, PermanentDeliveryError
 from bot.store import Job
-from bot.views import delivery_view
+from bot.ui import render
+from bot.ui.views import song_view
 
 if TYPE_CHECKING:
-    from bot.chorus import Chorus
-    from bot.status_cards import StatusCards
+    from bot.app.chorus import Chorus
+    from bot.ui.status_cards import StatusCards
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,8 @@ def only_requester(user_id: int) -> discord.AllowedMentions:
 
 @dataclass(frozen=True, slots=True)
 class Audio:
+    """An MP3 downloaded to attach: which clip, under which file name."""
+
     clip_id: str
     filename: str
     data: bytes
@@ -53,6 +55,7 @@ class Deliverer:
         self._cards = cards
 
     async def __call__(self, job: Job) -> Delivered:
+        """Post the finished job (degrading to links, then a DM) and say where it went."""
         channel = await self._channel(job.channel_id)
         limit = _upload_limit(channel)
         outgoing = render.delivery(job)
@@ -96,7 +99,7 @@ class Deliverer:
             content=render.shorten(preface + outgoing.content, render.CONTENT),
             embeds=outgoing.embeds,
             files=files,
-            view=delivery_view(job),
+            view=song_view(job),
             nonce=job.nonce,
             allowed_mentions=only_requester(job.user_id),
         )

@@ -14,13 +14,11 @@ from typing import Any
 
 import aiosqlite
 
-from bot.limits import Admission, Usage, check, day_start
-
-from .db import connect
-from .guilds import SqliteGuildStore
-from .records import (
+from bot.store.base import Admit, SettingsChange
+from bot.store.records import (
     COUNTED,
     DELIVERABLE,
+    GuildSettings,
     IllegalTransitionError,
     Job,
     JobState,
@@ -28,8 +26,13 @@ from .records import (
     NewJob,
     PendingJob,
     Requester,
+    Usage,
     sources_of,
+    utc_day_start,
 )
+
+from . import guilds
+from .db import connect
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +64,6 @@ class SqliteJobStore:
         self._conn = conn
         self._now = now
         self._write_lock = asyncio.Lock()
-        self.guilds = SqliteGuildStore(conn, self._transaction, now=now)
 
     @classmethod
     async def open(cls, path: Path | str, *, now: Clock = time.time) -> SqliteJobStore:
@@ -69,6 +71,7 @@ class SqliteJobStore:
         return cls(await connect(path), now=now)
 
     async def close(self) -> None:
+        """Close the database connection (and its thread)."""
         await self._conn.close()
 
     @asynccontextmanager
@@ -92,13 +95,14 @@ class SqliteJobStore:
             rows = await cursor.fetchall()
         return [Job.from_row(dict(row)) for row in rows]
 
-    async def create(self, new: NewJob, admission: Admission | None = None) -> Job:
+    async def create(self, new: NewJob, admit: Admit | None = None) -> Job:
+        """Record the job as `submitting`; with `admit`, judge the requester's usage under the same write lock."""
         now = self._now()
         who = new.requester
         async with self._transaction() as conn:
-            if admission is not None:
+            if admit is not None:
                 # Counted and inserted under one write lock: two requests at the same instant cannot both pass.
-                check(admission, await self._usage(conn, who, now), now)
+                admit(await self._usage(conn, who, now), now)
             cursor = await conn.execute(
                 "INSERT INTO jobs (user_id, guild_id, channel_id, interaction_token, interaction_expires_at, provider,"
                 " action, kind, parent_job_id, params, state, created_at, updated_at)"
@@ -124,7 +128,7 @@ class SqliteJobStore:
         return Job.from_row(dict(row))
 
     async def _usage(self, conn: aiosqlite.Connection, who: Requester, now: float) -> Usage:
-        today = day_start(now)
+        today = utc_day_start(now)
         async with conn.execute(
             "SELECT COUNT(*), COALESCE(SUM(guild_id IS ?), 0), COALESCE(SUM(guild_id IS ? AND user_id = ?), 0)"
             " FROM jobs WHERE state IN ('submitting', 'queued', 'running')",
@@ -153,6 +157,17 @@ class SqliteJobStore:
         """(state, provider, jobs) over every job, for the metrics endpoint."""
         async with self._conn.execute("SELECT state, provider, COUNT(*) FROM jobs GROUP BY state, provider") as cursor:
             return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
+
+    async def guild_settings(self, guild_id: int) -> GuildSettings:
+        """The guild's settings, or the defaults."""
+        return await guilds.read(self._conn, guild_id)
+
+    async def change_guild_settings(self, guild_id: int, change: SettingsChange, *, by: int | None) -> GuildSettings:
+        """Read, change and write under the write lock: two admins' changes both stick."""
+        async with self._transaction() as conn:
+            settings = change(await guilds.read(conn, guild_id))
+            await guilds.write(conn, settings, now=self._now(), by=by)
+        return settings
 
     async def check_writable(self) -> None:
         """Take the write lock and let it go: raises if the database cannot be written."""

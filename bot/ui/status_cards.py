@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot import render
-from bot.buttons import cancel_view
 from bot.store import Job, JobUpdate
+from bot.ui import render
+from bot.ui.items.card import card_view
 
 if TYPE_CHECKING:
-    from bot.chorus import Chorus
+    from bot.app.chorus import Chorus
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class StatusCards:
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
+        """Start the background editor (idempotent)."""
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="chorus-status-cards")
 
@@ -76,7 +77,7 @@ class StatusCards:
             try:
                 job = await self._bot.jobs.get(job_id)
                 if job is not None and job.status_message_id is not None:
-                    await self.edit(job, render.status_card(job, delivered_url=url), cancel_view(job))
+                    await self.edit(job, render.status_card(job, delivered_url=url), card_view(job))
             except Exception:
                 log.exception("updating the status card of job %d failed", job_id)
 

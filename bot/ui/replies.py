@@ -1,10 +1,11 @@
-"""The one map from error to friendly sentence, and safe_reply(), which always answers an interaction."""
+"""The one map from error to friendly sentence, and safe_reply(), which gives an interaction its one answer."""
 
 from __future__ import annotations
 
 import logging
 
 import discord
+from discord import app_commands
 
 from bot.cometapi import (
     APITimeoutError,
@@ -17,18 +18,27 @@ from bot.cometapi import (
     RateLimitedError,
     ServerError,
 )
-from bot.limits import LimitReachedError, NotAllowedError
-from bot.validation import InvalidInputError
+from bot.core.limits import LimitReachedError, NotAllowedError
+from bot.core.validation import InvalidInputError
 
 log = logging.getLogger(__name__)
 
 PROVIDER_NAMES = {"suno": "Suno", "udio": "Udio"}
+APOLOGY = "Something went wrong on my side. The admins can find the details in the bot's logs."
+
+
+class Refusal(app_commands.CheckFailure):
+    """A check said no; `message` tells the member why (raised from interaction checks, answered privately)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def describe(error: BaseException, *, provider: str | None = None) -> str:
     """A sentence a member can act on. Never includes secrets or tracebacks."""
     name = PROVIDER_NAMES.get(provider or "", "CometAPI")
-    if isinstance(error, InvalidInputError | LimitReachedError | NotAllowedError):
+    if isinstance(error, InvalidInputError | LimitReachedError | NotAllowedError | Refusal):
         return error.message
     if isinstance(error, InsufficientBalanceError):
         return "The bot's CometAPI account is out of credit, so nothing was started. Please tell a server admin."
@@ -54,22 +64,36 @@ def describe(error: BaseException, *, provider: str | None = None) -> str:
         return f"{name} refused this request: {error.message}"
     if isinstance(error, CometAPIError):
         return f"{name} failed: {error.message}"
+    if isinstance(error, app_commands.TransformerError):
+        return "One of the options is not something I can use here. Please pick it again from the list."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This works in a server channel, not in DMs."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You cannot use this here."
     if isinstance(error, discord.Forbidden):
         return "I am missing a permission in this channel (I need to send messages, embed links and attach files)."
-    return "Something went wrong on my side. The admins can find the details in the bot's logs."
+    return APOLOGY
 
 
-async def safe_reply(interaction: discord.Interaction, text: str, *, ephemeral: bool = True) -> None:
-    """Answer however the interaction allows: first response, edit of a deferred one, or a followup."""
+async def safe_reply(interaction: discord.Interaction, text: str, *, ephemeral: bool = True) -> bool:
+    """Give the interaction its one answer: the first response, or the text in place of a "thinking…" defer.
+
+    An interaction that already shows an answer (a message, a form, an edit) gets nothing more, so no code
+    path can answer twice; the text is logged instead. Returns whether the text reached the member.
+    """
     mentions = discord.AllowedMentions.none()
     try:
         if not interaction.response.is_done():
             await interaction.response.send_message(text, ephemeral=ephemeral, allowed_mentions=mentions)
-        elif interaction.is_expired():
+            return True
+        if interaction.response.type != discord.InteractionResponseType.deferred_channel_message:
+            log.warning("interaction %s was already answered; not sending: %s", interaction.id, text)
+            return False
+        if interaction.is_expired():
             log.warning("interaction %s expired before the bot could answer: %s", interaction.id, text)
-        elif interaction.response.type == discord.InteractionResponseType.deferred_channel_message:
-            await interaction.edit_original_response(content=text, embed=None, view=None, allowed_mentions=mentions)
-        else:
-            await interaction.followup.send(text, ephemeral=ephemeral, allowed_mentions=mentions)
+            return False
+        await interaction.edit_original_response(content=text, embed=None, view=None, allowed_mentions=mentions)
+        return True
     except discord.HTTPException:
         log.exception("could not answer interaction %s", interaction.id)
+        return False

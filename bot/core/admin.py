@@ -8,10 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.catalog import SUNO_MODELS, UDIO_MODELS, suno_model
-from bot.limits import GuildSettings, day_start
-from bot.store import GuildStore, JobStore
-from bot.validation import InvalidInputError
+from bot.core.catalog import SUNO_MODELS, UDIO_MODELS, suno_model
+from bot.core.validation import InvalidInputError
+from bot.store import GuildSettings, JobStore, SettingsChange, utc_day_start
 
 ProviderName = Literal["suno", "udio"]
 
@@ -25,11 +24,14 @@ class UsagePeriod:
 
     @property
     def total(self) -> int:
+        """Jobs in the period, all providers together."""
         return sum(self.by_provider.values())
 
 
 @dataclass(frozen=True, slots=True)
 class UsageReport:
+    """/chorus usage: today and the last 30 days."""
+
     today: UsagePeriod
     month: UsagePeriod
 
@@ -37,36 +39,47 @@ class UsageReport:
 class AdminService:
     """Reads and changes a guild's settings, and reports its usage."""
 
-    def __init__(self, guilds: GuildStore, store: JobStore, *, now: Callable[[], float] = time.time) -> None:
-        self._guilds = guilds
+    def __init__(self, store: JobStore, *, now: Callable[[], float] = time.time) -> None:
         self._store = store
         self._now = now
 
     async def settings(self, guild_id: int) -> GuildSettings:
-        return await self._guilds.get(guild_id)
+        """The guild's current settings."""
+        return await self._store.guild_settings(guild_id)
 
     async def _change(self, guild_id: int, by: int, **changes: object) -> GuildSettings:
-        settings = (await self._guilds.get(guild_id)).replace(**changes)
-        await self._guilds.save(settings, by=by)
-        return settings
+        return await self._apply(guild_id, by, lambda current: current.replace(**changes))
+
+    async def _apply(self, guild_id: int, by: int, change: SettingsChange) -> GuildSettings:
+        # Read-modify-write happens inside the store's transaction, so two admins' changes both stick.
+        return await self._store.change_guild_settings(guild_id, change, by=by)
 
     async def allow_channel(self, guild_id: int, channel_id: int, *, by: int) -> GuildSettings:
-        current = await self._guilds.get(guild_id)
-        return await self._change(guild_id, by, allowed_channels=current.allowed_channels | {channel_id})
+        """Add a channel to the list where songs may be made."""
+        return await self._apply(
+            guild_id, by, lambda current: current.replace(allowed_channels=current.allowed_channels | {channel_id})
+        )
 
     async def disallow_channel(self, guild_id: int, channel_id: int, *, by: int) -> GuildSettings:
-        current = await self._guilds.get(guild_id)
-        if channel_id not in current.allowed_channels:
-            raise InvalidInputError("channel", "That channel is not on the list (an empty list means everywhere).")
-        return await self._change(guild_id, by, allowed_channels=current.allowed_channels - {channel_id})
+        """Take a channel off the list; InvalidInputError if it was not on it."""
+
+        def remove(current: GuildSettings) -> GuildSettings:
+            if channel_id not in current.allowed_channels:
+                raise InvalidInputError("channel", "That channel is not on the list (an empty list means everywhere).")
+            return current.replace(allowed_channels=current.allowed_channels - {channel_id})
+
+        return await self._apply(guild_id, by, remove)
 
     async def allow_all_channels(self, guild_id: int, *, by: int) -> GuildSettings:
+        """Allow every channel again (an empty list)."""
         return await self._change(guild_id, by, allowed_channels=frozenset())
 
     async def require_role(self, guild_id: int, role_id: int | None, *, by: int) -> GuildSettings:
+        """Require a role to generate, or let anyone (None)."""
         return await self._change(guild_id, by, required_role_id=role_id)
 
     async def set_default_model(self, guild_id: int, provider: ProviderName, model: str, *, by: int) -> GuildSettings:
+        """Set the model a provider uses when a member picks none; InvalidInputError for an unknown one."""
         if provider == "suno":
             chosen = suno_model(model)
             if chosen is None:
@@ -78,18 +91,21 @@ class AdminService:
         return await self._change(guild_id, by, default_udio_model=model)
 
     async def enable_provider(self, guild_id: int, provider: ProviderName, enabled: bool, *, by: int) -> GuildSettings:
+        """Switch Suno or Udio on or off on this server."""
         key = "suno_enabled" if provider == "suno" else "udio_enabled"
         return await self._change(guild_id, by, **{key: enabled})
 
     async def set_limits(self, guild_id: int, *, by: int, **limits: int | None) -> GuildSettings:
+        """Change the limits given (None keeps one); 0 means no limit."""
         changes = {name: value for name, value in limits.items() if value is not None}
         if any(value < 0 for value in changes.values()):
             raise InvalidInputError("limits", "Limits are whole numbers, 0 or more (0 means no limit).")
         return await self._change(guild_id, by, **changes)
 
     async def usage(self, guild_id: int) -> UsageReport:
+        """Counted jobs per member and provider, today (UTC) and over 30 days."""
         now = self._now()
-        today = await self._store.usage_by_member(guild_id, day_start(now))
+        today = await self._store.usage_by_member(guild_id, utc_day_start(now))
         month = await self._store.usage_by_member(guild_id, now - 30 * 86400)
         return UsageReport(_period(today), _period(month))
 

@@ -1,4 +1,4 @@
-"""Chorus, the bot: setup_hook builds session, store, client, service and poller; close() undoes it all."""
+"""Chorus, the bot: the wiring. setup_hook builds session, store, client, services, poller and UI; close() undoes it."""
 
 from __future__ import annotations
 
@@ -10,24 +10,21 @@ from types import TracebackType
 
 import aiohttp
 import discord
-from discord import app_commands
 from discord.ext import commands
 
-from bot.admin import AdminService
-from bot.buttons import FOLLOW_UP_ITEMS
+from bot.app.health import HealthServer
+from bot.app.metrics import Metrics
 from bot.cometapi import CometAPI, RetryPolicy
 from bot.config import Settings
-from bot.delivery import Deliverer
-from bot.health import HealthServer
-from bot.history import HistoryPageButton
-from bot.jobs import JobService
-from bot.limits import Caps
-from bot.metrics import Metrics
-from bot.poller import Poller, PollerConfig
-from bot.replies import describe, safe_reply
-from bot.status_cards import StatusCards
-from bot.store import SqliteJobStore
-from bot.views import DYNAMIC_ITEMS
+from bot.core.admin import AdminService
+from bot.core.jobs import JobService
+from bot.core.limits import Caps
+from bot.core.poller import Poller, PollerConfig
+from bot.store import JobStore, describe_url, open_store
+from bot.ui.delivery import Deliverer
+from bot.ui.items.registry import ALL_ITEMS
+from bot.ui.status_cards import StatusCards
+from bot.ui.tree import ChorusTree
 
 log = logging.getLogger(__name__)
 
@@ -36,32 +33,12 @@ EXTENSIONS: tuple[str, ...] = (
 )
 
 
-class ChorusTree(app_commands.CommandTree["Chorus"]):
-    """The command tree whose error handler always answers, with a friendly sentence and no traceback."""
-
-    async def interaction_check(self, interaction: discord.Interaction[Chorus]) -> bool:
-        if interaction.client.closing:
-            await safe_reply(interaction, "Chorus is restarting. Please try again in a minute.")
-            return False
-        return True
-
-    async def on_error(self, interaction: discord.Interaction[Chorus], error: app_commands.AppCommandError) -> None:
-        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-        command = interaction.command.qualified_name if interaction.command else "?"
-        if isinstance(cause, app_commands.CheckFailure | app_commands.TransformerError):
-            log.info("/%s refused for user %s: %s", command, interaction.user.id, cause)
-        else:
-            log.error("/%s failed for user %s in guild %s", command, interaction.user.id, interaction.guild_id,
-                      exc_info=cause)
-        await safe_reply(interaction, describe(cause))
-
-
 class Chorus(commands.AutoShardedBot):
     """AutoShardedBot asks Discord (or DISCORD_API_BASE) for the gateway URL itself, and is shard-ready."""
 
     user: discord.ClientUser
     http_session: aiohttp.ClientSession
-    store: SqliteJobStore
+    store: JobStore
     cometapi: CometAPI
     jobs: JobService
     admin: AdminService
@@ -100,14 +77,16 @@ class Chorus(commands.AutoShardedBot):
         self.health: HealthServer | None = None
 
     async def login(self, token: str) -> None:
+        """Point discord.py's REST traffic at DISCORD_API_BASE, then log in."""
         # Every REST call (interactions and webhooks included) is built from Route.BASE, so this one
         # assignment sends all Discord traffic to DISCORD_API_BASE: a rate-limit proxy or a local fake.
         discord.http.Route.BASE = self.settings.discord_api_base
         await super().login(token)
 
     async def setup_hook(self) -> None:
+        """Build everything the bot owns, in dependency order, then start the background loops."""
         self.http_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
-        self.store = await SqliteJobStore.open(self.settings.database_path, now=self.now)
+        self.store = await open_store(self.settings.database_url, now=self.now)
         self.cometapi = CometAPI(
             self.http_session,
             self.settings.cometapi_key,
@@ -128,20 +107,19 @@ class Chorus(commands.AutoShardedBot):
         )
         caps = Caps(total_in_flight=self.settings.max_jobs_in_flight,
                     guild_in_flight=self.settings.max_guild_jobs_in_flight)
-        self.jobs = JobService(
-            self.store, self.cometapi, self.store.guilds, caps=caps, on_submitted=lambda _job: self.poller.wake()
-        )
-        self.admin = AdminService(self.store.guilds, self.store, now=self.now)
+        self.jobs = JobService(self.store, self.cometapi, caps=caps, on_submitted=lambda _job: self.poller.wake())
+        self.admin = AdminService(self.store, now=self.now)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        self.add_dynamic_items(*DYNAMIC_ITEMS, *FOLLOW_UP_ITEMS, HistoryPageButton)
+        self.add_dynamic_items(*ALL_ITEMS)
         await self._sync_commands()
         self.status_cards.start()
         self.poller.start()
         if self.settings.health_port is not None:
             self.health = HealthServer(self, self.settings.health_host, self.settings.health_port)
             await self.health.start()
-        log.info("set up: CometAPI at %s, database %s", self.settings.cometapi_base_url, self.settings.database_path)
+        log.info("set up: CometAPI at %s, database %s", self.settings.cometapi_base_url,
+                 describe_url(self.settings.database_url))
 
     async def _sync_commands(self) -> None:
         guild_id = self.settings.discord_guild_id

@@ -1,0 +1,1 @@
+"""The Chorus bot itself: wiring (setup_hook, close), health and metrics."""

@@ -1,0 +1,151 @@
+"""Buttons on a delivered song: extend, whole song, reroll, edit & rerun, info, delete, and a take's lyrics.
+
+Generation buttons and Delete may be pressed by the requester or members with Manage Messages; Info and
+Lyrics by anyone. Every button that submits goes through the same reserve → limits → submit flow as a command.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import discord
+
+from bot.cometapi import Clip, SunoMusicRequest
+from bot.core.jobs import concat_job, rerun_job, suno_job
+from bot.store import Job
+from bot.ui import render
+from bot.ui.forms import EditForm, ExtendForm
+from bot.ui.items.base import ChorusButton, bot_of
+from bot.ui.launcher import start_job
+from bot.ui.replies import safe_reply
+
+
+def take_of(job: Job, take: int) -> Clip | None:
+    """The job's complete clip number `take` (from 1), or None."""
+    result = render.result_of(job)
+    clips = result.complete_clips if result else ()
+    return clips[take - 1] if 1 <= take <= len(clips) else None
+
+
+class ExtendButton(ChorusButton, action="extend", fields=("job", "take")):
+    """Continue a Suno take from a point in it (a form asks where, and for lyrics and style)."""
+
+    who, verb = "owner", "extend"
+
+    def __init__(self, job_id: int, take: int) -> None:
+        super().__init__(job_id, take, label=f"Extend {take}", emoji="⏩", style=discord.ButtonStyle.primary)
+
+    async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
+        """Open the extend form for this take."""
+        clip = take_of(job, self.ids["take"])
+        if clip is None or not job.task_id:
+            await safe_reply(interaction, "That take cannot be extended.")
+            return
+        parent = job
+
+        async def submit(form_interaction: discord.Interaction, request: SunoMusicRequest) -> None:
+            await start_job(form_interaction, bot_of(form_interaction),
+                            lambda who: suno_job(request, who, parent_job_id=parent.id))
+
+        await interaction.response.send_modal(ExtendForm(parent.params, clip, job.task_id, on_done=submit))
+
+
+class WholeSongButton(ChorusButton, action="whole", fields=("job", "take")):
+    """Join an extended take with the parts it continues into one song."""
+
+    who, verb = "owner", "join"
+
+    def __init__(self, job_id: int, take: int) -> None:
+        super().__init__(job_id, take, label=f"Whole song {take}", emoji="🧩")
+
+    async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
+        """Submit a concat job for this take."""
+        clip = take_of(job, self.ids["take"])
+        if clip is None:
+            await safe_reply(interaction, "That take is not available.")
+            return
+        await start_job(interaction, bot_of(interaction), lambda who: concat_job(job, clip.id, who))
+
+
+class RerollButton(ChorusButton, action="reroll"):
+    """The same request again."""
+
+    who, verb = "owner", "reroll"
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(job_id, label="Reroll", emoji="🎲")
+
+    async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
+        """Submit the job's request again as a child job."""
+        await start_job(interaction, bot_of(interaction), lambda who: rerun_job(job, who))
+
+
+class EditButton(ChorusButton, action="edit"):
+    """A form prefilled with the original request, to change and run again."""
+
+    who, verb = "owner", "edit"
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(job_id, label="Edit & rerun", emoji="✏️")
+
+    async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
+        """Open the edit form."""
+
+        async def submit(form_interaction: discord.Interaction, params: dict[str, Any]) -> None:
+            await start_job(form_interaction, bot_of(form_interaction), lambda who: rerun_job(job, who, params))
+
+        await interaction.response.send_modal(EditForm(job, on_done=submit))
+
+
+class InfoButton(ChorusButton, action="info"):
+    """Every parameter of the job, its model, CometAPI task id and clip ids, privately, for anyone."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(job_id, label="Info", emoji="\N{INFORMATION SOURCE}")
+
+    async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
+        """Show the job's details privately."""
+        await interaction.response.send_message(embed=render.info(job), ephemeral=True)
+
+
+class DeleteButton(ChorusButton, action="delete"):
+    """Remove the delivered message (the requester or members with Manage Messages)."""
+
+    who, verb = "owner", "delete"
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(job_id, label="Delete", emoji="🗑️", style=discord.ButtonStyle.danger)
+
+    async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
+        """Delete the message, then say whether it worked (one answer either way)."""
+        if interaction.message is None:
+            await safe_reply(interaction, "I cannot find that message any more.")
+            return
+        try:
+            await interaction.message.delete()
+        except discord.HTTPException as exc:
+            await safe_reply(interaction, f"I could not delete it (Discord said {exc.status}).")
+            return
+        await safe_reply(interaction, "Deleted.")
+
+
+class LyricsButton(ChorusButton, action="lyrics", fields=("job", "take")):
+    """Shows one take's full lyrics, privately, to whoever presses it."""
+
+    def __init__(self, job_id: int, take: int) -> None:
+        super().__init__(job_id, take, label=f"Lyrics {take}", emoji="📝")
+
+    async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
+        """Send the take's lyrics as an embed, or as lyrics.txt when they are too long for one."""
+        clip = take_of(job, self.ids["take"])
+        if clip is None:
+            await safe_reply(interaction, "That take has no lyrics.")
+            return
+        text = clip.lyrics or "(instrumental: no lyrics)"
+        title = render.shorten(clip.title or "Untitled", render.EMBED_TITLE)
+        if len(text) <= render.EMBED_DESCRIPTION:
+            await interaction.response.send_message(embed=discord.Embed(title=title, description=text), ephemeral=True)
+        else:
+            file = discord.File(io.BytesIO(text.encode()), filename="lyrics.txt")
+            await interaction.response.send_message(f"**{title}**", file=file, ephemeral=True)
