@@ -18,6 +18,7 @@ log = logging.getLogger("bot")
 
 
 def main() -> int:
+    """Load settings (exit 2 with one line per problem), set up logging, run the bot; return the exit code."""
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -32,6 +33,7 @@ def main() -> int:
 
 async def run(settings: Settings) -> int:
     # Imported here so a configuration error is reported without loading discord.py.
+    """Run the bot until it is stopped (SIGTERM/SIGINT shut it down gracefully); return the exit code."""
     import discord
 
     from bot.app.chorus import Chorus

@@ -18,6 +18,7 @@ class RedactSecrets(logging.Filter):
         self._secrets = [secret for secret in secrets if len(secret) >= 4]
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Replace every secret in the record's message and arguments; always keep the record."""
         if not self._secrets:
             return True
         message = record.getMessage()

@@ -1,0 +1,1 @@
+"""Thin slash commands and menus: each parses options, then calls the ui and core layers."""

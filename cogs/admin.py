@@ -138,4 +138,5 @@ class Admin(commands.GroupCog, group_name="chorus", group_description="Chorus se
 
 
 async def setup(bot: Chorus) -> None:
+    """Load this extension's cog into the bot."""
     await bot.add_cog(Admin(bot))

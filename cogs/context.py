@@ -28,12 +28,15 @@ class MakeItASong(commands.Cog):
         self.menu.guild_only = True
 
     async def cog_load(self) -> None:
+        """Add the context menu to the tree."""
         self.bot.tree.add_command(self.menu)
 
     async def cog_unload(self) -> None:
+        """Remove the context menu from the tree."""
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
 
     async def make_it_a_song(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """Open a form with the message's text as a description (one short line) or as lyrics."""
         text = message.content.strip()
         if not text:
             await safe_reply(interaction, "That message has no text to sing.")
@@ -57,4 +60,5 @@ class MakeItASong(commands.Cog):
 
 
 async def setup(bot: Chorus) -> None:
+    """Load this extension's cog into the bot."""
     await bot.add_cog(MakeItASong(bot))

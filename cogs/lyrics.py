@@ -32,4 +32,5 @@ class Lyrics(commands.Cog):
 
 
 async def setup(bot: Chorus) -> None:
+    """Load this extension's cog into the bot."""
     await bot.add_cog(Lyrics(bot))

@@ -40,4 +40,5 @@ class Status(commands.Cog):
 
 
 async def setup(bot: Chorus) -> None:
+    """Load this extension's cog into the bot."""
     await bot.add_cog(Status(bot))

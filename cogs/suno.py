@@ -75,4 +75,5 @@ class Suno(commands.Cog):
 
 
 async def setup(bot: Chorus) -> None:
+    """Load this extension's cog into the bot."""
     await bot.add_cog(Suno(bot))

@@ -66,4 +66,5 @@ class Udio(commands.Cog):
 
 
 async def setup(bot: Chorus) -> None:
+    """Load this extension's cog into the bot."""
     await bot.add_cog(Udio(bot))

@@ -41,3 +41,31 @@ async def eventually(check: Any, *, within: float = 5.0, every: float = 0.02) ->
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {within}s")
         await asyncio.sleep(every)
+
+
+def answers(fake: FakeDiscord, interaction: Any) -> list[Any]:
+    """Every request by which the bot answered `interaction`, as it crossed the wire: interaction callbacks
+    (accepted or refused) and followup messages. Editing a deferred "thinking…" response is not a new answer."""
+    callback = f"/interactions/{interaction.id}/{interaction.token}/callback"
+    followup = f"/{interaction.token}"
+
+    def answered(r: Any) -> bool:
+        return r.path.endswith(callback) or (r.path.startswith("/webhooks/") and r.path.endswith(followup))
+
+    return [r for r in fake.state.recorder.requests if r.method == "POST" and answered(r)]
+
+
+async def corrupt(db_path: Any, sql: str) -> None:
+    """Change the bot's database behind its back (a damaged row), to drive an unexpected error. In a thread:
+    the bot shares this event loop and may be mid-transaction, so blocking the loop would deadlock."""
+    import asyncio
+    import sqlite3
+
+    def run() -> None:
+        conn = sqlite3.connect(db_path, timeout=10, isolation_level=None)
+        try:
+            conn.execute(sql)
+        finally:
+            conn.close()
+
+    await asyncio.to_thread(run)

@@ -26,6 +26,7 @@ class HealthServer:
         self.port: int | None = None
 
     async def start(self) -> None:
+        """Listen on HEALTH_HOST:HEALTH_PORT (port 0 picks a free one, kept in `port`)."""
         app = web.Application()
         app.router.add_get("/healthz", self.healthz)
         app.router.add_get("/metrics", self.metrics)
@@ -38,11 +39,13 @@ class HealthServer:
         log.info("health and metrics on http://%s:%s/healthz and /metrics", self._host, self.port)
 
     async def stop(self) -> None:
+        """Stop listening."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
 
     async def healthz(self, request: web.Request) -> web.Response:
+        """200 when every check passes, else 503; the body says which check failed."""
         checks = {
             "accepting_commands": {"ok": not self._bot.closing},
             "gateway": self._gateway_ok(),
@@ -54,6 +57,7 @@ class HealthServer:
                                  status=200 if healthy else 503)
 
     async def metrics(self, request: web.Request) -> web.Response:
+        """The Prometheus text exposition of the bot's metrics."""
         body = await self._bot.metrics.render(self._bot.store)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 

@@ -46,9 +46,11 @@ class Metrics:
             self.cometapi_errors.labels(endpoint, outcome).inc()
 
     def observe_cycle(self, seconds: float) -> None:
+        """Record how long one poll cycle took."""
         self.poll_cycle.observe(seconds)
 
     def observe_delivery(self, latency: float) -> None:
+        """Record the time from CometAPI finishing a job to its post in Discord."""
         self.delivery_latency.observe(max(latency, 0.0))
 
     async def render(self, store: JobStore) -> bytes:

@@ -51,6 +51,7 @@ class RetryPolicy:
     jitter: float = 1.0
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds before retry `attempt`: the server's Retry-After (capped), else capped backoff with jitter."""
         if retry_after is not None:
             # The server said how long; honour it (capped, so a bogus header cannot stall us for hours).
             return min(max(retry_after, 0.0), self.max_delay)

@@ -49,6 +49,7 @@ def as_float(value: object) -> float | None:
 
 
 def as_dict(value: object) -> dict[str, Any]:
+    """`value` if it is a dict, else an empty one (CometAPI's shapes vary)."""
     return value if isinstance(value, dict) else {}
 
 
@@ -77,10 +78,12 @@ class Clip:
 
     @property
     def is_streaming(self) -> bool:
+        """The clip can be listened to while it is still being made."""
         return self.status == "streaming" and bool(self.audio_url)
 
     @classmethod
     def from_suno(cls, raw: dict[str, Any]) -> Clip:
+        """Parse one Suno clip, tolerating missing and oddly typed fields."""
         meta = as_dict(raw.get("metadata"))
         return cls(
             id=as_str(raw.get("id") or raw.get("clip_id")),
@@ -99,6 +102,7 @@ class Clip:
 
     @classmethod
     def from_udio(cls, raw: dict[str, Any]) -> Clip:
+        """Parse one Udio song, tolerating missing and oddly typed fields."""
         tags = raw.get("tags")
         error = as_str(raw.get("error_detail")) or as_str(raw.get("error_type")) or as_str(raw.get("error_code"))
         finished = raw.get("finished") is True
@@ -142,10 +146,12 @@ class TaskResult:
 
     @property
     def finished(self) -> bool:
+        """CometAPI is done with the task (it succeeded or failed)."""
         return self.phase in {"succeeded", "failed"}
 
     @property
     def complete_clips(self) -> tuple[Clip, ...]:
+        """The clips that finished with audio, in order."""
         return tuple(clip for clip in self.clips if clip.is_complete)
 
     def to_dict(self) -> dict[str, Any]:
@@ -163,6 +169,7 @@ class TaskResult:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> TaskResult:
+        """Rebuild a result from its stored form (to_dict's inverse)."""
         lyrics = raw.get("lyrics")
         return cls(
             task_id=str(raw["task_id"]),
@@ -246,11 +253,13 @@ class SunoMusicRequest:
 
     @property
     def mode(self) -> SunoMode:
+        """How the job is listed: `extend`, `custom` (own lyrics) or `inspiration` (a description)."""
         if self.continue_clip_id:
             return "extend"
         return "inspiration" if self.description else "custom"
 
     def to_json(self) -> dict[str, Any]:
+        """The body of POST /suno/submit/music for this request."""
         body: dict[str, Any] = {"mv": self.mv}
         mode = self.mode
         if mode == "inspiration":
@@ -285,6 +294,7 @@ class UdioRequest:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
+        """The body of POST /udio/generate for this request."""
         params: dict[str, Any] = {
             "prompt": self.prompt,
             "lyrics": self.lyrics,

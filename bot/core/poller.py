@@ -43,13 +43,16 @@ Clock = Callable[[], float]
 class PollerMetrics(Protocol):
     """Where the poller reports its timings (bot.metrics.Metrics in the bot)."""
 
-    def observe_cycle(self, seconds: float) -> None: ...
+    def observe_cycle(self, seconds: float) -> None:
+        """Record how long one poll cycle took."""
 
-    def observe_delivery(self, latency: float) -> None: ...
+    def observe_delivery(self, latency: float) -> None:
+        """Record the time from CometAPI finishing a job to its post."""
 
 
 @dataclass(frozen=True, slots=True)
 class PollerConfig:
+    """How often and how hard the poller works; the bot builds it from the settings."""
     interval: float = 5.0
     batch_size: int = 50
     deadline: float = 30 * 60.0
@@ -129,6 +132,7 @@ class Poller:
 
     @property
     def running(self) -> bool:
+        """The poll loop is running."""
         return self._task is not None and not self._task.done()
 
     async def _run(self) -> None:

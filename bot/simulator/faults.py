@@ -71,6 +71,7 @@ class Fault:
 
     @property
     def is_ok(self) -> bool:
+        """This entry lets the request through normally."""
         return self.kind == "ok"
 
 

@@ -32,7 +32,9 @@ log = logging.getLogger(__name__)
 class Clock(Protocol):
     """Anything callable that returns the current time in seconds."""
 
-    def __call__(self) -> float: ...
+    def __call__(self) -> float:
+        """The current time in seconds."""
+        ...
 
 
 def wall_clock() -> float:
@@ -47,6 +49,7 @@ class ManualClock:
         self.now = start
 
     def __call__(self) -> float:
+        """The current time in seconds (only `advance` moves it)."""
         return self.now
 
     def advance(self, seconds: float) -> None:

@@ -109,6 +109,7 @@ class Job:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Job:
+        """Build a Job from a database row (params and result are stored as JSON text)."""
         values = dict(row)
         values["params"] = json.loads(values.get("params") or "{}")
         raw_result = values.get("result")

@@ -190,12 +190,15 @@ class SqliteJobStore:
         return Job.from_row(dict(row))
 
     async def mark_submitted(self, job_id: int, task_id: str) -> Job:
+        """CometAPI accepted the job: store its task id (state `queued`)."""
         return await self._move(job_id, "queued", "task_id = :task_id, submitted_at = :now", {"task_id": task_id})
 
     async def mark_submit_failed(self, job_id: int, error: str) -> Job:
+        """The submit failed or was refused: nothing will be delivered."""
         return await self._move(job_id, "submit_failed", "error = :error, finished_at = :now", {"error": error})
 
     async def set_status_message(self, job_id: int, channel_id: int, message_id: int) -> None:
+        """Remember the message that shows this job's progress."""
         async with self._transaction() as conn:
             await conn.execute(
                 "UPDATE jobs SET status_message_id = ?, updated_at = ? WHERE id = ? AND channel_id = ?",
@@ -203,9 +206,11 @@ class SqliteJobStore:
             )
 
     async def get(self, job_id: int) -> Job | None:
+        """One job by its id, or None."""
         return await self._one("SELECT * FROM jobs WHERE id = ?", (job_id,))
 
     async def recent_for_user(self, user_id: int, *, guild_id: int | None = None, limit: int = 10) -> list[Job]:
+        """A member's newest jobs (in one guild, when given)."""
         if guild_id is None:
             return await self._many(
                 "SELECT * FROM jobs WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?", (user_id, limit)
@@ -229,6 +234,7 @@ class SqliteJobStore:
         return jobs, int(row[0]) if row else 0
 
     async def in_flight(self) -> list[PendingJob]:
+        """Every job CometAPI is still working on, oldest first, with only the columns the poller needs."""
         async with self._conn.execute(
             "SELECT id, provider, action, task_id, state, progress, created_at FROM jobs"
             " WHERE state IN ('queued', 'running') ORDER BY id"
@@ -237,6 +243,7 @@ class SqliteJobStore:
         return [PendingJob(*row) for row in rows]
 
     async def apply(self, updates: Sequence[JobUpdate]) -> list[int]:
+        """Apply the legal updates in one transaction (an executemany per target); return the ids that changed."""
         if not updates:
             return []
         now = self._now()
@@ -285,6 +292,7 @@ class SqliteJobStore:
         return applied
 
     async def recover_interrupted_submits(self, older_than: float) -> list[int]:
+        """Fail jobs left in `submitting` by a crash and queue a notice to their members."""
         async with self._transaction() as conn, conn.execute(
             "UPDATE jobs SET state = 'submit_failed', error = ?, delivery = 'pending', updated_at = ?, finished_at = ?"
             " WHERE state = 'submitting' AND created_at < ? RETURNING id",
@@ -297,6 +305,7 @@ class SqliteJobStore:
         return ids
 
     async def deliverable(self, *, lease_seconds: float, limit: int = 100) -> list[Job]:
+        """Finished jobs not yet delivered, including claims whose lease ran out."""
         return await self._many(
             "SELECT * FROM jobs WHERE delivery = 'pending' OR (delivery = 'claimed' AND delivery_claimed_at < ?)"
             " ORDER BY finished_at, id LIMIT ?",
@@ -304,6 +313,7 @@ class SqliteJobStore:
         )
 
     async def claim_delivery(self, job_id: int, *, lease_seconds: float) -> Job | None:
+        """Atomically claim a job for delivery; None if someone else holds it or it is delivered."""
         now = self._now()
         async with self._transaction() as conn, conn.execute(
             "UPDATE jobs SET delivery = 'claimed', delivery_claimed_at = ?, delivery_attempts = delivery_attempts + 1"
@@ -315,6 +325,7 @@ class SqliteJobStore:
         return Job.from_row(dict(row)) if row is not None else None
 
     async def mark_delivered(self, job_id: int, channel_id: int, message_id: int, *, note: str | None = None) -> bool:
+        """Record the delivered message; False if the claim had been lost."""
         now = self._now()
         async with self._transaction() as conn, conn.execute(
             "UPDATE jobs SET delivery = 'delivered', delivered_at = ?, delivered_channel_id = ?,"
@@ -325,6 +336,7 @@ class SqliteJobStore:
             return await cursor.fetchone() is not None
 
     async def release_delivery(self, job_id: int, error: str, *, give_up: bool) -> None:
+        """Release a failed delivery's claim to retry later, or give up and record why."""
         async with self._transaction() as conn:
             await conn.execute(
                 "UPDATE jobs SET delivery = ?, delivery_error = ?, delivery_claimed_at = NULL, updated_at = ?"
