@@ -50,7 +50,8 @@ def answers(fake: FakeDiscord, interaction: Any) -> list[Any]:
     followup = f"/{interaction.token}"
 
     def answered(r: Any) -> bool:
-        return r.path.endswith(callback) or (r.path.startswith("/webhooks/") and r.path.endswith(followup))
+        path = str(r.path)
+        return path.endswith(callback) or (path.startswith("/webhooks/") and path.endswith(followup))
 
     return [r for r in fake.state.recorder.requests if r.method == "POST" and answered(r)]
 
