@@ -54,6 +54,7 @@ class MakeItASong(commands.Cog):
             await start_job(modal_interaction, self.bot, lambda who: suno_job(request, who))
 
         modal = SongFromTextForm(
+            interaction,
             description="" if as_lyrics else text, lyrics=text if as_lyrics else "", on_done=submit
         )
         await interaction.response.send_modal(modal)

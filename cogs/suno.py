@@ -66,6 +66,7 @@ class Suno(commands.Cog):
                 await start_job(modal_interaction, self.bot, lambda who: suno_job(custom, who))
 
             modal = LyricsForm(
+                interaction,
                 heading="Your lyrics for Suno", style=style or prompt, title=title or "",
                 max_lyrics=chosen.max_lyrics, on_done=submit_custom,
             )

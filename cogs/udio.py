@@ -57,6 +57,7 @@ class Udio(commands.Cog):
                 await start_job(modal_interaction, self.bot, lambda who: udio_job(custom, who))
 
             modal = LyricsForm(
+                interaction,
                 heading="Your lyrics for Udio", style=prompt, title="", max_lyrics=MAX_UDIO_LYRICS,
                 on_done=submit_custom,
             )

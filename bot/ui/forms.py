@@ -18,17 +18,30 @@ from bot.core.catalog import suno_model
 from bot.core.validation import extend_request, lyrics_prompt, suno_request, udio_request
 from bot.store import Job
 from bot.ui.errors import answer_error
-from bot.ui.replies import safe_reply
+from bot.ui.replies import Refusal, safe_reply
 
 # Discord caps a text input at 4,000 characters.
 MAX_TEXT_INPUT = 4000
 
 
 class ChorusForm(discord.ui.Modal):
-    """Base of every Chorus form: a 15-minute lifetime and the one error path."""
+    """Base of every Chorus form: it belongs to the member it was opened for, lives 15 minutes, and fails
+    down the one error path.
 
-    def __init__(self, *, title: str, custom_id: str) -> None:
-        super().__init__(title=title, timeout=15 * 60, custom_id=custom_id)
+    discord.py routes a submitted form by its custom_id alone, so each opening gets its own
+    (`chorus:form:<name>:<the opening interaction's id>`): two members' open forms never cross, and a form is
+    only ever submitted by the member it was opened for.
+    """
+
+    def __init__(self, opener: discord.Interaction, *, title: str, name: str) -> None:
+        super().__init__(title=title, timeout=15 * 60, custom_id=f"chorus:form:{name}:{opener.id}")
+        self.owner_id = opener.user.id
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Only the member the form was opened for may submit it (the refusal is answered by on_error)."""
+        if interaction.user.id != self.owner_id:
+            raise Refusal(f"This form belongs to <@{self.owner_id}>. Open your own from the message's buttons.")
+        return True
 
     async def on_error(  # type: ignore[override]  # Modal calls it without the item that View passes
         self, interaction: discord.Interaction, error: Exception, /
@@ -51,6 +64,7 @@ class LyricsForm(ChorusForm):
 
     def __init__(
         self,
+        opener: discord.Interaction,
         *,
         heading: str,
         style: str,
@@ -59,7 +73,7 @@ class LyricsForm(ChorusForm):
         on_done: Callable[[discord.Interaction, LyricsFormValues], Awaitable[None]],
         lyrics: str = "",
     ) -> None:
-        super().__init__(title=heading, custom_id="chorus:lyrics-form")
+        super().__init__(opener, title=heading, name="lyrics")
         self._on_done = on_done
         self.lyrics: discord.ui.TextInput[LyricsForm] = discord.ui.TextInput(
             label="Lyrics",
@@ -93,13 +107,14 @@ class ExtendForm(ChorusForm):
 
     def __init__(
         self,
+        opener: discord.Interaction,
         parent_params: dict[str, Any],
         clip: Clip,
         task_id: str,
         *,
         on_done: Callable[[discord.Interaction, SunoMusicRequest], Awaitable[None]],
     ) -> None:
-        super().__init__(title=f"Extend “{(clip.title or 'this take')[:30]}”", custom_id="chorus:extend-form")
+        super().__init__(opener, title=f"Extend “{(clip.title or 'this take')[:30]}”", name="extend")
         self._parent, self._clip, self._task_id, self._on_done = parent_params, clip, task_id, on_done
         end = f"{clip.duration:.0f}" if clip.duration else ""
         self.at: discord.ui.TextInput[ExtendForm] = discord.ui.TextInput(
@@ -128,8 +143,11 @@ class ExtendForm(ChorusForm):
 class EditForm(ChorusForm):
     """The original request, prefilled, to change and run again."""
 
-    def __init__(self, job: Job, *, on_done: Callable[[discord.Interaction, dict[str, Any]], Awaitable[None]]) -> None:
-        super().__init__(title=f"Edit job #{job.id} and run it again", custom_id="chorus:edit-form")
+    def __init__(
+        self, opener: discord.Interaction, job: Job, *,
+        on_done: Callable[[discord.Interaction, dict[str, Any]], Awaitable[None]],
+    ) -> None:
+        super().__init__(opener, title=f"Edit job #{job.id} and run it again", name="edit")
         self._job, self._on_done = job, on_done
         params = job.params
         self.fields: dict[str, discord.ui.TextInput[EditForm]] = {}
@@ -204,10 +222,10 @@ class SongFromTextForm(ChorusForm):
     """For the "Make it a song" context menu: the message's text as description or lyrics, editable."""
 
     def __init__(
-        self, *, description: str, lyrics: str,
+        self, opener: discord.Interaction, *, description: str, lyrics: str,
         on_done: Callable[[discord.Interaction, SongFromTextValues], Awaitable[None]],
     ) -> None:
-        super().__init__(title="Make it a song", custom_id="chorus:song-from-text")
+        super().__init__(opener, title="Make it a song", name="from-text")
         self._on_done = on_done
         self.description: discord.ui.TextInput[SongFromTextForm] = discord.ui.TextInput(
             label="Description (leave empty to sing the lyrics)", custom_id="description",

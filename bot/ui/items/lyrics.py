@@ -57,6 +57,6 @@ class EditLyricsSongButton(ChorusButton, action="lyricsedit"):
             await start_job(form_interaction, bot_of(form_interaction),
                             lambda who: suno_job(request, who, parent_job_id=job.id))
 
-        form = LyricsForm(heading="Edit the lyrics, then make the song", style=render.prompt_of(job),
+        form = LyricsForm(interaction, heading="Edit the lyrics, then make the song", style=render.prompt_of(job),
                           title=lyrics.title, max_lyrics=5000, on_done=submit, lyrics=lyrics.text)
         await interaction.response.send_modal(form)

@@ -48,7 +48,7 @@ class ExtendButton(ChorusButton, action="extend", fields=("job", "take")):
             await start_job(form_interaction, bot_of(form_interaction),
                             lambda who: suno_job(request, who, parent_job_id=parent.id))
 
-        await interaction.response.send_modal(ExtendForm(parent.params, clip, job.task_id, on_done=submit))
+        await interaction.response.send_modal(ExtendForm(interaction, parent.params, clip, job.task_id, on_done=submit))
 
 
 class WholeSongButton(ChorusButton, action="whole", fields=("job", "take")):
@@ -95,7 +95,7 @@ class EditButton(ChorusButton, action="edit"):
         async def submit(form_interaction: discord.Interaction, params: dict[str, Any]) -> None:
             await start_job(form_interaction, bot_of(form_interaction), lambda who: rerun_job(job, who, params))
 
-        await interaction.response.send_modal(EditForm(job, on_done=submit))
+        await interaction.response.send_modal(EditForm(interaction, job, on_done=submit))
 
 
 class InfoButton(ChorusButton, action="info"):
