@@ -173,12 +173,14 @@ async def test_buttons_obey_the_same_limits(harness):
     assert sim.count("submit_music") == 1
 
 
-async def test_cancel_stops_the_job_and_costs_no_quota(slow_harness):
+async def test_cancel_stops_the_post_not_the_charge(slow_harness):
+    """Cancel on the status card (requester only) stops the post but not the charge: CometAPI has no cancel, so
+    the job keeps its concurrency slot until CometAPI finishes it, then counts against quota and cooldown, and
+    is never delivered. A member cannot start paid jobs past their limits by cancelling each one."""
     slow = slow_harness
-    """Cancel on the status card (requester only) stops polling, marks the job cancelled, never delivers it,
-    and does not count against the member's quota."""
     fake, sim = slow.fake, slow.sim
-    await slow.bot.admin.set_limits(fake.guild.id, by=fake.admin.id, daily_quota=1, max_concurrent=1)
+    await slow.bot.admin.set_limits(fake.guild.id, by=fake.admin.id, daily_quota=1, max_concurrent=1,
+                                    cooldown_seconds=3600)
     it = await fake.slash_command("suno", {"prompt": "never mind"}, user=fake.alice)
     card = await it.wait_original(lambda m: m["embeds"] and "Queued" in m["embeds"][0]["title"])
     cancel_id = custom_id(card, "chorus:cancel:")
@@ -187,16 +189,29 @@ async def test_cancel_stops_the_job_and_costs_no_quota(slow_harness):
     click = await fake.click_button(card, cancel_id, user=fake.alice)
     updated = await click.wait_response()
     assert updated["type"] == 7
-    assert "Cancelled" in updated["data"]["embeds"][0]["title"]
-    job = await slow.bot.jobs.get(1)
-    assert job.state == "cancelled"
+    embed = updated["data"]["embeds"][0]
+    assert "Cancelled" in embed["title"]
+    assert "still counts" in str(embed)
+    assert not updated["data"].get("components")
+    # Still running on CometAPI: still polled, still holding the member's one slot.
     polled = sim.count("batch_fetch")
-    slow.sim_clock.advance(120)
+    refused = await fake.slash_command("suno", {"prompt": "sneak another one in"}, user=fake.alice)
+    reply = await refused.wait_response()
+    assert reply["type"] == 4 and reply["data"]["flags"] & 64
+    slow.sim_clock.advance(400)  # CometAPI finishes the song
+
+    async def finished():
+        job = await slow.bot.jobs.get(1)
+        return job if job.state == "cancelled" and job.result else None
+
+    await eventually(finished)
+    assert sim.count("batch_fetch") > polled
     await asyncio.sleep(0.3)
-    assert sim.count("batch_fetch") == polled
     assert deliveries(fake) == []
-    again = await fake.slash_command("suno", {"prompt": "this one counts"}, user=fake.alice)
-    assert (await again.wait_response())["type"] == 5
+    assert [r for r in fake.state.recorder.requests if r.method == "POST" and r.path.endswith("/messages")] == []
+    later = await fake.slash_command("suno", {"prompt": "and again"}, user=fake.alice)
+    assert "wait" in (await later.wait_response())["data"]["content"]
+    assert sim.count("submit_music") == 1
 
 
 async def test_failed_jobs_cost_no_quota(harness):

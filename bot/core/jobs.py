@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.cometapi import APITimeoutError, CometAPI, CometAPIError, NetworkError, SunoMusicRequest, UdioRequest
 from bot.core.limits import Admission, Caps, NotAllowedError
-from bot.store import GuildSettings, Job, JobStore, JobUpdate, NewJob, Requester
+from bot.store import GuildSettings, Job, JobStore, NewJob, Requester
 
 log = logging.getLogger(__name__)
 
@@ -114,12 +114,16 @@ class JobService:
             return await self._api.suno.submit_concat(str(job.params["clip_id"]))
         return await self._api.suno.submit_music(SunoMusicRequest(**job.params))
 
-    async def cancel(self, job: Job) -> bool:
-        """Stop following a queued or running job; it is not delivered and costs the member no quota."""
-        changed = await self._store.apply([JobUpdate(job.id, "cancelled", error="cancelled by a member")])
-        if changed:
-            log.info("cancelled %s", describe_job(job))
-        return bool(changed)
+    async def cancel(self, job: Job) -> Job | None:
+        """Cancel a job's post; None if it had finished or was cancelled already.
+
+        CometAPI has no cancel: the job keeps running and costing, so it keeps its concurrency slot until CometAPI
+        finishes it and then counts against the quota like any song; it is just never posted.
+        """
+        cancelled = await self._store.request_cancel(job.id)
+        if cancelled is not None:
+            log.info("cancelled %s (it finishes on CometAPI and still counts)", describe_job(job))
+        return cancelled
 
     # ---- reading ---------------------------------------------------------------------------------------------
 

@@ -33,6 +33,12 @@ class JobStore(Protocol):
         """CometAPI refused the job or the submit failed: nothing will be delivered."""
         ...
 
+    async def request_cancel(self, job_id: int) -> Job | None:
+        """Mark a job cancelled by its member: it stays in flight (CometAPI has no cancel) and counts against the
+        limits, but is never delivered; once CometAPI finishes it, it ends `cancelled` (or `failed`). Returns the
+        job, or None if it had finished or was already cancelled."""
+        ...
+
     async def set_status_message(self, job_id: int, channel_id: int, message_id: int) -> None:
         """Remember the message that shows this job's progress."""
         ...

@@ -18,9 +18,10 @@ IN_FLIGHT: frozenset[JobState] = frozenset({"queued", "running"})
 # Terminal states that members must hear about; submit_failed is answered on the spot instead.
 DELIVERABLE: frozenset[JobState] = frozenset({"succeeded", "failed", "timed_out"})
 TERMINAL: frozenset[JobState] = DELIVERABLE | {"submit_failed", "cancelled"}
-# What counts against quotas: jobs that are or were working. Failed, timed-out, cancelled and refused
-# jobs cost the member nothing.
-COUNTED: frozenset[JobState] = frozenset({"submitting", "queued", "running", "succeeded"})
+# What counts against limits: every job that reached (or may be reaching) CometAPI, because CometAPI charges
+# for it. Only failures CometAPI reported (the gateway refunds them) and submits that never got through are
+# free. A cancelled job counts: CometAPI has no cancel, it still runs and costs.
+COUNTED: frozenset[JobState] = frozenset({"submitting", "queued", "running", "succeeded", "timed_out", "cancelled"})
 
 # The only legal moves. "running → running" records progress.
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
@@ -101,11 +102,23 @@ class Job:
     delivered_channel_id: int | None = None
     delivered_message_id: int | None = None
     delivery_error: str | None = None
+    # Set when a member cancelled: the job still runs on CometAPI (and counts) but is never posted.
+    cancel_requested_at: float | None = None
+    # The song finished after the job had been reported as timed out, and is posted late.
+    late: bool = False
 
     @property
     def nonce(self) -> str:
-        """Discord message nonce for this job's delivery: a retried post with it is deduplicated by Discord."""
-        return f"chorus-job-{self.id}"  # ≤ 25 characters for any id below 10^14
+        """Discord message nonce for this job's delivery: a retried post with it is deduplicated by Discord.
+
+        A late song gets its own, since the time-out notice already used the first one.
+        """
+        return f"chorus-job-{self.id}" + ("-late" if self.late else "")  # ≤ 25 characters for ids below 10^9
+
+    @property
+    def cancelled(self) -> bool:
+        """A member cancelled the job (it may still be finishing on CometAPI)."""
+        return self.cancel_requested_at is not None or self.state == "cancelled"
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Job:
@@ -114,6 +127,7 @@ class Job:
         values["params"] = json.loads(values.get("params") or "{}")
         raw_result = values.get("result")
         values["result"] = json.loads(raw_result) if raw_result else None
+        values["late"] = bool(values.get("late"))
         return cls(**values)
 
 

@@ -33,6 +33,15 @@ STATE_LABELS = {
 }
 
 
+# CometAPI has no cancel: say plainly what cancelling does and does not do.
+CANCELLED_NOTE = "It will not be posted. CometAPI cannot stop it, so it still counts against your limits."
+
+
+def state_label(job: Job) -> str:
+    """`🎶 Generating`, `✅ Done`, …; a cancelled job reads cancelled even while CometAPI finishes it."""
+    return STATE_LABELS["cancelled"] if job.cancelled else STATE_LABELS.get(job.state, job.state)
+
+
 def shorten(text: str, limit: int) -> str:
     """Cut `text` to `limit` characters, marking the cut with an ellipsis."""
     text = text.strip()
@@ -108,7 +117,7 @@ def _safe_url(url: str) -> str | None:
 
 def status_card(job: Job, *, delivered_url: str | None = None) -> discord.Embed:
     """The card that shows a job's state; mentions inside embeds never ping anyone."""
-    label = STATE_LABELS.get(job.state, job.state)
+    label = state_label(job)
     colour = COLOURS["bad"] if job.state in {"failed", "timed_out", "submit_failed"} else COLOURS["busy"]
     if job.state == "succeeded":
         colour = COLOURS["ok"]
@@ -126,6 +135,8 @@ def status_card(job: Job, *, delivered_url: str | None = None) -> discord.Embed:
         if streams:
             links = " · ".join(f"[take {i}]({clip.audio_url})" for i, clip in enumerate(streams, 1))
             embed.add_field(name="Listen while it is made", value=shorten(links, EMBED_FIELD_VALUE), inline=False)
+    if job.cancelled:
+        embed.add_field(name="Cancelled", value=CANCELLED_NOTE, inline=False)
     if job.error and job.state in {"failed", "timed_out", "submit_failed"}:
         embed.add_field(name="Why", value=shorten(job.error, EMBED_FIELD_VALUE), inline=False)
     if delivered_url:
@@ -281,8 +292,8 @@ def status_list(jobs: list[Job], *, now: float) -> discord.Embed:
         return embed
     lines = []
     for job in jobs:
-        state = STATE_LABELS.get(job.state, job.state)
-        if job.state == "running" and job.progress is not None:
+        state = state_label(job)
+        if job.state == "running" and not job.cancelled and job.progress is not None:
             state += f" {job.progress}%"
         line = f"`#{job.id}` {model_label(job)} · {state} · {age(now - job.created_at)} ago"
         prompt = prompt_of(job)
@@ -339,7 +350,7 @@ def guild_settings(settings: GuildSettings) -> discord.Embed:
         ),
         inline=False,
     )
-    embed.set_footer(text="Days reset at 00:00 UTC. Failed, timed-out and cancelled jobs do not count.")
+    embed.set_footer(text="Days reset at 00:00 UTC. Jobs CometAPI reports failed do not count; cancelled ones do.")
     return embed
 
 

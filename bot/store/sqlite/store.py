@@ -197,6 +197,17 @@ class SqliteJobStore:
         """The submit failed or was refused: nothing will be delivered."""
         return await self._move(job_id, "submit_failed", "error = :error, finished_at = :now", {"error": error})
 
+    async def request_cancel(self, job_id: int) -> Job | None:
+        """Mark a job the member cancelled (it keeps running on CometAPI); None if it is finished or already
+        cancelled."""
+        async with self._transaction() as conn, conn.execute(
+            "UPDATE jobs SET cancel_requested_at = :now, updated_at = :now WHERE id = :id"
+            " AND state IN ('submitting', 'queued', 'running') AND cancel_requested_at IS NULL RETURNING *",
+            {"id": job_id, "now": self._now()},
+        ) as cursor:
+            row = await cursor.fetchone()
+        return Job.from_row(dict(row)) if row is not None else None
+
     async def set_status_message(self, job_id: int, channel_id: int, message_id: int) -> None:
         """Remember the message that shows this job's progress."""
         async with self._transaction() as conn:
@@ -254,9 +265,15 @@ class SqliteJobStore:
         async with self._transaction() as conn:
             for target, group in by_target.items():
                 finished = target in DELIVERABLE or target == "cancelled"
-                delivery = "'pending'" if target in DELIVERABLE else "delivery"
+                state, delivery = f"'{target}'", "delivery"
+                if target in DELIVERABLE:
+                    # A job a member cancelled is never posted; once CometAPI is done with it, it is `cancelled`
+                    # (or `failed`, which CometAPI refunds, so it stops counting).
+                    if target != "failed":
+                        state = f"CASE WHEN cancel_requested_at IS NULL THEN '{target}' ELSE 'cancelled' END"
+                    delivery = "CASE WHEN cancel_requested_at IS NULL THEN 'pending' ELSE delivery END"
                 sql = (
-                    f"UPDATE jobs SET state = '{target}', progress = COALESCE(?, progress),"  # noqa: S608 - constants
+                    f"UPDATE jobs SET state = {state}, progress = COALESCE(?, progress),"  # noqa: S608 - constants
                     " result = COALESCE(?, result), error = COALESCE(?, error), updated_at = ?,"
                     f" finished_at = {'?' if finished else 'finished_at'}, delivery = {delivery}"
                     f" WHERE id = ? AND state IN {_in(sources_of(target))}"
@@ -285,7 +302,7 @@ class SqliteJobStore:
             chunk = ids[start : start + 500]
             async with conn.execute(
                 f"SELECT id FROM jobs WHERE id IN ({', '.join('?' * len(chunk))})"  # noqa: S608 - placeholders only
-                " AND state = ? AND updated_at = ?",
+                " AND state IN (?, 'cancelled') AND updated_at = ?",
                 [*chunk, target, now],
             ) as cursor:
                 applied.extend(row[0] for row in await cursor.fetchall())

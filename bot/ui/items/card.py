@@ -20,17 +20,16 @@ class CancelButton(ChorusButton, action="cancel"):
 
     async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
         """Cancel the job and show the card in its final state."""
-        bot = bot_of(interaction)
-        if not await bot.jobs.cancel(job):
-            await safe_reply(interaction, "That job has already finished.")
+        cancelled = await bot_of(interaction).jobs.cancel(job)
+        if cancelled is None:
+            await safe_reply(interaction, "That job has already finished or was cancelled.")
             return
-        cancelled = await bot.jobs.get(job.id) or job
         await interaction.response.edit_message(embed=render.status_card(cancelled), view=None)
 
 
 def card_view(job: Job) -> discord.ui.View:
     """The status card's buttons: Cancel while the job is queued or running, nothing after."""
     view = discord.ui.View(timeout=None)
-    if job.state in {"submitting", "queued", "running"}:
+    if job.state in {"submitting", "queued", "running"} and not job.cancelled:
         view.add_item(CancelButton(job.id))
     return view
