@@ -13,7 +13,7 @@ from bot.core.jobs import JobService, lyrics_job, suno_job, udio_job
 from bot.core.poller import TIMED_OUT_REASON, Delivered, PermanentDeliveryError, Poller, PollerConfig
 from bot.simulator import Fault, ManualClock, SimulatorServer, Timings
 from bot.store import Job, open_store
-from tests.conftest import ALICE, API_KEY, relax_limits
+from tests.conftest import ALICE, API_KEY, new_job, relax_limits
 
 SONG = SunoMusicRequest(mv="chirp-crow", description="an anthem for our server")
 
@@ -314,3 +314,27 @@ async def test_uncertain_submit_is_recorded_as_maybe_started(service, store, sim
     (job,) = await store.recent_for_user(ALICE.user_id)
     assert (job.state, job.error) == ("submit_failed", MAYBE_ACCEPTED)
     assert simulator.count("submit_music") == 1
+
+
+async def test_a_job_stuck_in_submitting_is_recovered_by_a_later_cycle(store, cometapi, inbox, config, clock):
+    """A restart seconds after a job's intent was written leaves it in `submitting`; a later cycle (not only the
+    start) fails it and tells its member, so it holds no concurrency slot forever."""
+    stuck = await store.create(new_job())
+    clock.advance(10)  # the bot came back quickly: the job is too young to call interrupted yet
+    poller = Poller(store, cometapi, inbox, config, now=clock)
+    await poller.run_cycle()
+    assert (await store.get(stuck.id)).state == "submitting"
+    clock.advance(config.submit_grace + 1)
+    await poller.run_cycle()
+    saved = await store.get(stuck.id)
+    assert (saved.state, saved.delivery) == ("submit_failed", "delivered")
+    assert inbox.ids == [stuck.id]
+
+
+async def test_a_submit_in_progress_is_never_recovered(store, cometapi, inbox, config, clock):
+    """A job this process is still submitting (a slow CometAPI) is left alone, however old it is."""
+    slow = await store.create(new_job())
+    poller = Poller(store, cometapi, inbox, config, now=clock, busy_submits=lambda: {slow.id})
+    clock.advance(config.submit_grace * 10)
+    await poller.run_cycle()
+    assert (await store.get(slow.id)).state == "submitting"

@@ -96,6 +96,9 @@ class Chorus(commands.AutoShardedBot):
         )
         self.status_cards = StatusCards(self, now=self.now)
         self.deliverer = Deliverer(self, self.http_session, self.status_cards)
+        caps = Caps(total_in_flight=self.settings.max_jobs_in_flight,
+                    guild_in_flight=self.settings.max_guild_jobs_in_flight)
+        self.jobs = JobService(self.store, self.cometapi, caps=caps, on_submitted=lambda _job: self.poller.wake())
         self.poller = Poller(
             self.store,
             self.cometapi,
@@ -104,10 +107,8 @@ class Chorus(commands.AutoShardedBot):
             on_progress=self.status_cards.on_progress,
             metrics=self.metrics,
             now=self.now,
+            busy_submits=lambda: self.jobs.submitting,
         )
-        caps = Caps(total_in_flight=self.settings.max_jobs_in_flight,
-                    guild_in_flight=self.settings.max_guild_jobs_in_flight)
-        self.jobs = JobService(self.store, self.cometapi, caps=caps, on_submitted=lambda _job: self.poller.wake())
         self.admin = AdminService(self.store, now=self.now)
         for extension in EXTENSIONS:
             await self.load_extension(extension)

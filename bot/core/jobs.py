@@ -67,6 +67,12 @@ class JobService:
         self._api = cometapi
         self._caps = caps or Caps()
         self._on_submitted = on_submitted
+        self._submitting: set[int] = set()
+
+    @property
+    def submitting(self) -> frozenset[int]:
+        """Jobs whose paid call is under way in this process right now (crash recovery must leave them be)."""
+        return frozenset(self._submitting)
 
     # ---- submitting ------------------------------------------------------------------------------------------
 
@@ -81,17 +87,22 @@ class JobService:
 
     async def send(self, job: Job) -> Job:
         """Make the paid CometAPI call for a reserved job and record its task id (or why it failed)."""
+        self._submitting.add(job.id)
         try:
-            task_id = await self._call(job)
-        except CometAPIError as exc:
-            uncertain = isinstance(exc, APITimeoutError) or (isinstance(exc, NetworkError) and exc.reached_server)
-            await self._store.mark_submit_failed(job.id, MAYBE_ACCEPTED if uncertain else str(exc))
-            log.warning("submit failed for %s: %s: %s", describe_job(job), type(exc).__name__, exc)
-            raise
-        except BaseException:
-            await self._store.mark_submit_failed(job.id, "the bot failed while submitting this job")
-            raise
-        job = await self._store.mark_submitted(job.id, task_id)
+            try:
+                task_id = await self._call(job)
+            except CometAPIError as exc:
+                uncertain = isinstance(exc, APITimeoutError) or (isinstance(exc, NetworkError) and exc.reached_server)
+                await self._store.mark_submit_failed(job.id, MAYBE_ACCEPTED if uncertain else str(exc))
+                log.warning("submit failed for %s: %s: %s", describe_job(job), type(exc).__name__, exc)
+                raise
+            except BaseException:
+                await self._store.mark_submit_failed(job.id, "the bot failed while submitting this job")
+                raise
+            job = await self._store.mark_submitted(job.id, task_id)
+        finally:
+            # Only once the task id is stored: crash recovery must never fail a job whose paid call went through.
+            self._submitting.discard(job.id)
         log.info("submitted %s as task %s", describe_job(job), task_id)
         if self._on_submitted is not None:
             self._on_submitted(job)  # e.g. wake the poller so a quick job is seen at once

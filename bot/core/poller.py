@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -62,6 +62,9 @@ class PollerConfig:
     delivery_lease: float = 60.0
     max_delivery_attempts: int = 5
     concurrency: int = 4
+    # A job still `submitting` this long after it was recorded, and not being submitted by this process, was
+    # interrupted by a crash; longer than any submit can take (60 s timeout plus connection retries).
+    submit_grace: float = 120.0
 
 
 @dataclass(slots=True)
@@ -89,6 +92,7 @@ class Poller:
         on_progress: ProgressListener | None = None,
         metrics: PollerMetrics | None = None,
         now: Clock = time.time,
+        busy_submits: Callable[[], Collection[int]] = frozenset,
     ) -> None:
         self._metrics = metrics
         self._store = store
@@ -97,6 +101,7 @@ class Poller:
         self.config = config or PollerConfig()
         self._on_progress = on_progress
         self._now = now
+        self._busy_submits = busy_submits
         self._failures = 0
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
@@ -136,7 +141,6 @@ class Poller:
         return self._task is not None and not self._task.done()
 
     async def _run(self) -> None:
-        await self._store.recover_interrupted_submits(older_than=self._now() - 120.0)
         while not self._stopping.is_set():
             # Cleared before the cycle, so a wake() or stop() during the cycle cuts the next wait short.
             self._wake.clear()
@@ -160,6 +164,10 @@ class Poller:
         """Poll every in-flight job once, apply what changed, deliver what finished; return what happened."""
         report = CycleReport()
         started = time.perf_counter()
+        # Every cycle, not only at start: a restart within the grace period must not leave a job stuck.
+        await self._store.recover_interrupted_submits(
+            older_than=self._now() - self.config.submit_grace, exclude=self._busy_submits()
+        )
         jobs = await self._store.in_flight()
         report.in_flight = len(jobs)
         retry_after = 0.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
 from .records import GuildSettings, Job, JobUpdate, NewJob, PendingJob, Usage
@@ -65,8 +65,9 @@ class JobStore(Protocol):
         """Apply updates whose transition is legal, in one transaction; return the ids that changed."""
         ...
 
-    async def recover_interrupted_submits(self, older_than: float) -> list[int]:
-        """Jobs left in `submitting` by a crash: fail them and queue a notice to their members."""
+    async def recover_interrupted_submits(self, older_than: float, *, exclude: Collection[int] = ()) -> list[int]:
+        """Jobs left in `submitting` by a crash (recorded before `older_than`, and not among `exclude`, the jobs
+        this process is submitting right now): fail them and queue a notice to their members."""
         ...
 
     async def deliverable(self, *, lease_seconds: float, limit: int = 100) -> list[Job]:

@@ -7,7 +7,7 @@ import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -308,12 +308,16 @@ class SqliteJobStore:
                 applied.extend(row[0] for row in await cursor.fetchall())
         return applied
 
-    async def recover_interrupted_submits(self, older_than: float) -> list[int]:
+    async def recover_interrupted_submits(self, older_than: float, *, exclude: Collection[int] = ()) -> list[int]:
         """Fail jobs left in `submitting` by a crash and queue a notice to their members."""
+        # The ids being submitted are few (one per command in the last minute or two): inline them as integers.
+        skip = ", ".join(str(int(job_id)) for job_id in exclude)
+        sql = (
+            "UPDATE jobs SET state = 'submit_failed', error = ?, delivery = 'pending', updated_at = ?, finished_at = ?"  # noqa: S608 - integers only
+            f" WHERE state = 'submitting' AND created_at < ? AND id NOT IN ({skip}) RETURNING id"
+        )
         async with self._transaction() as conn, conn.execute(
-            "UPDATE jobs SET state = 'submit_failed', error = ?, delivery = 'pending', updated_at = ?, finished_at = ?"
-            " WHERE state = 'submitting' AND created_at < ? RETURNING id",
-            (INTERRUPTED_SUBMIT, self._now(), self._now(), older_than),
+            sql, (INTERRUPTED_SUBMIT, self._now(), self._now(), older_than)
         ) as cursor:
             rows = await cursor.fetchall()
         ids = [row[0] for row in rows]
