@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.e2e import answers, custom_id, wait_delivery
+from tests.e2e import answers, custom_id, eventually, wait_delivery
 
 
 async def settle(seconds: float = 0.3) -> None:
@@ -50,3 +50,73 @@ async def test_nobody_submits_another_members_extend_form(harness):
     assert reply["type"] == 4 and reply["data"]["flags"] & 64
     assert f"<@{fake.alice.id}>" in reply["data"]["content"]
     assert sim.count("submit_music") == 1
+
+
+async def test_two_admins_changing_settings_at_once_both_stick(harness):
+    """Several /chorus allow-channel commands at the same instant all end up on the list (a whole-row
+    read-then-write used to lose all but one)."""
+    fake = harness.fake
+    channels = [fake.world.add_channel(f"studio-{n}") for n in range(4)]
+    for channel in channels:  # the bot learns of new channels from the gateway, as on Discord
+        await fake.gateway.dispatch("CHANNEL_CREATE", channel.payload(), guild_id=fake.guild.id)
+    await asyncio.sleep(0.1)
+    commands = await asyncio.gather(*(
+        fake.slash_command("chorus allow-channel", {"channel": channel}, user=fake.admin) for channel in channels
+    ))
+    for it in commands:
+        assert (await it.wait_response())["type"] == 4
+    settings = await harness.bot.admin.settings(fake.guild.id)
+    assert settings.allowed_channels == {channel.id for channel in channels}
+
+
+async def test_info_stays_within_discords_embed_limit_after_escaping(harness):
+    """Info on a song whose lyrics are full of ``` fences answers with one embed Discord accepts (escaping used
+    to push the description past 4,096 characters, so Discord refused it and the click went unanswered)."""
+    fake = harness.fake
+    it = await fake.slash_command("suno", {"prompt": "code rap", "lyrics": True}, user=fake.alice)
+    opened = await it.wait_response()
+    submit = await fake.submit_modal(opened["data"]["custom_id"], {"lyrics": "```" * 1300}, user=fake.alice,
+                                     interaction_from=it)
+    await submit.wait_response()
+    (message,) = await wait_delivery(fake)
+    click = await fake.click_button(message, custom_id(message, "chorus:info:"), user=fake.bob)
+    reply = await click.wait_response()
+    assert reply["type"] == 4
+    (embed,) = reply["data"]["embeds"]
+    assert len(embed["description"]) <= 4096
+    assert embed["description"].startswith("```json") and embed["description"].endswith("```")
+
+
+async def test_the_extend_form_accepts_its_own_default(fake_discord, tmp_path):
+    """Submitting the Extend form unchanged continues from the end of the take, even when the take's length
+    rounds up to the prefilled whole second (a 94.62 s take is prefilled "95", which used to be refused)."""
+    from bot.simulator import SimulatorServer, Timings
+    from tests.conftest import API_KEY
+    from tests.harness import BotHarness
+
+    async with SimulatorServer(api_key=API_KEY, timings=Timings.instant(), seed=7, shutdown_timeout=0.2) as sim:
+        harness = BotHarness(fake_discord, sim, tmp_path / "chorus.db")
+        await harness.start()
+        try:
+            fake = harness.fake
+            await fake.slash_command("suno", {"prompt": "a take that ends on a half second"}, user=fake.alice)
+            (message,) = await wait_delivery(fake)
+            clips = (await harness.bot.jobs.get(1)).result["clips"]
+            take = next(n for n, clip in enumerate(clips, 1) if clip["duration"] % 1 >= 0.5)
+            click = await fake.click_button(message, f"chorus:extend:1:{take}", user=fake.alice)
+            opened = await click.wait_response()
+            prefilled = next(c["value"] for row in opened["data"]["components"] for c in row["components"]
+                             if c["custom_id"] == "continue_at")
+            assert float(prefilled) > clips[take - 1]["duration"]
+            submit = await fake.submit_modal(opened["data"]["custom_id"], {"continue_at": prefilled},
+                                             user=fake.alice, interaction_from=click)
+            assert (await submit.wait_response())["type"] == 5
+            await eventually(lambda: _submitted(sim, 2))
+            body = sim.requests_to("submit_music")[1].body
+            assert body["continue_at"] == clips[take - 1]["duration"]
+        finally:
+            await harness.stop()
+
+
+async def _submitted(sim, n):
+    return sim.count("submit_music") >= n

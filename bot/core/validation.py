@@ -100,6 +100,8 @@ def extend_request(
         at = float(continue_at.strip()) if continue_at.strip() else (clip_duration or 0.0)
     except ValueError:
         raise InvalidInputError("continue_at", f"`{continue_at}` is not a number of seconds.") from None
+    if clip_duration is not None and clip_duration < at <= clip_duration + 0.5:
+        at = clip_duration  # the form shows whole seconds: its own rounded-up default means "from the end"
     if at < 0 or (clip_duration is not None and at > clip_duration):
         end = f"{clip_duration:.0f}" if clip_duration is not None else "the end"
         raise InvalidInputError("continue_at", f"Continue from a point between 0 and {end} seconds.")

@@ -249,8 +249,11 @@ def info(job: Job) -> discord.Embed:
     """All there is to know about a job, for the Info button."""
     embed = discord.Embed(title=f"Job #{job.id} · {model_label(job)}", colour=COLOURS["busy"])
     params = json.dumps(job.params, ensure_ascii=False, indent=1)
-    # A zero-width space inside any ``` keeps member text from closing the code block early.
-    embed.description = "```json\n" + shorten(params, 3500).replace("```", "`\u200b``") + "\n```"
+    # A zero-width space inside any ``` keeps member text from closing the code block early. Escape first, then
+    # cut: escaping adds characters, and the description must stay within Discord's 4,096.
+    fence = "```json\n", "\n```"
+    room = EMBED_DESCRIPTION - len(fence[0]) - len(fence[1])
+    embed.description = fence[0] + shorten(params.replace("```", "`\u200b``"), room) + fence[1]
     embed.add_field(name="Asked by", value=f"<@{job.user_id}>")
     embed.add_field(name="Kind", value=job.kind)
     if job.parent_job_id:
