@@ -338,3 +338,61 @@ async def test_a_submit_in_progress_is_never_recovered(store, cometapi, inbox, c
     clock.advance(config.submit_grace * 10)
     await poller.run_cycle()
     assert (await store.get(slow.id)).state == "submitting"
+
+
+async def test_an_outage_longer_than_the_deadline_times_nothing_out(slow_parts, slow_simulator, store, inbox, clock,
+                                                                   config):
+    """While CometAPI cannot be read, no job is timed out (its status was never seen); when CometAPI is back, the
+    song that finished meanwhile is delivered as usual."""
+    service, poller, _ = slow_parts
+    job = await service.submit(suno_job(SONG, ALICE))
+    slow_simulator.faults.always("batch_fetch", 503)
+    await poller.run_cycle()
+    clock.advance(config.deadline * 3)
+    slow_simulator.clock.advance(400)  # the song finishes during the outage
+    await poller.run_cycle()
+    assert (await store.get(job.id)).state == "queued"
+    assert inbox.jobs == []
+    slow_simulator.faults.clear()
+    await poller.run_cycle()
+    saved = await store.get(job.id)
+    assert (saved.state, saved.delivery, saved.late) == ("succeeded", "delivered", False)
+    assert inbox.ids == [job.id]
+
+
+async def test_a_song_finishing_after_its_time_out_is_delivered_late(slow_parts, slow_simulator, store, inbox, clock,
+                                                                     config):
+    """A job seen unfinished past the deadline is reported timed out, then still polled at a slow cadence; when
+    the song finishes within the grace period it is delivered once, marked late, under a nonce of its own."""
+    service, poller, _ = slow_parts
+    job = await service.submit(suno_job(SONG, ALICE))
+    await poller.run_cycle()
+    clock.advance(config.deadline + 1)
+    await poller.run_cycle()  # seen still queued: timed out, and the member is told
+    assert [(j.id, j.state) for j in inbox.jobs] == [(job.id, "timed_out")]
+    slow_simulator.clock.advance(400)  # CometAPI finishes it after all
+    fetched = slow_simulator.count("batch_fetch")
+    await poller.run_cycle()
+    assert slow_simulator.count("batch_fetch") == fetched  # the slow cadence: not every cycle
+    clock.advance(config.late_poll_interval + 1)
+    await poller.run_cycle()
+    saved = await store.get(job.id)
+    assert (saved.state, saved.late, saved.delivery) == ("succeeded", True, "delivered")
+    assert [(j.id, j.state) for j in inbox.jobs] == [(job.id, "timed_out"), (job.id, "succeeded")]
+    assert inbox.jobs[0].nonce != inbox.jobs[1].nonce
+    clock.advance(config.late_poll_interval + 1)
+    await poller.run_cycle()
+    assert len(inbox.jobs) == 2
+
+
+async def test_late_polling_stops_after_the_grace_period(slow_parts, slow_simulator, store, inbox, clock, config):
+    """A timed-out job is no longer asked about once the grace period (a day by default) is over."""
+    service, poller, _ = slow_parts
+    await service.submit(suno_job(SONG, ALICE))
+    await poller.run_cycle()
+    clock.advance(config.deadline + 1)
+    await poller.run_cycle()
+    clock.advance(config.late_grace + 1)
+    fetched = slow_simulator.count("batch_fetch")
+    await poller.run_cycle()
+    assert slow_simulator.count("batch_fetch") == fetched

@@ -82,3 +82,14 @@ def test_status_list_empty_and_full():
     job = job_with(None, state="queued")
     text = render.status_list([job], now=job.created_at + 125).description
     assert "#7" in text and "2 min ago" in text
+
+
+def test_a_late_song_says_it_is_late():
+    """A song that finished after its job was reported timed out says so when it is finally posted."""
+    import dataclasses
+
+    result = TaskResult("t", "succeeded", clips=(clip(1, "la"),))
+    on_time = render.delivery(job_with(result), attached_audio=frozenset({"c1"}))
+    late = render.delivery(dataclasses.replace(job_with(result), late=True), attached_audio=frozenset({"c1"}))
+    assert "late" not in on_time.content
+    assert "late" in late.content and "gave up" in late.content

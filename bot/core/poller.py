@@ -65,6 +65,10 @@ class PollerConfig:
     # A job still `submitting` this long after it was recorded, and not being submitted by this process, was
     # interrupted by a crash; longer than any submit can take (60 s timeout plus connection retries).
     submit_grace: float = 120.0
+    # A timed-out job may still finish (and CometAPI charges for it): keep asking about it this long, this often,
+    # and post the song late if it comes.
+    late_grace: float = 24 * 3600.0
+    late_poll_interval: float = 300.0
 
 
 @dataclass(slots=True)
@@ -107,6 +111,7 @@ class Poller:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.last_cycle_at: float | None = None
+        self._late_polled_at: float | None = None
         self.last_report = CycleReport()
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
@@ -170,6 +175,7 @@ class Poller:
         )
         jobs = await self._store.in_flight()
         report.in_flight = len(jobs)
+        jobs += await self._overdue_due()
         retry_after = 0.0
         if jobs:
             results, calls, errors, retry_after = await self._fetch_all(jobs)
@@ -188,6 +194,17 @@ class Poller:
         if jobs or report.delivered:
             log.debug("poll cycle: %s", report)
         return report
+
+    async def _overdue_due(self) -> list[PendingJob]:
+        """Timed-out jobs still within their grace period, when the slow cadence says it is time to ask."""
+        now = self._now()
+        if self._late_polled_at is None:
+            self._late_polled_at = now  # the first look comes one interval after start
+            return []
+        if now - self._late_polled_at < self.config.late_poll_interval:
+            return []
+        self._late_polled_at = now
+        return await self._store.overdue(since=now - self.config.late_grace)
 
     def _backoff(self) -> float:
         if not self._failures:
@@ -244,7 +261,9 @@ class Poller:
             result = results.get(job.task_id)
             update = _update_from(job, result) if result is not None else None
             finished = update is not None and update.state in {"succeeded", "failed"}
-            if not finished and now - job.created_at > self.config.deadline:
+            # Only on a status actually read: an outage that hides every status times nothing out.
+            seen_unfinished = result is not None and not finished and job.state != "timed_out"
+            if seen_unfinished and now - job.created_at > self.config.deadline:
                 log.warning("job %d (%s task %s) timed out", job.id, job.provider, job.task_id)
                 update = JobUpdate(job.id, "timed_out", error=TIMED_OUT_REASON)
             if update is not None:
@@ -303,10 +322,10 @@ def _update_from(job: PendingJob, result: TaskResult) -> JobUpdate | None:
         return JobUpdate(job.id, "succeeded", progress=100, result=result.to_dict())
     if result.phase == "failed":
         return JobUpdate(job.id, "failed", result=result.to_dict(), error=result.fail_reason or "the generation failed")
-    if result.phase == "running":
+    if result.phase == "running" and job.state != "timed_out":
         state = "running"
     else:
-        return None  # still waiting upstream: nothing to record
+        return None  # still waiting upstream (or late and still unfinished): nothing to record
     if job.state == state and (result.progress is None or result.progress == job.progress):
         return None
     # Only the first move to running carries the clips (stream URLs and cover art appear then).

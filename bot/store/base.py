@@ -61,6 +61,10 @@ class JobStore(Protocol):
         """Every job CometAPI is still working on, oldest first."""
         ...
 
+    async def overdue(self, *, since: float) -> list[PendingJob]:
+        """Timed-out jobs (given up on since `since`) that CometAPI may still finish, for late polling."""
+        ...
+
     async def apply(self, updates: Sequence[JobUpdate]) -> list[int]:
         """Apply updates whose transition is legal, in one transaction; return the ids that changed."""
         ...

@@ -31,7 +31,7 @@ TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     "submit_failed": frozenset(),
     "succeeded": frozenset(),
     "failed": frozenset(),
-    "timed_out": frozenset(),
+    "timed_out": frozenset({"succeeded", "failed"}),  # CometAPI finished after we gave up: a late song
     "cancelled": frozenset(),
 }
 

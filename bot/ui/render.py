@@ -202,6 +202,8 @@ def _songs(
     missing = [i for i, clip in enumerate(clips, 1) if clip.id not in attached]
     noun = "song is" if len(clips) == 1 else "songs are"
     content = f"{mention} your {noun} ready! 🎶"
+    if job.late:
+        content += "\n-# This finished after I gave up waiting for it (see the time-out note above), so it comes late."
     if missing:
         content += "\n-# Too large to attach here: play it with the Audio button" + ("s." if len(missing) > 1 else ".")
     if result is not None and len(result.clips) > len(clips):

@@ -253,6 +253,16 @@ class SqliteJobStore:
             rows = await cursor.fetchall()
         return [PendingJob(*row) for row in rows]
 
+    async def overdue(self, *, since: float) -> list[PendingJob]:
+        """Timed-out jobs given up on since `since`, oldest first."""
+        async with self._conn.execute(
+            "SELECT id, provider, action, task_id, state, progress, created_at FROM jobs"
+            " WHERE state = 'timed_out' AND task_id IS NOT NULL AND finished_at >= ? ORDER BY id",
+            (since,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [PendingJob(*row) for row in rows]
+
     async def apply(self, updates: Sequence[JobUpdate]) -> list[int]:
         """Apply the legal updates in one transaction (an executemany per target); return the ids that changed."""
         if not updates:
@@ -265,17 +275,26 @@ class SqliteJobStore:
         async with self._transaction() as conn:
             for target, group in by_target.items():
                 finished = target in DELIVERABLE or target == "cancelled"
-                state, delivery = f"'{target}'", "delivery"
+                state, delivery, late = f"'{target}'", "delivery", ""
                 if target in DELIVERABLE:
                     # A job a member cancelled is never posted; once CometAPI is done with it, it is `cancelled`
                     # (or `failed`, which CometAPI refunds, so it stops counting).
                     if target != "failed":
                         state = f"CASE WHEN cancel_requested_at IS NULL THEN '{target}' ELSE 'cancelled' END"
-                    delivery = "CASE WHEN cancel_requested_at IS NULL THEN 'pending' ELSE delivery END"
+                    # A late failure is not announced again: the member was told of the time-out already.
+                    delivery = (
+                        "CASE WHEN cancel_requested_at IS NOT NULL THEN delivery"
+                        f" WHEN state = 'timed_out' AND '{target}' = 'failed' THEN delivery ELSE 'pending' END"
+                    )
+                    if target == "succeeded":
+                        late = (
+                            ", late = CASE WHEN state = 'timed_out' THEN 1 ELSE late END,"
+                            " delivery_attempts = CASE WHEN state = 'timed_out' THEN 0 ELSE delivery_attempts END"
+                        )
                 sql = (
                     f"UPDATE jobs SET state = {state}, progress = COALESCE(?, progress),"  # noqa: S608 - constants
                     " result = COALESCE(?, result), error = COALESCE(?, error), updated_at = ?,"
-                    f" finished_at = {'?' if finished else 'finished_at'}, delivery = {delivery}"
+                    f" finished_at = {'?' if finished else 'finished_at'}, delivery = {delivery}{late}"
                     f" WHERE id = ? AND state IN {_in(sources_of(target))}"
                 )
                 rows = []
