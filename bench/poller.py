@@ -26,14 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.cometapi import CometAPI  # noqa: E402
-from bot.core.poller import Delivered, Poller, PollerConfig  # noqa: E402
-from bot.store import Job, JobStore, NewJob, Requester, open_store  # noqa: E402
+from bot.core.poller import Poller, PollerConfig  # noqa: E402
+from bot.store import JobStore, NewJob, Requester, open_store  # noqa: E402
 
 API_KEY = "sk-bench"
 
 
-async def never_delivered(job: Job) -> Delivered:
-    raise AssertionError(f"job {job.id} finished, but benchmark jobs never should")
+def finished_too_soon() -> None:
+    raise AssertionError("a job finished, but benchmark jobs never should")
 
 
 async def seed_store(store: JobStore, ids: dict[str, list[str]]) -> None:
@@ -63,7 +63,7 @@ async def bench_size(size: int, batch_size: int, cycles: int) -> dict[str, float
             async with aiohttp.ClientSession() as session:
                 api = CometAPI(session, SecretStr(API_KEY), base_url=hello["url"])
                 config = PollerConfig(batch_size=batch_size, deadline=10**9)
-                poller = Poller(store, api, never_delivered, config)
+                poller = Poller(store, api, config, on_finished=finished_too_soon)
                 walls, cpus, calls = [], [], []
                 for _ in range(cycles + 1):
                     wall, cpu = time.perf_counter(), time.process_time()

@@ -45,7 +45,7 @@ class BotHarness:
             health_port=0,  # a free port; the tests read it from bot.health.port
             _env_file=None,  # type: ignore[call-arg]
         )
-        self.poller_config = poller or PollerConfig(interval=0.05, batch_size=50, deadline=600, delivery_lease=5)
+        self.poller_config = poller or PollerConfig(interval=0.05, batch_size=50, deadline=600)
         self.bot: Chorus | None = None
         self._runner: asyncio.Task[None] | None = None
 

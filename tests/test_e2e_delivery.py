@@ -143,7 +143,7 @@ async def test_restart_mid_job_delivers_once(slow_harness):
 async def test_a_job_that_never_finishes_is_reported_as_timed_out(fake_discord, simulator, tmp_path):
     """Past the deadline the member is told the job took too long."""
     running = BotHarness(fake_discord, simulator, tmp_path / "c.db",
-                         poller=PollerConfig(interval=0.05, deadline=0.3, delivery_lease=5))
+                         poller=PollerConfig(interval=0.05, deadline=0.3))
     await running.start()
     try:
         await fake_discord.slash_command("suno", {"prompt": "[hang] endless"}, user=fake_discord.alice)
@@ -176,7 +176,7 @@ async def test_after_the_token_expires_the_card_is_edited_as_a_channel_message(f
     sim_clock = ManualClock()
     async with SimulatorServer(api_key=API_KEY, timings=Timings(), clock=sim_clock, shutdown_timeout=0.2) as sim:
         running = BotHarness(fake_discord, sim, tmp_path / "c.db", now=bot_clock,
-                             poller=PollerConfig(interval=0.05, deadline=7200, delivery_lease=5))
+                             poller=PollerConfig(interval=0.05, deadline=7200))
         await running.start()
         try:
             fake = fake_discord

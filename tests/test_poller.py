@@ -1,4 +1,4 @@
-"""The batch poller with the real client, the simulator over HTTP and a real SQLite store."""
+"""The batch poller and the courier with the real client, the simulator over HTTP and a real SQLite store."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from bot.cometapi import SunoMusicRequest, UdioRequest
+from bot.core.courier import Courier, CourierConfig, Delivered, PermanentDeliveryError
 from bot.core.jobs import JobService, lyrics_job, suno_job, udio_job
-from bot.core.poller import TIMED_OUT_REASON, Delivered, PermanentDeliveryError, Poller, PollerConfig
+from bot.core.poller import TIMED_OUT_REASON, CycleReport, Poller, PollerConfig
 from bot.simulator import Fault, ManualClock, SimulatorServer, Timings
 from bot.store import Job, open_store
 from tests.conftest import ALICE, API_KEY, new_job, relax_limits
@@ -43,14 +44,31 @@ def inbox() -> Inbox:
     return Inbox()
 
 
+COURIER = CourierConfig(lease=60.0)
+
+
+class Pipeline:
+    """The poller and the courier as the bot wires them, stepped by hand: one poll cycle, then one delivery
+    round (the bot runs them as two loops, so posting never holds up polling)."""
+
+    def __init__(self, store, api, inbox, config, clock, **poller_options: Any) -> None:
+        self.courier = Courier(store, inbox, COURIER, now=clock)
+        self.poller = Poller(store, api, config, now=clock, on_finished=self.courier.wake, **poller_options)
+
+    async def run_cycle(self) -> CycleReport:
+        report = await self.poller.run_cycle()
+        self.delivered = await self.courier.run_once()
+        return report
+
+
 @pytest.fixture
 def config() -> PollerConfig:
-    return PollerConfig(interval=1.0, batch_size=5, deadline=600.0, max_backoff=60.0, delivery_lease=60.0)
+    return PollerConfig(interval=1.0, batch_size=5, deadline=600.0, max_backoff=60.0)
 
 
 @pytest.fixture
-def poller(store, cometapi, inbox, config, clock) -> Poller:
-    return Poller(store, cometapi, inbox, config, now=clock)
+def poller(store, cometapi, inbox, config, clock) -> Pipeline:
+    return Pipeline(store, cometapi, inbox, config, clock)
 
 
 async def service_for(store, api) -> JobService:
@@ -155,7 +173,7 @@ async def slow_parts(slow_simulator, http_session, store, inbox, config, clock, 
     async def on_progress(batch):
         updates.extend(batch)
 
-    poller = Poller(store, api, inbox, config, now=clock, on_progress=on_progress)
+    poller = Pipeline(store, api, inbox, config, clock, on_progress=on_progress)
     return await service_for(store, api), poller, updates
 
 
@@ -197,7 +215,7 @@ async def test_backoff_on_errors_and_recovery(poller, service, simulator, config
     assert delays == [config.interval * 2, config.interval * 4, config.interval * 8]
     simulator.faults.clear()
     report = await poller.run_cycle()
-    assert (report.errors, report.delay, report.delivered) == (0, config.interval, 2)
+    assert (report.errors, report.delay, report.finished, poller.delivered) == (0, config.interval, 2, 2)
 
 
 async def test_429_waits_what_the_server_said(poller, service, simulator):
@@ -227,7 +245,7 @@ async def test_restart_resumes_pending_jobs(db_path, clock, cometapi, config, si
     second_store = await open_store(str(db_path), now=clock)
     inbox = Inbox()
     try:
-        await Poller(second_store, cometapi, inbox, config, now=clock).run_cycle()
+        await Pipeline(second_store, cometapi, inbox, config, clock).run_cycle()
     finally:
         await second_store.close()
     assert sorted(inbox.ids) == [job.id for job in jobs]
@@ -245,13 +263,13 @@ async def test_crash_mid_delivery_is_redelivered_with_the_same_nonce(db_path, cl
 
     crashing = CrashingInbox()
     with pytest.raises(asyncio.CancelledError):
-        await Poller(store, cometapi, crashing, config, now=clock).run_cycle()
+        await Pipeline(store, cometapi, crashing, config, clock).run_cycle()
     await store.close()
-    clock.advance(config.delivery_lease + 1)
+    clock.advance(COURIER.lease + 1)
     store = await open_store(str(db_path), now=clock)
     inbox = Inbox()
     try:
-        await Poller(store, cometapi, inbox, config, now=clock).run_cycle()
+        await Pipeline(store, cometapi, inbox, config, clock).run_cycle()
         saved = await store.get(job.id)
     finally:
         await store.close()
@@ -264,10 +282,10 @@ async def test_failed_delivery_is_retried_then_abandoned(poller, service, store,
     """A delivery error is retried next cycle, and given up after the attempt limit."""
     job = (await submit_many(service, 1))[0]
     inbox.fail_with = RuntimeError("discord is down")
-    for _ in range(config.max_delivery_attempts):
+    for _ in range(COURIER.max_attempts):
         await poller.run_cycle()
     saved = await store.get(job.id)
-    assert (saved.delivery, saved.delivery_attempts) == ("abandoned", config.max_delivery_attempts)
+    assert (saved.delivery, saved.delivery_attempts) == ("abandoned", COURIER.max_attempts)
     assert "discord is down" in saved.delivery_error
 
 
@@ -280,15 +298,20 @@ async def test_permanent_delivery_error_gives_up_at_once(poller, service, store,
     assert (saved.delivery, saved.delivery_error) == ("abandoned", "channel deleted")
 
 
-async def test_background_loop_delivers_and_stops_cleanly(poller, service, inbox):
-    """start() polls in the background; stop() ends the loop after its cycle."""
+async def test_background_loops_deliver_and_stop_cleanly(poller, service, inbox, store):
+    """start() polls and delivers in the background (the poller wakes the courier); stop() ends both loops, and
+    the courier retires its heartbeat."""
     await submit_many(service, 1)
-    poller.start()
+    await poller.courier.start()
+    poller.poller.start()
     await asyncio.wait_for(inbox.arrived.wait(), 5)
-    assert poller.running
-    await poller.stop(grace=5)
-    assert not poller.running
-    assert poller.last_cycle_at is not None
+    assert poller.poller.running and poller.courier.running
+    assert [w.owner for w in await store.workers()] == [poller.courier.owner]
+    await poller.poller.stop(grace=5)
+    await poller.courier.stop(grace=5)
+    assert not poller.poller.running and not poller.courier.running
+    assert poller.poller.last_cycle_at is not None
+    assert await store.workers() == []
 
 
 async def test_submit_failure_is_recorded(service, store, simulator):
@@ -321,7 +344,7 @@ async def test_a_job_stuck_in_submitting_is_recovered_by_a_later_cycle(store, co
     start) fails it and tells its member, so it holds no concurrency slot forever."""
     stuck = await store.create(new_job())
     clock.advance(10)  # the bot came back quickly: the job is too young to call interrupted yet
-    poller = Poller(store, cometapi, inbox, config, now=clock)
+    poller = Pipeline(store, cometapi, inbox, config, clock)
     await poller.run_cycle()
     assert (await store.get(stuck.id)).state == "submitting"
     clock.advance(config.submit_grace + 1)
@@ -334,7 +357,7 @@ async def test_a_job_stuck_in_submitting_is_recovered_by_a_later_cycle(store, co
 async def test_a_submit_in_progress_is_never_recovered(store, cometapi, inbox, config, clock):
     """A job this process is still submitting (a slow CometAPI) is left alone, however old it is."""
     slow = await store.create(new_job())
-    poller = Poller(store, cometapi, inbox, config, now=clock, busy_submits=lambda: {slow.id})
+    poller = Pipeline(store, cometapi, inbox, config, clock, busy_submits=lambda: {slow.id})
     clock.advance(config.submit_grace * 10)
     await poller.run_cycle()
     assert (await store.get(slow.id)).state == "submitting"
@@ -396,3 +419,126 @@ async def test_late_polling_stops_after_the_grace_period(slow_parts, slow_simula
     fetched = slow_simulator.count("batch_fetch")
     await poller.run_cycle()
     assert slow_simulator.count("batch_fetch") == fetched
+
+
+async def test_a_slow_delivery_never_holds_up_polling(slow_simulator, http_session, store, config, clock, sleeps):
+    """While a song's post hangs (a slow CDN, Discord's per-channel limit), the other jobs are still polled every
+    cycle: posting runs apart from the poll loop."""
+    import dataclasses
+
+    from pydantic import SecretStr
+
+    from bot.cometapi import CometAPI
+    from tests.conftest import FAST_RETRY, FAST_TIMEOUTS
+
+    api = CometAPI(http_session, SecretStr(API_KEY), base_url=slow_simulator.url, retry=FAST_RETRY,
+                   timeouts=FAST_TIMEOUTS, sleep=sleeps)
+    gate = asyncio.Event()
+
+    class StuckInbox(Inbox):
+        async def __call__(self, job: Job) -> Delivered:
+            await gate.wait()  # the post does not get through
+            return await super().__call__(job)
+
+    inbox = StuckInbox()
+    pipeline = Pipeline(store, api, inbox, dataclasses.replace(config, interval=0.02), clock)
+    service = await service_for(store, api)
+    first = await service.submit(suno_job(SONG, ALICE))
+    slow_simulator.clock.advance(400)  # the first song is done
+    second = await service.submit(suno_job(SONG, ALICE))  # the second has just started
+    await pipeline.courier.start()
+    pipeline.poller.start()
+    try:
+        async def first_is_being_posted():
+            return (await store.get(first.id)).delivery == "claimed"
+
+        await eventually_true(first_is_being_posted)
+        second_task = (await store.get(second.id)).task_id
+        asked = sum(second_task in r.body["ids"] for r in slow_simulator.requests_to("batch_fetch"))
+        await asyncio.sleep(0.5)
+        asked_later = sum(second_task in r.body["ids"] for r in slow_simulator.requests_to("batch_fetch"))
+        assert asked_later >= asked + 5, (asked, asked_later)
+        gate.set()
+        await asyncio.wait_for(inbox.arrived.wait(), 5)
+    finally:
+        gate.set()
+        await pipeline.poller.stop(grace=5)
+        await pipeline.courier.stop(grace=5)
+    assert inbox.ids == [first.id]
+
+
+async def eventually_true(check, within: float = 5.0):
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+async def _claimed_by(store, job, owner, *, host, pid):
+    await store.beat(owner, host=host, pid=pid)
+    assert await store.claim_delivery(job.id, owner=owner, lease_seconds=COURIER.lease) is not None
+
+
+async def test_a_claim_left_by_a_killed_process_is_taken_over_at_once(poller, service, store, inbox):
+    """A process killed mid-delivery (SIGKILL: no clean shutdown, its heartbeat still fresh) leaves a claim; on
+    this machine its process id is gone, so the next courier takes the job over at once, not after the lease."""
+    import socket
+    import subprocess
+    import sys
+
+    job = (await submit_many(service, 1))[0]
+    await poller.poller.run_cycle()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    await _claimed_by(store, job, "killed", host=socket.gethostname(), pid=int(dead.stdout))
+    assert await poller.courier.run_once() == 1
+    assert inbox.ids == [job.id]
+    assert (await store.get(job.id)).delivery_attempts == 2
+
+
+async def test_a_silent_process_loses_its_claims_after_the_heartbeat_timeout(poller, service, store, inbox, clock):
+    """A claim held by a process on another machine stays its own while its heartbeat is fresh, and is taken
+    over once that process has been silent for the heartbeat timeout (long before the lease runs out)."""
+    job = (await submit_many(service, 1))[0]
+    await poller.poller.run_cycle()
+    await _claimed_by(store, job, "elsewhere", host="another-machine", pid=1)
+    assert await poller.courier.run_once() == 0
+    clock.advance(COURIER.heartbeat_timeout + 1)
+    assert COURIER.heartbeat_timeout + 1 < COURIER.lease
+    assert await poller.courier.run_once() == 1
+    assert inbox.ids == [job.id]
+
+
+async def test_a_slow_delivery_keeps_its_claim_past_the_lease(service, store, cometapi, config, clock):
+    """The courier renews its claim while a post takes longer than the lease, so no other process takes it over
+    and posts the song a second time."""
+    gate = asyncio.Event()
+
+    class SlowInbox(Inbox):
+        async def __call__(self, job: Job) -> Delivered:
+            await gate.wait()
+            return await super().__call__(job)
+
+    inbox = SlowInbox()
+    quick = CourierConfig(lease=60.0, renew_every=0.02)
+    courier = Courier(store, inbox, quick, now=clock)
+    await courier.start()
+    try:
+        job = (await submit_many(service, 1))[0]
+        await Poller(store, cometapi, config, now=clock).run_cycle()
+        courier.wake()
+        other = Courier(store, Inbox(), quick, now=clock, owner="another-machine:1:x")
+        other.host = "another-machine"
+        await store.beat(other.owner, host=other.host, pid=1)
+        for _ in range(5):  # five minutes of a stuck post, in steps shorter than the lease
+            await asyncio.sleep(0.1)
+            clock.advance(59)
+            for process in (courier, other):  # both processes are alive and say so
+                await store.beat(process.owner, host=process.host, pid=process.pid)
+            assert await other.run_once() == 0
+        gate.set()
+        await asyncio.wait_for(inbox.arrived.wait(), 5)
+    finally:
+        await courier.stop(grace=5)
+    saved = await store.get(job.id)
+    assert (saved.delivery, saved.delivery_attempts) == ("delivered", 1)

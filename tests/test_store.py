@@ -107,15 +107,24 @@ async def _finished(store, task_id="t"):
     return job
 
 
+ME = "host:1:me"
+
+
+async def live(store, owner=ME):
+    """Register `owner` as a live process (its first heartbeat)."""
+    await store.beat(owner, host="host", pid=1)
+
+
 async def test_claim_then_deliver_exactly_once(store):
     """A finished job can be claimed once, is then marked delivered, and is never deliverable again."""
+    await live(store)
     job = await _finished(store)
-    claimed = await store.claim_delivery(job.id, lease_seconds=60)
+    claimed = await store.claim_delivery(job.id, owner=ME, lease_seconds=60)
     assert claimed is not None
     assert (claimed.delivery, claimed.delivery_attempts) == ("claimed", 1)
-    assert await store.claim_delivery(job.id, lease_seconds=60) is None
-    assert await store.mark_delivered(job.id, channel_id=2001, message_id=999)
-    assert await store.claim_delivery(job.id, lease_seconds=60) is None
+    assert await store.claim_delivery(job.id, owner=ME, lease_seconds=60) is None
+    assert await store.mark_delivered(job.id, channel_id=2001, message_id=999, owner=ME)
+    assert await store.claim_delivery(job.id, owner=ME, lease_seconds=60) is None
     assert await store.deliverable(lease_seconds=60) == []
     done = await store.get(job.id)
     assert (done.delivery, done.delivered_message_id, done.delivered_channel_id) == ("delivered", 999, 2001)
@@ -127,16 +136,18 @@ async def test_concurrent_claimers_on_two_connections_get_one_claim(db_path, clo
     second = await open_store(str(db_path), now=clock)
     try:
         jobs = [await _finished(first, f"t{i}") for i in range(20)]
+        await live(first, "a")
+        await live(second, "b")
 
-        async def claim_all(store):
+        async def claim_all(store, owner):
             claimed = []
             for job in jobs:
-                if await store.claim_delivery(job.id, lease_seconds=60) is not None:
+                if await store.claim_delivery(job.id, owner=owner, lease_seconds=60) is not None:
                     claimed.append(job.id)
                 await asyncio.sleep(0)
             return claimed
 
-        a, b = await asyncio.gather(claim_all(first), claim_all(second))
+        a, b = await asyncio.gather(claim_all(first, "a"), claim_all(second, "b"))
     finally:
         await first.close()
         await second.close()
@@ -146,25 +157,53 @@ async def test_concurrent_claimers_on_two_connections_get_one_claim(db_path, clo
 
 async def test_expired_claim_is_taken_over_after_a_crash(store, clock):
     """A claim whose holder died is reclaimable once its lease runs out; the late holder cannot mark it."""
+    await live(store)
     job = await _finished(store)
-    assert await store.claim_delivery(job.id, lease_seconds=60) is not None
+    assert await store.claim_delivery(job.id, owner=ME, lease_seconds=60) is not None
     clock.advance(30)
     assert await store.deliverable(lease_seconds=60) == []
     clock.advance(31)
     assert [j.id for j in await store.deliverable(lease_seconds=60)] == [job.id]
-    again = await store.claim_delivery(job.id, lease_seconds=60)
+    again = await store.claim_delivery(job.id, owner="host:2:next", lease_seconds=60)
     assert again is not None
     assert again.delivery_attempts == 2
+    assert not await store.mark_delivered(job.id, channel_id=1, message_id=2, owner=ME)
+    assert (await store.get(job.id)).delivery == "claimed"
+
+
+async def test_a_dead_owners_claim_is_taken_over_at_once(store, clock):
+    """A claim whose owner is known to be gone (or stopped and retired) is free at once, lease or not."""
+    await live(store)
+    job = await _finished(store)
+    assert await store.claim_delivery(job.id, owner=ME, lease_seconds=60) is not None
+    assert await store.claim_delivery(job.id, owner="other", lease_seconds=60) is None
+    assert await store.claim_delivery(job.id, owner="other", lease_seconds=60, dead_owners={ME}) is not None
+    await store.retire("other")
+    assert [j.id for j in await store.deliverable(lease_seconds=60)] == [job.id]
+
+
+async def test_a_renewed_claim_outlives_its_first_lease(store, clock):
+    """A slow delivery that renews its claim keeps it past the original lease; only its owner can renew."""
+    await live(store)
+    job = await _finished(store)
+    await store.claim_delivery(job.id, owner=ME, lease_seconds=60)
+    clock.advance(50)
+    assert await store.renew_claim(job.id, owner=ME)
+    assert not await store.renew_claim(job.id, owner="someone else")
+    clock.advance(50)
+    assert await store.deliverable(lease_seconds=60) == []
+    assert await store.claim_delivery(job.id, owner="other", lease_seconds=60) is None
 
 
 async def test_release_retries_or_gives_up(store):
     """A failed delivery goes back to pending, or is abandoned with its reason recorded."""
+    await live(store)
     job = await _finished(store)
-    await store.claim_delivery(job.id, lease_seconds=60)
-    await store.release_delivery(job.id, "HTTP 500", give_up=False)
+    await store.claim_delivery(job.id, owner=ME, lease_seconds=60)
+    await store.release_delivery(job.id, "HTTP 500", owner=ME, give_up=False)
     assert (await store.get(job.id)).delivery == "pending"
-    await store.claim_delivery(job.id, lease_seconds=60)
-    await store.release_delivery(job.id, "Forbidden everywhere", give_up=True)
+    await store.claim_delivery(job.id, owner=ME, lease_seconds=60)
+    await store.release_delivery(job.id, "Forbidden everywhere", owner=ME, give_up=True)
     gone = await store.get(job.id)
     assert (gone.delivery, gone.delivery_error) == ("abandoned", "Forbidden everywhere")
     assert await store.deliverable(lease_seconds=0) == []
@@ -176,7 +215,8 @@ async def test_restart_keeps_pending_jobs_and_deliveries(db_path, clock):
     running = await store.create(new_job())
     await store.mark_submitted(running.id, "a")
     finished = await _finished(store, "b")
-    await store.claim_delivery(finished.id, lease_seconds=60)  # the crash happens mid-delivery
+    await live(store)
+    await store.claim_delivery(finished.id, owner=ME, lease_seconds=60)  # the crash happens mid-delivery
     await store.close()
     clock.advance(61)
     reopened = await open_store(str(db_path), now=clock)

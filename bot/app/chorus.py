@@ -17,6 +17,7 @@ from bot.app.metrics import Metrics
 from bot.cometapi import CometAPI, RetryPolicy
 from bot.config import Settings
 from bot.core.admin import AdminService
+from bot.core.courier import Courier, CourierConfig
 from bot.core.jobs import JobService
 from bot.core.limits import Caps
 from bot.core.poller import Poller, PollerConfig
@@ -43,6 +44,7 @@ class Chorus(commands.AutoShardedBot):
     jobs: JobService
     admin: AdminService
     poller: Poller
+    courier: Courier
 
     def __init__(
         self,
@@ -50,6 +52,7 @@ class Chorus(commands.AutoShardedBot):
         *,
         retry: RetryPolicy | None = None,
         poller_config: PollerConfig | None = None,
+        courier_config: CourierConfig | None = None,
         now: Callable[[], float] = time.time,
         guild_ready_timeout: float = 2.0,
     ) -> None:
@@ -65,6 +68,7 @@ class Chorus(commands.AutoShardedBot):
         )
         self.settings = settings
         self._retry = retry
+        self._courier_config = courier_config or CourierConfig()
         self._poller_config = poller_config or PollerConfig(
             interval=settings.poll_interval,
             batch_size=settings.poll_batch_size,
@@ -94,16 +98,17 @@ class Chorus(commands.AutoShardedBot):
             retry=self._retry,
             observer=self.metrics.observe_call,
         )
-        self.status_cards = StatusCards(self, now=self.now)
+        self.status_cards = StatusCards(self, now=self.now, yield_to=lambda channel: self.courier.busy_in(channel))
         self.deliverer = Deliverer(self, self.http_session, self.status_cards)
+        self.courier = Courier(self.store, self.deliverer, self._courier_config, metrics=self.metrics, now=self.now)
         caps = Caps(total_in_flight=self.settings.max_jobs_in_flight,
                     guild_in_flight=self.settings.max_guild_jobs_in_flight)
         self.jobs = JobService(self.store, self.cometapi, caps=caps, on_submitted=lambda _job: self.poller.wake())
         self.poller = Poller(
             self.store,
             self.cometapi,
-            self.deliverer,
             self._poller_config,
+            on_finished=self.courier.wake,
             on_progress=self.status_cards.on_progress,
             metrics=self.metrics,
             now=self.now,
@@ -115,6 +120,7 @@ class Chorus(commands.AutoShardedBot):
         self.add_dynamic_items(*ALL_ITEMS)
         await self._sync_commands()
         self.status_cards.start()
+        await self.courier.start()
         self.poller.start()
         if self.settings.health_port is not None:
             self.health = HealthServer(self, self.settings.health_host, self.settings.health_port)
@@ -155,6 +161,9 @@ class Chorus(commands.AutoShardedBot):
         if hasattr(self, "poller"):
             await self.poller.stop()
             log.debug("poller stopped")
+        if hasattr(self, "courier"):
+            await self.courier.stop()  # lets the posts under way finish
+            log.debug("courier stopped")
         if hasattr(self, "status_cards"):
             await self.status_cards.stop()
             log.debug("status cards stopped")

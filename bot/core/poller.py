@@ -12,29 +12,15 @@ from typing import Protocol
 
 from bot.cometapi import CometAPI, CometAPIError, RateLimitedError, TaskResult
 from bot.cometapi.models import Action, Provider
-from bot.store import Job, JobState, JobStore, JobUpdate, PendingJob
+from bot.store import JobState, JobStore, JobUpdate, PendingJob
 
 log = logging.getLogger(__name__)
 
 TIMED_OUT_REASON = "CometAPI did not finish this job in time"
+# Updates after which a job waits for the courier.
+FINISHED = frozenset({"succeeded", "failed", "timed_out"})
 
 
-@dataclass(frozen=True, slots=True)
-class Delivered:
-    """Where a finished job was posted."""
-
-    channel_id: int
-    message_id: int
-    # Why it was not posted as planned (e.g. sent by DM because the channel refused); kept on the job.
-    note: str | None = None
-
-
-class PermanentDeliveryError(Exception):
-    """Delivery can never succeed (e.g. the channel and the member's DMs are both closed): stop retrying."""
-
-
-# Posts a finished job (success, failure or time-out) and says where; raises to have it retried later.
-Deliver = Callable[[Job], Awaitable[Delivered]]
 # Told about in-flight jobs whose state or progress changed this cycle (for live status cards).
 ProgressListener = Callable[[Sequence[JobUpdate]], Awaitable[None]]
 Clock = Callable[[], float]
@@ -46,9 +32,6 @@ class PollerMetrics(Protocol):
     def observe_cycle(self, seconds: float) -> None:
         """Record how long one poll cycle took."""
 
-    def observe_delivery(self, latency: float) -> None:
-        """Record the time from CometAPI finishing a job to its post."""
-
 
 @dataclass(frozen=True, slots=True)
 class PollerConfig:
@@ -58,9 +41,6 @@ class PollerConfig:
     deadline: float = 30 * 60.0
     # Longest wait after repeated errors, however many there were.
     max_backoff: float = 300.0
-    # A claim older than this is presumed abandoned by a crash; Discord's nonce makes the re-post idempotent.
-    delivery_lease: float = 60.0
-    max_delivery_attempts: int = 5
     concurrency: int = 4
     # A job still `submitting` this long after it was recorded, and not being submitted by this process, was
     # interrupted by a crash; longer than any submit can take (60 s timeout plus connection retries).
@@ -79,7 +59,7 @@ class CycleReport:
     calls: int = 0
     errors: int = 0
     updated: int = 0
-    delivered: int = 0
+    finished: int = 0
     delay: float = 0.0
 
 
@@ -90,9 +70,9 @@ class Poller:
         self,
         store: JobStore,
         cometapi: CometAPI,
-        deliver: Deliver,
         config: PollerConfig | None = None,
         *,
+        on_finished: Callable[[], None] | None = None,
         on_progress: ProgressListener | None = None,
         metrics: PollerMetrics | None = None,
         now: Clock = time.time,
@@ -101,7 +81,7 @@ class Poller:
         self._metrics = metrics
         self._store = store
         self._api = cometapi
-        self._deliver = deliver
+        self._on_finished = on_finished
         self.config = config or PollerConfig()
         self._on_progress = on_progress
         self._now = now
@@ -166,7 +146,8 @@ class Poller:
     # ---- one cycle -------------------------------------------------------------------------------------------
 
     async def run_cycle(self) -> CycleReport:
-        """Poll every in-flight job once, apply what changed, deliver what finished; return what happened."""
+        """Poll every in-flight job once, apply what changed, wake the courier for what finished; return what
+        happened. Never waits on Discord: posting is the courier's job."""
         report = CycleReport()
         started = time.perf_counter()
         # Every cycle, not only at start: a restart within the grace period must not leave a job stuck.
@@ -185,13 +166,15 @@ class Poller:
             report.updated = len(changed)
             await self._notify_progress([update for update in updates if update.job_id in changed])
             self._failures = self._failures + 1 if errors else 0
-        report.delivered = await self._deliver_finished()
+            report.finished = sum(1 for u in updates if u.job_id in changed and u.state in FINISHED)
+        if report.finished and self._on_finished is not None:
+            self._on_finished()  # the courier posts them; this loop goes straight back to polling
         report.delay = max(self._backoff(), retry_after)
         self.last_cycle_at = self._now()
         self.last_report = report
         if self._metrics is not None:
             self._metrics.observe_cycle(time.perf_counter() - started)
-        if jobs or report.delivered:
+        if jobs:
             log.debug("poll cycle: %s", report)
         return report
 
@@ -278,42 +261,6 @@ class Poller:
             await self._on_progress(live)
         except Exception:
             log.exception("progress listener failed")
-
-    # ---- delivery --------------------------------------------------------------------------------------------
-
-    async def _deliver_finished(self) -> int:
-        ready = await self._store.deliverable(lease_seconds=self.config.delivery_lease)
-        delivered = 0
-        # One at a time, inside the one loop: a job's claim is never contended by this process itself.
-        for job in ready:
-            delivered += await self._deliver_one(job.id)
-        return delivered
-
-    async def _deliver_one(self, job_id: int) -> int:
-        job = await self._store.claim_delivery(job_id, lease_seconds=self.config.delivery_lease)
-        if job is None:
-            return 0  # someone else claimed it, or it is already delivered
-        try:
-            where = await self._deliver(job)
-        except PermanentDeliveryError as exc:
-            log.error("job %d cannot be delivered, giving up: %s", job.id, exc)
-            await self._store.release_delivery(job.id, str(exc), give_up=True)
-            return 0
-        except Exception as exc:
-            give_up = job.delivery_attempts >= self.config.max_delivery_attempts
-            log.exception("delivering job %d failed (attempt %d)", job.id, job.delivery_attempts)
-            await self._store.release_delivery(job.id, f"{type(exc).__name__}: {exc}", give_up=give_up)
-            return 0
-        if not await self._store.mark_delivered(job.id, where.channel_id, where.message_id, note=where.note):
-            log.warning("job %d was delivered but its claim had been taken over", job.id)
-        if self._metrics is not None and job.finished_at is not None:
-            self._metrics.observe_delivery(self._now() - job.finished_at)
-        log.info(
-            "delivered job %d (%s, guild %s) to channel %d%s",
-            job.id, job.provider, job.guild_id, where.channel_id, f" ({where.note})" if where.note else "",
-        )
-        return 1
-
 
 def _update_from(job: PendingJob, result: TaskResult) -> JobUpdate | None:
     """The store update a fetch result calls for, or None when nothing changed."""

@@ -19,6 +19,7 @@ from .records import (
     PendingJob,
     Requester,
     Usage,
+    Worker,
     utc_day_start,
 )
 
@@ -40,6 +41,7 @@ __all__ = [
     "Requester",
     "SettingsChange",
     "Usage",
+    "Worker",
     "check_database_url",
     "describe_url",
     "open_store",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
-from .records import GuildSettings, Job, JobUpdate, NewJob, PendingJob, Usage
+from .records import GuildSettings, Job, JobUpdate, NewJob, PendingJob, Usage, Worker
 
 # Decides whether a job may be admitted, given what already counts and the store's clock; raises to refuse.
 # The store calls it inside the transaction that inserts the job, so two requests cannot both slip under a limit.
@@ -74,20 +74,42 @@ class JobStore(Protocol):
         this process is submitting right now): fail them and queue a notice to their members."""
         ...
 
-    async def deliverable(self, *, lease_seconds: float, limit: int = 100) -> list[Job]:
-        """Finished jobs not yet delivered, including claims whose lease ran out (a crash mid-delivery)."""
+    async def deliverable(
+        self, *, lease_seconds: float, dead_owners: Collection[str] = (), limit: int = 100
+    ) -> list[Job]:
+        """Finished jobs not yet delivered, including claims whose lease ran out or whose owner is gone."""
         ...
 
-    async def claim_delivery(self, job_id: int, *, lease_seconds: float) -> Job | None:
-        """Atomically claim a job for delivery; None if someone else holds it or it is delivered."""
+    async def claim_delivery(
+        self, job_id: int, *, owner: str, lease_seconds: float, dead_owners: Collection[str] = ()
+    ) -> Job | None:
+        """Atomically claim a job for delivery by `owner`; None if a live owner holds it or it is delivered."""
         ...
 
-    async def mark_delivered(self, job_id: int, channel_id: int, message_id: int, *, note: str | None = None) -> bool:
+    async def renew_claim(self, job_id: int, *, owner: str) -> bool:
+        """Extend the lease of a claim `owner` holds (while a slow delivery runs); False if it was lost."""
+        ...
+
+    async def mark_delivered(
+        self, job_id: int, channel_id: int, message_id: int, *, owner: str, note: str | None = None
+    ) -> bool:
         """Record the delivered message (and why it went elsewhere, if it did); False if the claim was lost."""
         ...
 
-    async def release_delivery(self, job_id: int, error: str, *, give_up: bool) -> None:
+    async def release_delivery(self, job_id: int, error: str, *, owner: str, give_up: bool) -> None:
         """A delivery attempt failed: release the claim to retry later, or give up and record why."""
+        ...
+
+    async def beat(self, owner: str, *, host: str, pid: int) -> None:
+        """Record that process `owner` is alive (registering it on its first beat)."""
+        ...
+
+    async def workers(self) -> list[Worker]:
+        """Every process with a heartbeat row, alive or not."""
+        ...
+
+    async def retire(self, owner: str) -> None:
+        """Forget a process that stopped cleanly."""
         ...
 
     async def usage_by_member(self, guild_id: int, since: float) -> list[tuple[int, str, int]]:

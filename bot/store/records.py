@@ -99,6 +99,7 @@ class Job:
     delivery_claimed_at: float | None = None
     delivery_attempts: int = 0
     delivered_at: float | None = None
+    delivery_owner: str | None = None
     delivered_channel_id: int | None = None
     delivered_message_id: int | None = None
     delivery_error: str | None = None
@@ -153,6 +154,17 @@ class JobUpdate:
     progress: int | None = None
     result: dict[str, Any] | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    """A bot process that delivers: who it is, where it runs, and when it last said it was alive."""
+
+    owner: str
+    host: str
+    pid: int
+    started_at: float
+    heartbeat_at: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
-from bot.core.poller import Delivered, PermanentDeliveryError
+from bot.core.courier import Delivered, PermanentDeliveryError
 from bot.store import Job
 from bot.ui import render
 from bot.ui.views import song_view

@@ -29,8 +29,14 @@ log = logging.getLogger(__name__)
 class StatusCards:
     """Coalescing editor of status cards."""
 
-    def __init__(self, bot: Chorus, *, min_interval: float = 2.0, now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, bot: Chorus, *, min_interval: float = 2.0, now: Callable[[], float] = time.time,
+        yield_to: Callable[[int], bool] = lambda _channel_id: False,
+    ) -> None:
         self._bot = bot
+        # Songs first: while a song is being posted in a channel, its cards' edits wait (Discord allows about
+        # five messages per five seconds per channel, edits included).
+        self._yield_to = yield_to
         self._min_interval = min_interval
         self._now = now
         self._dirty: dict[int, str | None] = {}  # job id → jump URL of the delivered song, once there is one
@@ -76,6 +82,10 @@ class StatusCards:
         for job_id, url in batch.items():
             try:
                 job = await self._bot.jobs.get(job_id)
+                if job is not None and self._yield_to(job.channel_id):
+                    self._dirty.setdefault(job_id, url)  # next round
+                    self._wake.set()
+                    continue
                 if job is not None and job.status_message_id is not None:
                     await self.edit(job, render.status_card(job, delivered_url=url), card_view(job))
             except Exception:

@@ -27,6 +27,7 @@ from bot.store.records import (
     PendingJob,
     Requester,
     Usage,
+    Worker,
     sources_of,
     utc_day_start,
 )
@@ -344,42 +345,90 @@ class SqliteJobStore:
             log.warning("marked %d job(s) interrupted mid-submit: %s", len(ids), ids)
         return ids
 
-    async def deliverable(self, *, lease_seconds: float, limit: int = 100) -> list[Job]:
-        """Finished jobs not yet delivered, including claims whose lease ran out."""
+    async def deliverable(
+        self, *, lease_seconds: float, dead_owners: Collection[str] = (), limit: int = 100
+    ) -> list[Job]:
+        """Finished jobs not yet delivered, including claims whose lease ran out or whose owner is gone."""
+        stale, params = self._stale_claim(lease_seconds, dead_owners)
         return await self._many(
-            "SELECT * FROM jobs WHERE delivery = 'pending' OR (delivery = 'claimed' AND delivery_claimed_at < ?)"
-            " ORDER BY finished_at, id LIMIT ?",
-            (self._now() - lease_seconds, limit),
+            f"SELECT * FROM jobs WHERE delivery = 'pending' OR (delivery = 'claimed' AND {stale})"  # noqa: S608
+            " ORDER BY finished_at, id LIMIT :limit",
+            {**params, "limit": limit},
         )
 
-    async def claim_delivery(self, job_id: int, *, lease_seconds: float) -> Job | None:
-        """Atomically claim a job for delivery; None if someone else holds it or it is delivered."""
-        now = self._now()
+    def _stale_claim(self, lease_seconds: float, dead_owners: Collection[str]) -> tuple[str, dict[str, Any]]:
+        """SQL (and its parameters) for "this claim may be taken over": its lease ran out, or its owner is gone."""
+        params: dict[str, Any] = {"expired": self._now() - lease_seconds}
+        names = []
+        for n, owner in enumerate(sorted(dead_owners)):
+            params[f"dead{n}"] = owner
+            names.append(f":dead{n}")
+        gone = f" OR delivery_owner IN ({', '.join(names)})" if names else ""
+        # An owner without a heartbeat row stopped (or never registered): its claims are free at once.
+        retired = " OR delivery_owner IS NULL OR delivery_owner NOT IN (SELECT owner FROM workers)"
+        return f"(delivery_claimed_at < :expired{retired}{gone})", params
+
+    async def claim_delivery(
+        self, job_id: int, *, owner: str, lease_seconds: float, dead_owners: Collection[str] = ()
+    ) -> Job | None:
+        """Atomically claim a job for delivery; None if a live owner holds it or it is delivered."""
+        stale, params = self._stale_claim(lease_seconds, dead_owners)
         async with self._transaction() as conn, conn.execute(
-            "UPDATE jobs SET delivery = 'claimed', delivery_claimed_at = ?, delivery_attempts = delivery_attempts + 1"
-            " WHERE id = ? AND (delivery = 'pending' OR (delivery = 'claimed' AND delivery_claimed_at < ?))"
-            " RETURNING *",
-            (now, job_id, now - lease_seconds),
+            "UPDATE jobs SET delivery = 'claimed', delivery_owner = :owner, delivery_claimed_at = :now,"  # noqa: S608
+            " delivery_attempts = delivery_attempts + 1"
+            f" WHERE id = :id AND (delivery = 'pending' OR (delivery = 'claimed' AND {stale})) RETURNING *",
+            {**params, "owner": owner, "now": self._now(), "id": job_id},
         ) as cursor:
             row = await cursor.fetchone()
         return Job.from_row(dict(row)) if row is not None else None
 
-    async def mark_delivered(self, job_id: int, channel_id: int, message_id: int, *, note: str | None = None) -> bool:
-        """Record the delivered message; False if the claim had been lost."""
+    async def renew_claim(self, job_id: int, *, owner: str) -> bool:
+        """Extend the lease of a claim this owner holds; False if the claim was lost."""
+        async with self._transaction() as conn, conn.execute(
+            "UPDATE jobs SET delivery_claimed_at = ? WHERE id = ? AND delivery = 'claimed' AND delivery_owner = ?"
+            " RETURNING id",
+            (self._now(), job_id, owner),
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def mark_delivered(
+        self, job_id: int, channel_id: int, message_id: int, *, owner: str, note: str | None = None
+    ) -> bool:
+        """Record the delivered message; False if the claim had been lost to another owner."""
         now = self._now()
         async with self._transaction() as conn, conn.execute(
             "UPDATE jobs SET delivery = 'delivered', delivered_at = ?, delivered_channel_id = ?,"
             " delivered_message_id = ?, delivery_error = ?, updated_at = ?"
-            " WHERE id = ? AND delivery = 'claimed' RETURNING id",
-            (now, channel_id, message_id, note, now, job_id),
+            " WHERE id = ? AND delivery = 'claimed' AND delivery_owner = ? RETURNING id",
+            (now, channel_id, message_id, note, now, job_id, owner),
         ) as cursor:
             return await cursor.fetchone() is not None
 
-    async def release_delivery(self, job_id: int, error: str, *, give_up: bool) -> None:
-        """Release a failed delivery's claim to retry later, or give up and record why."""
+    async def release_delivery(self, job_id: int, error: str, *, owner: str, give_up: bool) -> None:
+        """Release a failed delivery's claim to retry later, or give up and record why (only the owner may)."""
         async with self._transaction() as conn:
             await conn.execute(
-                "UPDATE jobs SET delivery = ?, delivery_error = ?, delivery_claimed_at = NULL, updated_at = ?"
-                " WHERE id = ? AND delivery = 'claimed'",
-                ("abandoned" if give_up else "pending", error, self._now(), job_id),
+                "UPDATE jobs SET delivery = ?, delivery_error = ?, delivery_claimed_at = NULL, delivery_owner = NULL,"
+                " updated_at = ? WHERE id = ? AND delivery = 'claimed' AND delivery_owner = ?",
+                ("abandoned" if give_up else "pending", error, self._now(), job_id, owner),
             )
+
+    async def beat(self, owner: str, *, host: str, pid: int) -> None:
+        """Say this process is alive (registering it on its first beat)."""
+        now = self._now()
+        async with self._transaction() as conn:
+            await conn.execute(
+                "INSERT INTO workers (owner, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
+                (owner, host, pid, now, now),
+            )
+
+    async def workers(self) -> list[Worker]:
+        """Every process that has a heartbeat row."""
+        async with self._conn.execute("SELECT owner, host, pid, started_at, heartbeat_at FROM workers") as cursor:
+            return [Worker(*row) for row in await cursor.fetchall()]
+
+    async def retire(self, owner: str) -> None:
+        """Forget a process that stopped cleanly (its claims are all released or delivered by then)."""
+        async with self._transaction() as conn:
+            await conn.execute("DELETE FROM workers WHERE owner = ?", (owner,))
