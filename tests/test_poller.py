@@ -483,14 +483,13 @@ async def test_a_claim_left_by_a_killed_process_is_taken_over_at_once(poller, se
     """A process killed mid-delivery (SIGKILL: no clean shutdown, its heartbeat still fresh) leaves a claim; on
     this machine its process id is gone, so the next courier takes the job over at once, not after the lease."""
     import socket
-    import subprocess
     import sys
 
     job = (await submit_many(service, 1))[0]
     await poller.poller.run_cycle()
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
-                          check=True)
-    await _claimed_by(store, job, "killed", host=socket.gethostname(), pid=int(dead.stdout))
+    gone = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await gone.wait()  # a process id that was alive and is no more
+    await _claimed_by(store, job, "killed", host=socket.gethostname(), pid=gone.pid)
     assert await poller.courier.run_once() == 1
     assert inbox.ids == [job.id]
     assert (await store.get(job.id)).delivery_attempts == 2
