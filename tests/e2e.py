@@ -43,6 +43,16 @@ async def eventually(check: Any, *, within: float = 5.0, every: float = 0.02) ->
         await asyncio.sleep(every)
 
 
+def posts(fake: FakeDiscord, channel: Any = None) -> list[Any]:
+    """Deliveries as they crossed the wire: accepted POSTs of a job's message (nonce `chorus-job-…`) to a channel
+    (default #music). Unlike the messages the fake keeps, these are not de-duplicated by nonce."""
+    path = f"/channels/{(channel or fake.music).id}/messages"
+    return [
+        r for r in fake.find_requests("POST", path)
+        if r.status == 200 and str((r.json or {}).get("nonce") or "").startswith("chorus-job-")
+    ]
+
+
 def answers(fake: FakeDiscord, interaction: Any) -> list[Any]:
     """Every request by which the bot answered `interaction`, as it crossed the wire: interaction callbacks
     (accepted or refused) and followup messages. Editing a deferred "thinking…" response is not a new answer."""

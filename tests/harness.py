@@ -11,6 +11,7 @@ from pydantic import SecretStr
 
 from bot.app.chorus import Chorus
 from bot.config import Settings
+from bot.core.courier import CourierConfig
 from bot.core.poller import PollerConfig
 from bot.simulator import SimulatorServer
 from tests.conftest import API_KEY, FAST_RETRY, relax_limits
@@ -46,12 +47,16 @@ class BotHarness:
             _env_file=None,  # type: ignore[call-arg]
         )
         self.poller_config = poller or PollerConfig(interval=0.05, batch_size=50, deadline=600)
+        # Deliveries looked for often; a claim's lease of a few seconds, as tests restart the bot mid-post.
+        self.courier_config = CourierConfig(interval=0.05, lease=5.0, renew_every=1.0, heartbeat_every=1.0,
+                                            heartbeat_timeout=3.0)
         self.bot: Chorus | None = None
         self._runner: asyncio.Task[None] | None = None
 
     async def start(self) -> Chorus:
         bot = Chorus(
-            self.settings, retry=FAST_RETRY, poller_config=self.poller_config, guild_ready_timeout=0.05, now=self.now
+            self.settings, retry=FAST_RETRY, poller_config=self.poller_config, courier_config=self.courier_config,
+            guild_ready_timeout=0.05, now=self.now,
         )
         self.bot = bot
         self._runner = asyncio.create_task(bot.start(self.settings.discord_token.get_secret_value()))

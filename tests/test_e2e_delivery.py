@@ -8,7 +8,7 @@ import logging
 from bot.core.poller import PollerConfig
 from bot.simulator import ManualClock, SimulatorServer, Timings
 from tests.conftest import API_KEY
-from tests.e2e import buttons, custom_id, deliveries, eventually, wait_delivery
+from tests.e2e import buttons, corrupt, custom_id, deliveries, eventually, posts, wait_delivery
 from tests.fakes.discord import Fault
 from tests.harness import BotHarness
 
@@ -86,7 +86,7 @@ async def test_rate_limited_post_is_delivered_exactly_once(harness):
     await fake.slash_command("suno", {"prompt": "city pop"}, user=fake.alice)
     await wait_delivery(fake)
     await asyncio.sleep(0.3)  # a few more poll cycles: nothing more may be posted
-    assert len(deliveries(fake)) == 1
+    assert len(posts(fake)) == 1
     statuses = [r.status for r in fake.find_requests("POST", f"/channels/{fake.music.id}/messages")]
     assert statuses == [429, 200]
 
@@ -137,7 +137,7 @@ async def test_restart_mid_job_delivers_once(slow_harness):
     await slow_harness.start()
     await wait_delivery(fake)
     await asyncio.sleep(0.3)
-    assert len(deliveries(fake)) == 1
+    assert len(posts(fake)) == 1
 
 
 async def test_a_job_that_never_finishes_is_reported_as_timed_out(fake_discord, simulator, tmp_path):
@@ -191,3 +191,45 @@ async def test_after_the_token_expires_the_card_is_edited_as_a_channel_message(f
             assert "Generating" in fake.messages_in(fake.music)[0]["embeds"][0]["title"]
         finally:
             await running.stop()
+
+
+async def test_a_claim_taken_over_after_discords_nonce_memory_finds_the_post_first(harness):
+    """A process that posted a song and died before recording it leaves the claim; if it is taken over after
+    Discord has forgotten the nonce, the next delivery finds the job's own post in the channel's recent messages
+    (by the job id in its buttons) and records that one instead of posting the song a second time."""
+    fake = harness.fake
+    await fake.slash_command("suno", {"prompt": "a song that must not double"}, user=fake.alice)
+    (message,) = await wait_delivery(fake)
+    assert len(posts(fake)) == 1
+    fake.forget_nonces()  # minutes later…
+    # …as if the process had died between Discord's answer and the database write: claimed by a dead owner.
+    await corrupt(harness.settings.database_url,
+                  "UPDATE jobs SET delivery = 'claimed', delivery_owner = 'gone', delivered_message_id = NULL")
+
+    async def recorded_again():
+        job = await harness.bot.jobs.get(1)
+        return job if job.delivery == "delivered" else None
+
+    job = await eventually(recorded_again)
+    await asyncio.sleep(0.3)
+    assert len(posts(fake)) == 1
+    assert job.delivered_message_id == int(message["id"])
+    assert job.delivery_attempts == 2
+
+
+async def test_a_taken_over_claim_posts_when_the_first_post_never_arrived(harness):
+    """The same take-over, when the dead process had not posted yet: the song is posted, once."""
+    fake = harness.fake
+    fake.faults.always("POST", rf"/channels/{fake.music.id}/messages", 503)
+    await fake.slash_command("suno", {"prompt": "a song stuck at the door"}, user=fake.alice)
+
+    async def failed_once():
+        job = await harness.bot.jobs.get(1)
+        return job if job is not None and job.delivery_attempts >= 1 and job.delivery != "claimed" else None
+
+    await eventually(failed_once, within=10)
+    fake.faults.clear()
+    await corrupt(harness.settings.database_url, "UPDATE jobs SET delivery = 'claimed', delivery_owner = 'gone'")
+    await wait_delivery(fake)
+    await asyncio.sleep(0.3)
+    assert len(posts(fake)) == 1

@@ -19,7 +19,7 @@ import discord
 from bot.core.courier import Delivered, PermanentDeliveryError
 from bot.store import Job
 from bot.ui import render
-from bot.ui.views import song_view
+from bot.ui.views import post_marker, song_view
 
 if TYPE_CHECKING:
     from bot.app.chorus import Chorus
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 # Room left in the upload budget for the JSON part of a multipart message.
 PAYLOAD_MARGIN = 64 * 1024
 DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=120, sock_connect=10)
+# How far back a retried delivery looks for its own post (a busy channel moves on, but not 50 messages in minutes).
+HISTORY_LOOKBACK = 50
 
 
 def only_requester(user_id: int) -> discord.AllowedMentions:
@@ -57,6 +59,13 @@ class Deliverer:
     async def __call__(self, job: Job) -> Delivered:
         """Post the finished job (degrading to links, then a DM) and say where it went."""
         channel = await self._channel(job.channel_id)
+        if channel is not None and job.delivery_attempts > 1:
+            # A retry may follow a crash after Discord had accepted the post, and Discord remembers the nonce
+            # for a few minutes only: look for the job's own post before posting again.
+            earlier = await self._find_post(channel, job)
+            if earlier is not None:
+                log.info("job %d: found its post %d from an earlier attempt; not posting again", job.id, earlier.id)
+                return self._done(job, earlier)
         limit = _upload_limit(channel)
         outgoing = render.delivery(job)
         audio = await self._download_audio(job, budget=limit - _lyrics_size(outgoing) - PAYLOAD_MARGIN)
@@ -103,6 +112,17 @@ class Deliverer:
             nonce=job.nonce,
             allowed_mentions=only_requester(job.user_id),
         )
+
+    async def _find_post(self, channel: discord.abc.Messageable, job: Job) -> discord.Message | None:
+        """The job's own post among the channel's recent messages, if an earlier attempt made it."""
+        marker = post_marker(job)
+        try:
+            async for message in channel.history(limit=HISTORY_LOOKBACK):
+                if message.author.id == self._bot.user.id and marker in _custom_ids(message):
+                    return message
+        except discord.HTTPException as exc:
+            log.warning("job %d: could not read channel history (%s); relying on the nonce", job.id, _why(exc))
+        return None
 
     async def _dm(self, job: Job, audio: list[Audio], problem: str) -> discord.Message:
         try:
@@ -154,6 +174,16 @@ class Deliverer:
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("could not download %s for attaching (%s); posting a link", url, exc)
             return None
+
+
+def _custom_ids(message: discord.Message) -> set[str]:
+    ids: set[str] = set()
+    for row in message.components:
+        for child in getattr(row, "children", ()):
+            custom_id = getattr(child, "custom_id", None)
+            if custom_id:
+                ids.add(custom_id)
+    return ids
 
 
 def _upload_limit(channel: discord.abc.Messageable | None) -> int:

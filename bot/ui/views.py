@@ -22,13 +22,23 @@ from bot.ui.items.song import (
 JOB_ROW = 4
 
 
+def post_marker(job: Job) -> str:
+    """A custom_id that only this job's post (in its current state) carries, to find it in channel history.
+
+    Message history does not return nonces, so a post is recognised by its own buttons: a delivered result (song
+    or lyrics) has the job's Delete button, a failure or time-out notice only its Info button. A late song is
+    therefore told apart from the time-out notice of the same job.
+    """
+    return DeleteButton(job.id).custom_id if job.state == "succeeded" else InfoButton(job.id).custom_id
+
+
 def song_view(job: Job) -> discord.ui.View:
     """Per take: audio, cover, lyrics, extend and video (or whole song); then reroll, edit, info, delete."""
     result = render.result_of(job)
     view = discord.ui.View(timeout=None)
     if job.state == "succeeded" and result is not None and result.lyrics is not None:
         lyrics_items: tuple[ChorusButton, ...] = (
-            MakeSongButton(job.id), EditLyricsSongButton(job.id), InfoButton(job.id),
+            MakeSongButton(job.id), EditLyricsSongButton(job.id), InfoButton(job.id), DeleteButton(job.id),
         )
         for lyrics_item in lyrics_items:
             view.add_item(lyrics_item)

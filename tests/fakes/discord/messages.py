@@ -85,6 +85,10 @@ class MessageStore:
             return None
         return self.get(hit[0])
 
+    def forget_nonces(self) -> None:
+        """Discord remembers an enforced nonce for a few minutes only: forget every one, as if that long passed."""
+        self._nonces.clear()
+
     # Mutations --------------------------------------------------------------------------------
 
     def create(

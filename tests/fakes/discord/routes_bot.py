@@ -163,7 +163,8 @@ class BotRoutes:
         channel = self._channel(request)
         limit = int(request.query.get("limit", "50"))
         newest_first = list(reversed(self.state.messages.messages_in(channel.id)))
-        return ok(newest_first[:limit])
+        # Like Discord, history does not return nonces: only the create response and gateway event carry one.
+        return ok([{k: v for k, v in m.items() if k != "nonce"} for m in newest_first[:limit]])
 
     async def post_message(self, request: web.Request) -> web.Response:
         channel = self._channel(request)

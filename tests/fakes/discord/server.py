@@ -118,6 +118,10 @@ class FakeDiscord(UserActions):
     def faults(self) -> Faults:
         return self.state.faults
 
+    def forget_nonces(self) -> None:
+        """Let Discord's nonce memory (a few minutes) run out: a repeated nonce now creates a second message."""
+        self.state.messages.forget_nonces()
+
     # The world --------------------------------------------------------------------------------
 
     @property
