@@ -31,6 +31,7 @@ async def test_healthz_reports_each_check(harness):
     assert '"gateway": {"ok": true' in body
     assert '"database": {"ok": true}' in body
     assert '"poller": {"ok": true' in body
+    assert '"courier": {"ok": true' in body
 
 
 async def _ok(url):
@@ -47,6 +48,14 @@ async def test_healthz_fails_when_the_poller_stops(harness):
     status, body = await get(f"http://127.0.0.1:{harness.bot.health.port}/healthz")
     assert status == 503
     assert '"poller": {"ok": false' in body
+
+
+async def test_healthz_fails_when_the_courier_stops(harness):
+    """A dead delivery loop turns /healthz into a 503 naming the courier."""
+    await harness.bot.courier.stop()
+    status, body = await get(f"http://127.0.0.1:{harness.bot.health.port}/healthz")
+    assert status == 503
+    assert '"courier": {"ok": false' in body
 
 
 async def test_metrics_count_jobs_calls_cycles_and_latency(harness):

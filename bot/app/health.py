@@ -51,6 +51,7 @@ class HealthServer:
             "gateway": self._gateway_ok(),
             "database": await self._database_ok(),
             "poller": self._poller_ok(),
+            "courier": self._courier_ok(),
         }
         healthy = all(check["ok"] for check in checks.values())
         return web.json_response({"status": "ok" if healthy else "unhealthy", "checks": checks},
@@ -73,6 +74,13 @@ class HealthServer:
         except Exception as exc:
             return {"ok": False, "error": type(exc).__name__}
         return {"ok": True}
+
+    def _courier_ok(self) -> dict[str, Any]:
+        courier = self._bot.courier
+        last = courier.last_run_at
+        # A round may take long (large files, rate limits), but the loop itself must be alive.
+        age = None if last is None else round(self._bot.now() - last, 1)
+        return {"ok": courier.running, "seconds_since_last_round": age}
 
     def _poller_ok(self) -> dict[str, Any]:
         poller = self._bot.poller

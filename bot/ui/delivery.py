@@ -10,7 +10,9 @@ from __future__ import annotations
 import io
 import logging
 import re
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -41,11 +43,12 @@ def only_requester(user_id: int) -> discord.AllowedMentions:
 
 @dataclass(frozen=True, slots=True)
 class Audio:
-    """An MP3 downloaded to attach: which clip, under which file name."""
+    """An MP3 downloaded to a temporary file to attach: which clip, under which file name, how large."""
 
     clip_id: str
     filename: str
-    data: bytes
+    path: Path
+    size: int
 
 
 class Deliverer:
@@ -59,6 +62,11 @@ class Deliverer:
     async def __call__(self, job: Job) -> Delivered:
         """Post the finished job (degrading to links, then a DM) and say where it went."""
         channel = await self._channel(job.channel_id)
+        # Audio is streamed to disk, never held in memory whole: a burst of songs must not balloon the process.
+        with tempfile.TemporaryDirectory(prefix="chorus-delivery-") as folder:
+            return await self._deliver(job, channel, Path(folder))
+
+    async def _deliver(self, job: Job, channel: discord.abc.Messageable | None, folder: Path) -> Delivered:
         if channel is not None and job.delivery_attempts > 1:
             # A retry may follow a crash after Discord had accepted the post, and Discord remembers the nonce
             # for a few minutes only: look for the job's own post before posting again.
@@ -68,7 +76,7 @@ class Deliverer:
                 return self._done(job, earlier)
         limit = _upload_limit(channel)
         outgoing = render.delivery(job)
-        audio = await self._download_audio(job, budget=limit - _lyrics_size(outgoing) - PAYLOAD_MARGIN)
+        audio = await self._download_audio(job, folder, budget=limit - _lyrics_size(outgoing) - PAYLOAD_MARGIN)
         problem = "the channel is gone"
         if channel is not None:
             try:
@@ -98,7 +106,7 @@ class Deliverer:
         self, channel: discord.abc.Messageable, job: Job, audio: list[Audio], *, attach: bool, preface: str = ""
     ) -> discord.Message:
         outgoing = render.delivery(job, attached_audio=frozenset(a.clip_id for a in audio))
-        files = [discord.File(io.BytesIO(a.data), filename=a.filename) for a in audio]
+        files = [discord.File(a.path, filename=a.filename) for a in audio]
         if attach and outgoing.lyrics_file is not None:
             name, text = outgoing.lyrics_file
             files.append(discord.File(io.BytesIO(text.encode()), filename=name))
@@ -129,7 +137,7 @@ class Deliverer:
             user = self._bot.get_user(job.user_id) or await self._bot.fetch_user(job.user_id)
             dm = await user.create_dm()
             preface = f"I could not post in <#{job.channel_id}> ({problem}), so here it is.\n"
-            fits = sum(len(a.data) for a in audio) <= discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES - PAYLOAD_MARGIN
+            fits = sum(a.size for a in audio) <= discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES - PAYLOAD_MARGIN
             return await self._post(dm, job, audio if fits else [], attach=fits, preface=preface)
         except (discord.Forbidden, discord.NotFound) as exc:
             raise PermanentDeliveryError(f"channel refused ({problem}) and the DM failed too ({_why(exc)})") from exc
@@ -143,34 +151,39 @@ class Deliverer:
                 return None
         return channel if isinstance(channel, discord.abc.Messageable) else None
 
-    async def _download_audio(self, job: Job, *, budget: int) -> list[Audio]:
+    async def _download_audio(self, job: Job, folder: Path, *, budget: int) -> list[Audio]:
         """Fetch the MP3s that fit the upload budget together; the rest are posted as links."""
         result = render.result_of(job)
         if result is None or job.state != "succeeded":
             return []
         audio: list[Audio] = []
         for take, clip in enumerate(result.complete_clips, 1):
-            data = await self._fetch(clip.audio_url, budget)
-            if data is None:
+            path = folder / f"take-{take}.mp3"
+            size = await self._fetch(clip.audio_url, path, budget)
+            if size is None:
                 continue
-            budget -= len(data)
-            audio.append(Audio(clip.id, _filename(clip.title, take), data))
+            budget -= size
+            audio.append(Audio(clip.id, _filename(clip.title, take), path, size))
         return audio
 
-    async def _fetch(self, url: str, budget: int) -> bytes | None:
+    async def _fetch(self, url: str, path: Path, budget: int) -> int | None:
+        """Stream `url` into `path`; its size, or None when it is missing, too large for `budget`, or unreachable."""
         if budget <= 0 or not url.startswith(("http://", "https://")):
             return None
         try:
             # No CometAPI key here: the session carries no auth, and media hosts are third parties.
             async with self._session.get(url, timeout=DOWNLOAD_TIMEOUT) as response:
+                # Content-Length first: a file announced too large is not downloaded at all.
                 if response.status != 200 or (response.content_length or 0) > budget:
                     return None
-                data = bytearray()
-                async for chunk in response.content.iter_chunked(64 * 1024):
-                    data.extend(chunk)
-                    if len(data) > budget:
-                        return None
-                return bytes(data)
+                size = 0
+                with path.open("wb") as out:
+                    async for chunk in response.content.iter_chunked(64 * 1024):
+                        size += len(chunk)
+                        if size > budget:  # the header lied, or there was none: stop at the cap
+                            return None
+                        out.write(chunk)  # 64 KiB into the page cache: far cheaper than a thread hop
+                return size
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("could not download %s for attaching (%s); posting a link", url, exc)
             return None
