@@ -541,3 +541,38 @@ async def test_a_slow_delivery_keeps_its_claim_past_the_lease(service, store, co
         await courier.stop(grace=5)
     saved = await store.get(job.id)
     assert (saved.delivery, saved.delivery_attempts) == ("delivered", 1)
+
+
+async def test_the_courier_posts_in_order_within_a_channel_and_in_parallel_across_channels(store, clock):
+    """Finished jobs of one channel are posted one after another, oldest first; different channels at once."""
+    import dataclasses
+
+    from bot.store import JobUpdate
+
+    channels = (2001, 2002, 2003)
+    jobs = []
+    for n in range(9):
+        who = dataclasses.replace(ALICE, channel_id=channels[n % 3])
+        job = await store.create(new_job(requester=who))
+        await store.mark_submitted(job.id, f"t{n}")
+        await store.apply([JobUpdate(job.id, "succeeded", result={})])
+        clock.advance(1)  # each finishes a second after the last
+        jobs.append(job)
+    active: dict[int, int] = {}
+    peak = {"channel": 0, "all": 0}
+    order: dict[int, list[int]] = {}
+
+    class Recording(Inbox):
+        async def __call__(self, job: Job) -> Delivered:
+            active[job.channel_id] = active.get(job.channel_id, 0) + 1
+            peak["channel"] = max(peak["channel"], active[job.channel_id])
+            peak["all"] = max(peak["all"], sum(active.values()))
+            order.setdefault(job.channel_id, []).append(job.id)
+            await asyncio.sleep(0.02)
+            active[job.channel_id] -= 1
+            return await super().__call__(job)
+
+    courier = Courier(store, Recording(), COURIER, now=clock)
+    assert await courier.run_once() == 9
+    assert peak == {"channel": 1, "all": 3}
+    assert order == {c: [j.id for j in jobs if j.channel_id == c] for c in channels}
