@@ -6,6 +6,7 @@ from ._model import MAGIC_WORDS, MODERATION_REASON, Clip, Outcome, Status, Task
 from .app import RecordedRequest, create_app
 from .faults import ENDPOINTS, Fault, Faults
 from .media import MediaStore
+from .relay import USED_UP_MESSAGE, Relay
 from .server import DEFAULT_API_KEY, SimulatorServer
 from .state import Clock, ManualClock, SimState, Timings, wall_clock
 
@@ -14,6 +15,7 @@ __all__ = [
     "ENDPOINTS",
     "MAGIC_WORDS",
     "MODERATION_REASON",
+    "USED_UP_MESSAGE",
     "Clip",
     "Clock",
     "Fault",
@@ -22,6 +24,7 @@ __all__ = [
     "MediaStore",
     "Outcome",
     "RecordedRequest",
+    "Relay",
     "SimState",
     "SimulatorServer",
     "Status",
