@@ -200,8 +200,7 @@ def test_200_with_failure_code_is_an_error():
 def test_suno_request_bodies_per_mode():
     """The fields sent decide the mode: inspiration, custom or extend (with the original task id)."""
     inspiration = SunoMusicRequest(mv="chirp-crow", description="cat", instrumental=True).to_json()
-    assert inspiration["gpt_description_prompt"] == "cat"
-    assert inspiration["make_instrumental"] is True
+    assert inspiration == {"mv": "chirp-crow", "gpt_description_prompt": "cat", "make_instrumental": True, "prompt": ""}
     custom = SunoMusicRequest(mv="chirp-v4", lyrics="[Verse]\nla", tags="punk", title="T", negative_tags="jazz")
     assert custom.to_json() == {
         "mv": "chirp-v4", "prompt": "[Verse]\nla", "tags": "punk", "title": "T",
@@ -220,3 +219,13 @@ def test_udio_request_follows_the_seed_layout():
     assert params["config"] == {"mode": "regular"}
     assert (params["prompt"], params["model_type"], params["lyrics_type"]) == ("rock", "udio130-v1.5", "instrumental")
     assert params["prompt_strength"] == 0.5
+
+
+def test_description_mode_folds_style_and_title_into_the_description():
+    """The relay drops tags and title in description mode, so they are sent inside the description instead."""
+    request = SunoMusicRequest(mv="chirp-crow", description="a sea shanty", tags="emotional punk", title="Quack")
+    body = request.to_json()
+    assert body["gpt_description_prompt"] == "a sea shanty\nStyle: emotional punk\nTitle: Quack"
+    assert "tags" not in body and "title" not in body
+    assert request.folds_style_and_title
+    assert not SunoMusicRequest(mv="chirp-crow", description="a sea shanty").folds_style_and_title

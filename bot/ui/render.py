@@ -20,6 +20,7 @@ EMBED_TOTAL = 6000
 CONTENT = 2000
 LINK_URL = 512
 
+FOLDED_NOTE = "Suno's description mode ignores style and title, so I added them to the description."
 COLOURS = {"ok": discord.Colour.green(), "busy": discord.Colour.blurple(), "bad": discord.Colour.red()}
 STATE_LABELS = {
     "submitting": "⏳ Submitting",
@@ -118,6 +119,8 @@ def status_card(job: Job, *, delivered_url: str | None = None) -> discord.Embed:
         embed.description = ">>> " + shorten(prompt, 400)
     embed.add_field(name="Asked by", value=f"<@{job.user_id}>")
     embed.add_field(name="Job", value=f"#{job.id}")
+    if _folds_style_and_title(job):
+        embed.add_field(name="Note", value=FOLDED_NOTE, inline=False)
     if job.state == "running" and job.progress is not None:
         embed.add_field(name="Progress", value=progress_bar(job.progress), inline=False)
     result = result_of(job)
@@ -131,6 +134,13 @@ def status_card(job: Job, *, delivered_url: str | None = None) -> discord.Embed:
     if delivered_url:
         embed.add_field(name="Result", value=f"[Jump to the song]({delivered_url})", inline=False)
     return embed
+
+
+def _folds_style_and_title(job: Job) -> bool:
+    """A Suno description-mode job with a style or title, which were sent inside the description."""
+    params = job.params
+    described = bool(params.get("description")) and not params.get("continue_clip_id")
+    return job.provider == "suno" and described and bool(params.get("tags") or params.get("title"))
 
 
 # ---- the delivered message -------------------------------------------------------------------------------------

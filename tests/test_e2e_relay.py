@@ -1,0 +1,87 @@
+"""The real bot against the simulator in relay mode (shared/api/cometapi-music.md §8), through the fake Discord."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.simulator import ManualClock, SimulatorServer, Timings
+from tests.conftest import API_KEY
+from tests.e2e import wait_delivery
+from tests.harness import BotHarness
+
+
+@pytest.fixture
+async def relay_harness(fake_discord, tmp_path) -> AsyncIterator[BotHarness]:
+    """The bot against a simulator that behaves like the live relay, with songs that finish at once."""
+    async with SimulatorServer(api_key=API_KEY, timings=Timings.instant(), relay=True, shutdown_timeout=0.2) as sim:
+        running = BotHarness(fake_discord, sim, tmp_path / "chorus.db")
+        await running.start()
+        yield running
+        await running.stop()
+
+
+@pytest.fixture
+async def slow_relay_harness(fake_discord, tmp_path) -> AsyncIterator[tuple[BotHarness, ManualClock]]:
+    """The bot against a relay-mode simulator whose songs take realistic time on a clock the test moves."""
+    clock = ManualClock()
+    async with SimulatorServer(api_key=API_KEY, timings=Timings(), clock=clock, relay=True,
+                               shutdown_timeout=0.2) as sim:
+        running = BotHarness(fake_discord, sim, tmp_path / "chorus.db")
+        await running.start()
+        yield running, clock
+        await running.stop()
+
+
+def fields_of(message: dict[str, Any]) -> dict[str, str]:
+    return {f["name"]: f["value"] for f in message["embeds"][0].get("fields", [])}
+
+
+async def only_job(harness: BotHarness) -> Any:
+    assert harness.bot is not None
+    (job,) = await harness.bot.jobs.recent(harness.fake.alice.id, guild_id=harness.fake.guild.id)
+    return job
+
+
+# ---- 8. description mode drops style and title ---------------------------------------------------------------
+
+
+async def test_style_and_title_with_a_description_reach_suno_inside_it_and_the_card_says_so(relay_harness):
+    """Style and title given with a description are folded into it (the relay drops them), and the card says so."""
+    fake, sim = relay_harness.fake, relay_harness.sim
+    options = {"prompt": "a sea shanty about rubber ducks", "style": "emotional punk", "title": "Quack Attack"}
+    it = await fake.slash_command("suno", options, user=fake.alice)
+    await wait_delivery(fake)
+    job = await only_job(relay_harness)
+    upstream = sim.state.tasks[job.task_id].request  # what survived the relay's rebuild of the body
+    assert set(upstream) == {"gpt_description_prompt", "prompt", "mv", "make_instrumental"}
+    assert "a sea shanty about rubber ducks" in upstream["gpt_description_prompt"]
+    assert "emotional punk" in upstream["gpt_description_prompt"]
+    assert "Quack Attack" in upstream["gpt_description_prompt"]
+    card = await it.wait_original(lambda m: bool(m["embeds"]) and "Done" in m["embeds"][0]["title"])
+    assert "ignores style and title" in fields_of(card)["Note"]
+    assert card["embeds"][0]["description"] == ">>> a sea shanty about rubber ducks"  # as the member typed it
+
+
+async def test_a_description_alone_gets_no_note(relay_harness):
+    """Without style or title nothing is folded and the card carries no note."""
+    fake, sim = relay_harness.fake, relay_harness.sim
+    it = await fake.slash_command("suno", {"prompt": "lofi beats"}, user=fake.alice)
+    await wait_delivery(fake)
+    assert sim.requests_to("submit_music")[0].body["gpt_description_prompt"] == "lofi beats"
+    card = await it.wait_original(lambda m: bool(m["embeds"]) and "Done" in m["embeds"][0]["title"])
+    assert "Note" not in fields_of(card)
+
+
+async def test_style_that_does_not_fit_into_the_description_is_refused_privately(relay_harness):
+    """A description plus style over the description limit is refused with the reason; nothing is sent."""
+    fake, sim = relay_harness.fake, relay_harness.sim
+    it = await fake.slash_command("suno", {"prompt": "d" * 450, "style": "s" * 100}, user=fake.alice)
+    response = await it.wait_response()
+    assert response["type"] == 4
+    assert response["data"]["flags"] & 64
+    assert "limit is 500" in response["data"]["content"]
+    assert "lyrics" in response["data"]["content"]  # the way to keep a long style: custom mode
+    assert sim.count("submit_music") == 0
