@@ -85,3 +85,22 @@ async def test_style_that_does_not_fit_into_the_description_is_refused_privately
     assert "limit is 500" in response["data"]["content"]
     assert "lyrics" in response["data"]["content"]  # the way to keep a long style: custom mode
     assert sim.count("submit_music") == 0
+
+
+# ---- 9. one complete clip and one failed clip come back as FAILURE ------------------------------------------
+
+
+async def test_a_failure_with_one_complete_take_delivers_that_take_and_says_what_happened(relay_harness):
+    """FAILURE with one complete and one errored clip: the complete take is posted, with a note about the other."""
+    fake, sim = relay_harness.fake, relay_harness.sim
+    it = await fake.slash_command("suno", {"prompt": "[partial] bossa nova"}, user=fake.alice)
+    (message,) = await wait_delivery(fake)
+    job = await only_job(relay_harness)
+    assert sim.state.status(job.task_id) == "FAILURE"  # what CometAPI said
+    assert message["content"].startswith(f"<@{fake.alice.id}> your song is ready")
+    assert "1 of the 2 takes failed" in message["content"]
+    assert len(message["embeds"]) == 1
+    assert [a["filename"].endswith(".mp3") for a in message["attachments"]] == [True]
+    card = await it.wait_original(lambda m: bool(m["embeds"]) and "Done" in m["embeds"][0]["title"])
+    assert "Take 2 failed" in fields_of(card)["Note"]
+    assert job.state == "succeeded"

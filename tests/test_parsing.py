@@ -229,3 +229,18 @@ def test_description_mode_folds_style_and_title_into_the_description():
     assert "tags" not in body and "title" not in body
     assert request.folds_style_and_title
     assert not SunoMusicRequest(mv="chirp-crow", description="a sea shanty").folds_style_and_title
+
+
+def test_a_failure_with_one_complete_clip_is_a_success_with_a_failed_take():
+    """The relay reports FAILURE for one complete + one error clip (§8): the complete take is a result."""
+    raw = fixture("suno_fetch_music_success.json")["data"]
+    raw.update(status="FAILURE", fail_reason="")
+    raw["data"][1].update(status="error", audio_url="https://cdn1.suno.ai/None.mp3")
+    raw["data"][1]["metadata"]["error_message"] = "Unable to generate audio for this clip."
+    result = TaskResult.from_suno(raw)
+    assert result.phase == "succeeded"
+    assert [clip.id for clip in result.complete_clips] == [raw["data"][0]["id"]]
+    assert result.clips[1].error_message == "Unable to generate audio for this clip."
+    for clip in raw["data"]:  # with no complete clip at all it stays a failure
+        clip.update(status="error")
+    assert TaskResult.from_suno(raw).phase == "failed"

@@ -199,6 +199,12 @@ class TaskResult:
             lyrics = Lyrics(title=as_str(data.get("title")), text=as_str(data.get("text")))
         progress = as_float(raw.get("progress"))
         fail_reason = as_str(raw.get("fail_reason"))
+        if phase == "failed" and any(clip.is_complete for clip in clips):
+            # The relay gives a task the status of its least finished clip (§3.2, §8): one complete take and one
+            # errored take read FAILURE (and are refunded). The complete take is playable, so it is a success
+            # with a failed take; the reason stays with that take's clip.
+            log.info("Suno task %s failed with a complete take; delivering that take", raw.get("task_id"))
+            phase = "succeeded"
         if phase == "succeeded" and clips and not any(clip.is_complete for clip in clips):
             phase, fail_reason = "failed", fail_reason or _first_clip_error(clips) or "no playable clip was produced"
         if phase == "succeeded" and lyrics is not None and not lyrics.text:

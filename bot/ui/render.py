@@ -119,8 +119,9 @@ def status_card(job: Job, *, delivered_url: str | None = None) -> discord.Embed:
         embed.description = ">>> " + shorten(prompt, 400)
     embed.add_field(name="Asked by", value=f"<@{job.user_id}>")
     embed.add_field(name="Job", value=f"#{job.id}")
-    if _folds_style_and_title(job):
-        embed.add_field(name="Note", value=FOLDED_NOTE, inline=False)
+    notes = _card_notes(job)
+    if notes:
+        embed.add_field(name="Note", value=shorten("\n".join(notes), EMBED_FIELD_VALUE), inline=False)
     if job.state == "running" and job.progress is not None:
         embed.add_field(name="Progress", value=progress_bar(job.progress), inline=False)
     result = result_of(job)
@@ -134,6 +135,17 @@ def status_card(job: Job, *, delivered_url: str | None = None) -> discord.Embed:
     if delivered_url:
         embed.add_field(name="Result", value=f"[Jump to the song]({delivered_url})", inline=False)
     return embed
+
+
+def _card_notes(job: Job) -> list[str]:
+    """What the member should know beyond the state: a folded style or title, a take that failed."""
+    notes = [FOLDED_NOTE] if _folds_style_and_title(job) else []
+    result = result_of(job) if job.state == "succeeded" else None
+    if result is not None and result.clips and len(result.complete_clips) < len(result.clips):
+        for index, clip in enumerate(result.clips, 1):
+            if not clip.is_complete:
+                notes.append(f"Take {index} failed: {clip.error_message or 'CometAPI gave no reason'}")
+    return notes
 
 
 def _folds_style_and_title(job: Job) -> bool:
