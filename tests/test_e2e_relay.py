@@ -104,3 +104,27 @@ async def test_a_failure_with_one_complete_take_delivers_that_take_and_says_what
     card = await it.wait_original(lambda m: bool(m["embeds"]) and "Done" in m["embeds"][0]["title"])
     assert "Take 2 failed" in fields_of(card)["Note"]
     assert job.state == "succeeded"
+
+
+# ---- 10. progress stays "0%" until "100%" -------------------------------------------------------------------
+
+
+async def test_a_running_job_with_no_progress_shows_elapsed_time_not_a_bar_at_zero(slow_relay_harness):
+    """While the relay says "0%", the card and /status show how long the job has been going, never a 0 % bar."""
+    harness, clock = slow_relay_harness
+    fake = harness.fake
+    it = await fake.slash_command("suno", {"prompt": "ambient rain"}, user=fake.alice)
+    await it.wait_original(lambda m: bool(m["embeds"]) and "Queued" in m["embeds"][0]["title"])
+    clock.advance(10)
+    card = await it.wait_original(lambda m: bool(m["embeds"]) and "Generating" in m["embeds"][0]["title"])
+    job = await only_job(harness)
+    assert (job.state, job.progress) == ("running", 0)
+    text = str(card["embeds"])
+    assert "0%" not in text and "▱" not in text
+    started = int(job.submitted_at or job.created_at)
+    assert fields_of(card)["Progress"] == f"Generating, started <t:{started}:R>"
+    status = await fake.slash_command("status", {}, user=fake.alice)
+    line = (await status.wait_response())["data"]["embeds"][0]["description"]
+    assert "Generating" in line and "0%" not in line
+    clock.advance(60)
+    await wait_delivery(fake)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from bot.cometapi import Clip, Lyrics, TaskResult
@@ -82,3 +83,12 @@ def test_status_list_empty_and_full():
     job = job_with(None, state="queued")
     text = render.status_list([job], now=job.created_at + 125).description
     assert "#7" in text and "2 min ago" in text
+
+
+def test_progress_is_a_bar_only_when_it_says_something():
+    """Real progress is a bar; 0 % or unknown progress (the relay's flat "0%") is the time since submit."""
+    running = dataclasses.replace(job_with(None, state="running"), submitted_at=1_750_000_000.5)
+    assert render.progress_line(dataclasses.replace(running, progress=40)) == render.progress_bar(40)
+    for flat in (0, None):
+        line = render.progress_line(dataclasses.replace(running, progress=flat))
+        assert line == "Generating, started <t:1750000000:R>"

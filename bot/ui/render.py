@@ -95,6 +95,17 @@ def progress_bar(percent: int | None) -> str:
     return "▰" * filled + "▱" * (10 - filled) + f" {percent}%"
 
 
+def progress_line(job: Job) -> str:
+    """A bar when CometAPI reports real progress, else how long the job has been generating.
+
+    The relay says "0%" until "100%" (§8), and a bar stuck at 0 % is not progress. The card is edited only when
+    something changes, which "0%" never does, so the time is a Discord timestamp the client keeps counting.
+    """
+    if job.progress is not None and 0 < job.progress < 100:
+        return progress_bar(job.progress)
+    return f"Generating, started <t:{int(job.submitted_at or job.created_at)}:R>"
+
+
 def result_of(job: Job) -> TaskResult | None:
     """The job's stored CometAPI result, parsed, or None before there is one."""
     return TaskResult.from_dict(job.result) if job.result else None
@@ -122,8 +133,8 @@ def status_card(job: Job, *, delivered_url: str | None = None) -> discord.Embed:
     notes = _card_notes(job)
     if notes:
         embed.add_field(name="Note", value=shorten("\n".join(notes), EMBED_FIELD_VALUE), inline=False)
-    if job.state == "running" and job.progress is not None:
-        embed.add_field(name="Progress", value=progress_bar(job.progress), inline=False)
+    if job.state == "running":
+        embed.add_field(name="Progress", value=progress_line(job), inline=False)
     result = result_of(job)
     if job.state == "running" and result is not None:
         streams = [clip for clip in result.clips if clip.is_streaming and _safe_url(clip.audio_url)]
@@ -304,7 +315,7 @@ def status_list(jobs: list[Job], *, now: float) -> discord.Embed:
     lines = []
     for job in jobs:
         state = STATE_LABELS.get(job.state, job.state)
-        if job.state == "running" and job.progress is not None:
+        if job.state == "running" and job.progress:  # "0%" says nothing (the relay's progress is flat)
             state += f" {job.progress}%"
         line = f"`#{job.id}` {model_label(job)} · {state} · {age(now - job.created_at)} ago"
         prompt = prompt_of(job)
