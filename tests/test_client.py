@@ -15,6 +15,7 @@ from bot.cometapi import (
     CometAPI,
     InsufficientBalanceError,
     InvalidRequestError,
+    ModelUnavailableError,
     NetworkError,
     RateLimitedError,
     ServerError,
@@ -137,7 +138,7 @@ async def test_a_hanging_fetch_times_out(cometapi, simulator):
         ("reset", NetworkError),
         ("hang", APITimeoutError),
         ("malformed", BadResponseError),
-        ("html", BadResponseError),
+        ("html", ModelUnavailableError),
         ("null_data", BadResponseError),
         (401, AuthError),
         (402, InsufficientBalanceError),
@@ -211,3 +212,16 @@ async def test_key_never_appears_in_errors_or_logs(cometapi, simulator, caplog):
     assert API_KEY not in repr(cometapi)
     assert API_KEY not in caplog.text
     assert caplog.records, "the retries should have been logged"
+
+
+@pytest.mark.parametrize("endpoint", ["batch_fetch", "udio_query"])
+async def test_a_switched_off_route_is_unavailable_and_not_retried(cometapi, simulator, sleeps, endpoint):
+    """A poll answered with the relay's HTML page raises ModelUnavailableError after one call: no retries."""
+    simulator.relay.switched_off.add(endpoint)
+    with pytest.raises(ModelUnavailableError):
+        if endpoint == "batch_fetch":
+            await cometapi.suno.fetch_batch(["a"], "MUSIC")
+        else:
+            await cometapi.udio.query(["a"])
+    assert simulator.count(endpoint) == 1
+    assert sleeps.delays == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -127,4 +128,44 @@ async def test_a_running_job_with_no_progress_shows_elapsed_time_not_a_bar_at_ze
     line = (await status.wait_response())["data"]["embeds"][0]["description"]
     assert "Generating" in line and "0%" not in line
     clock.advance(60)
+    await wait_delivery(fake)
+
+
+# ---- 11. unknown or switched-off routes answer 200 with an HTML page ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "endpoint", "needle"),
+    [("suno", "submit_music", "This Suno model is not available on CometAPI right now"),
+     ("udio", "udio_generate", "Udio is not available on CometAPI right now")],
+)
+async def test_a_switched_off_model_is_said_so_and_tried_once(relay_harness, command, endpoint, needle):
+    """A submit answered with the relay's HTML page tells the member the model is not available; one call only."""
+    fake, sim = relay_harness.fake, relay_harness.sim
+    sim.relay.switched_off.add(endpoint)
+    it = await fake.slash_command(command, {"prompt": "anything"}, user=fake.alice)
+    original = await it.wait_original(lambda m: m["content"].startswith("❌"))
+    assert needle in original["content"]
+    assert sim.count(endpoint) == 1
+    job = await only_job(relay_harness)
+    assert job.state == "submit_failed"
+
+
+async def test_a_poll_answered_with_html_is_not_retried_within_a_cycle(relay_harness, caplog):
+    """Each poll cycle that meets the HTML page makes one call and backs off; the job is kept and delivered later."""
+    fake, sim = relay_harness.fake, relay_harness.sim
+    caplog.set_level(logging.INFO)
+    sim.relay.switched_off.add("batch_fetch")
+    await fake.slash_command("suno", {"prompt": "a patient song"}, user=fake.alice)
+
+    def failed_cycles() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.getMessage().startswith("polling 1 suno MUSIC job(s) failed")]
+
+    await fake.wait_for(lambda: len(failed_cycles()) >= 3, timeout=5)
+    cycles, calls = len(failed_cycles()), sim.count("batch_fetch")
+    assert calls <= cycles + 1  # one call per cycle (the next cycle's may already be on its way)
+    assert not [r for r in caplog.records if "suno.fetch_batch failed" in r.getMessage()]  # no retry inside one
+    assert "not available" in failed_cycles()[0].getMessage()
+    assert (await only_job(relay_harness)).state == "queued"
+    sim.relay.switched_off.clear()
     await wait_delivery(fake)

@@ -15,6 +15,7 @@ from bot.cometapi.errors import (
     BadResponseError,
     InsufficientBalanceError,
     InvalidRequestError,
+    ModelUnavailableError,
     RateLimitedError,
     ServerError,
     TaskNotFoundError,
@@ -184,11 +185,21 @@ def test_402_and_retry_after_header():
     assert caught.value.retry_after == 7.0
 
 
-@pytest.mark.parametrize("text", ["<html>oops</html>", '{"code": "success", "dat', ""])
+@pytest.mark.parametrize("text", ['{"code": "success", "dat', "", "oops"])
 def test_non_json_success_is_a_bad_response(text):
-    """A 200 that is not JSON (HTML, truncated) is a BadResponseError, not a crash."""
+    """A 200 that is not JSON (truncated, empty, garbled) is a BadResponseError, not a crash."""
     with pytest.raises(BadResponseError):
         _parse(200, {}, text)
+
+
+@pytest.mark.parametrize(
+    ("headers", "text"),
+    [({}, "<!DOCTYPE html><html>…</html>"), ({}, "  <html>oops</html>"), ({"Content-Type": "text/html"}, "Welcome")],
+)
+def test_a_web_page_with_200_means_the_route_is_unavailable(headers, text):
+    """The relay's catch-all answers unknown or switched-off routes with 200 and HTML (§8): not available."""
+    with pytest.raises(ModelUnavailableError):
+        _parse(200, headers, text)
 
 
 def test_200_with_failure_code_is_an_error():

@@ -24,6 +24,7 @@ from .errors import (
     CometAPIError,
     InsufficientBalanceError,
     InvalidRequestError,
+    ModelUnavailableError,
     NetworkError,
     RateLimitedError,
     ServerError,
@@ -183,6 +184,9 @@ def _parse(status: int, headers: Any, text: str) -> Any:
     message, code = _error_details(body)
     request_id = _request_id(message)
     if 200 <= status < 300:
+        if body is None and _is_web_page(headers, text):
+            # Unknown and switched-off routes fall through to the web UI's catch-all, which answers 200 (§8).
+            raise ModelUnavailableError("CometAPI answered with a web page: this route is not available", status=status)
         if body is None:
             raise BadResponseError("CometAPI answered with something that is not JSON", status=status)
         if isinstance(body, dict) and code and code != "success":
@@ -203,6 +207,12 @@ def _parse(status: int, headers: Any, text: str) -> Any:
     if 400 <= status < 600:
         raise _error_for_code(code or "invalid_request", message or "request refused", status, request_id)
     raise BadResponseError(f"unexpected HTTP status {status}", status=status)
+
+
+def _is_web_page(headers: Any, text: str) -> bool:
+    """An HTML page rather than a garbled or cut-off JSON body (which is worth reading again)."""
+    content_type = str(headers.get("Content-Type", "")) if headers is not None else ""
+    return "html" in content_type.lower() or text.lstrip().startswith("<")
 
 
 def _loads(text: str) -> Any:

@@ -73,6 +73,13 @@ class BadResponseError(CometAPIError):
     """The answer was not what the API promises (not JSON, HTML, missing fields)."""
 
 
+class ModelUnavailableError(CometAPIError):
+    """A 200 with a web page instead of JSON: the relay's catch-all, so the route or model is switched off.
+
+    Asking again at once cannot help (a poll waits for its next cycle), and a submit was not accepted.
+    """
+
+
 class TaskFailedError(CometAPIError):
     """The generation itself failed; `reason` is CometAPI's explanation."""
 
