@@ -23,7 +23,7 @@ from bot.cometapi import (
     TaskNotFoundError,
     UdioRequest,
 )
-from bot.simulator import Fault
+from bot.simulator import USED_UP_MESSAGE, Fault
 from tests.conftest import API_KEY, FAST_RETRY, FAST_TIMEOUTS
 
 SONG = SunoMusicRequest(mv="chirp-crow", description="a sea shanty about rubber ducks")
@@ -224,4 +224,15 @@ async def test_a_switched_off_route_is_unavailable_and_not_retried(cometapi, sim
         else:
             await cometapi.udio.query(["a"])
     assert simulator.count(endpoint) == 1
+    assert sleeps.delays == []
+
+
+async def test_a_used_up_key_is_insufficient_balance_not_auth(cometapi, simulator, sleeps):
+    """The relay's 401 for a used-up key (no word "quota") raises InsufficientBalanceError, once, unretried."""
+    simulator.relay.used_up_keys.add(API_KEY)
+    with pytest.raises(InsufficientBalanceError) as caught:
+        await cometapi.suno.submit_music(SONG)
+    assert caught.value.status == 401
+    assert caught.value.message.startswith(USED_UP_MESSAGE)
+    assert simulator.count("submit_music") == 1
     assert sleeps.delays == []

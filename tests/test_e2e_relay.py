@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.simulator import ManualClock, SimulatorServer, Timings
+from bot.simulator import USED_UP_MESSAGE, ManualClock, SimulatorServer, Timings
 from tests.conftest import API_KEY
 from tests.e2e import wait_delivery
 from tests.harness import BotHarness
@@ -169,3 +169,21 @@ async def test_a_poll_answered_with_html_is_not_retried_within_a_cycle(relay_har
     assert (await only_job(relay_harness)).state == "queued"
     sim.relay.switched_off.clear()
     await wait_delivery(fake)
+
+
+# ---- 12. a used-up key answers 401 without the word "quota" ---------------------------------------------------
+
+
+async def test_a_used_up_key_tells_members_the_bot_is_out_of_credit(relay_harness, caplog):
+    """401 `该令牌额度已用尽` means no credit, not a refused key; the gateway's message is logged, never the key."""
+    fake, sim = relay_harness.fake, relay_harness.sim
+    caplog.set_level(logging.INFO)
+    sim.relay.used_up_keys.add(API_KEY)
+    it = await fake.slash_command("suno", {"prompt": "a song on credit"}, user=fake.alice)
+    original = await it.wait_original(lambda m: m["content"].startswith("❌"))
+    assert "out of credit" in original["content"]
+    assert "API key" not in original["content"]
+    assert sim.count("submit_music") == 1
+    assert USED_UP_MESSAGE in caplog.text
+    assert API_KEY not in caplog.text
+    assert API_KEY not in fake.all_outgoing_text()

@@ -255,3 +255,23 @@ def test_a_failure_with_one_complete_clip_is_a_success_with_a_failed_take():
     for clip in raw["data"]:  # with no complete clip at all it stays a failure
         clip.update(status="error")
     assert TaskResult.from_suno(raw).phase == "failed"
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "error"),
+    [
+        (401, "该令牌额度已用尽 (request id: 2025)", InsufficientBalanceError),  # the relay's used-up key
+        (401, "[sk-abc***xyz] 该令牌额度已用尽", InsufficientBalanceError),
+        (403, "用户余额不足", InsufficientBalanceError),  # "the user's balance is insufficient"
+        (401, "insufficient funds on this account", InsufficientBalanceError),
+        (403, "credit limit reached", InsufficientBalanceError),
+        (401, "invalid token (request id: 2025)", AuthError),
+        (403, "access denied", AuthError),
+    ],
+)
+def test_a_refusal_that_means_no_credit_is_insufficient_balance(status, message, error, caplog):
+    """401/403 whose message means exhausted credit (in Chinese or English) is out of credit, and is logged."""
+    body = json.dumps({"error": {"code": "", "message": message, "type": "comet_api_error"}}, ensure_ascii=False)
+    with pytest.raises(error):
+        _parse(status, {}, body)
+    assert (message in caplog.text) is (error is InsufficientBalanceError)

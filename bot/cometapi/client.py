@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.cometapi.com"
 _REQUEST_ID = re.compile(r"\(request id: ([^)]+)\)")
 _QUOTA_CODES = {"quota_not_enough", "insufficient_quota", "insufficient_user_quota", "pre_consume_token_quota_failed"}
+# How a 401/403 says the key or account has no credit left. The relay answers a used-up key with 401
+# "该令牌额度已用尽" ("this token's quota is used up"), without the English word (§8); 额度 is quota, 余额 balance.
+_NO_CREDIT = re.compile(r"额度|余额|quota|balance|credit|insufficient funds", re.IGNORECASE)
 
 Sleep = Callable[[float], Awaitable[None]]
 # What a call observer sees: endpoint name, outcome ("ok" or the error class name), seconds taken.
@@ -192,10 +195,11 @@ def _parse(status: int, headers: Any, text: str) -> Any:
         if isinstance(body, dict) and code and code != "success":
             raise _error_for_code(code, message, status, request_id)
         return body
+    refused = status in (401, 403)
+    if status == 402 or code in _QUOTA_CODES or "quota" in message.lower() or (refused and _NO_CREDIT.search(message)):
+        raise _out_of_credit(message or code or "insufficient balance", status, request_id)
     if status == 401:
         raise AuthError(message or "CometAPI refused the API key", status=status, request_id=request_id)
-    if status == 402 or code in _QUOTA_CODES or "quota" in message.lower():
-        raise InsufficientBalanceError(message or "insufficient balance", status=status, request_id=request_id)
     if status == 403:
         raise AuthError(message or "access denied", status=status, request_id=request_id)
     if status == 429:
@@ -235,9 +239,15 @@ def _error_details(body: Any) -> tuple[str, str]:
     return str(body.get("message") or ""), (str(code) if code is not None else "")
 
 
+def _out_of_credit(message: str, status: int, request_id: str | None) -> InsufficientBalanceError:
+    # The gateway's own words are what an admin needs to act on (which key, which limit); they never hold the key.
+    log.warning("CometAPI says the bot is out of credit (HTTP %d): %s", status, message)
+    return InsufficientBalanceError(message, status=status, request_id=request_id)
+
+
 def _error_for_code(code: str, message: str, status: int, request_id: str | None) -> CometAPIError:
     if code in _QUOTA_CODES:
-        return InsufficientBalanceError(message or code, status=status, request_id=request_id)
+        return _out_of_credit(message or code, status, request_id)
     if code == "task_not_exist":
         return TaskNotFoundError(message or code, code=code, status=status, request_id=request_id)
     return InvalidRequestError(message or code, code=code, status=status, request_id=request_id)

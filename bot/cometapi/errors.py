@@ -22,11 +22,11 @@ class CometAPIError(Exception):
 
 
 class AuthError(CometAPIError):
-    """The key was refused (401) or access is blocked (403 without a quota reason)."""
+    """The key was refused (401) or access is blocked (403), for a reason other than credit."""
 
 
 class InsufficientBalanceError(CometAPIError):
-    """The account or key has no balance left (402, or 403 `quota_not_enough`)."""
+    """The account or key has no credit left: 402, a quota code, or a 401/403 that says so (e.g. 该令牌额度已用尽)."""
 
 
 class RateLimitedError(CometAPIError):
