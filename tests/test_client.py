@@ -236,3 +236,22 @@ async def test_a_used_up_key_is_insufficient_balance_not_auth(cometapi, simulato
     assert caught.value.message.startswith(USED_UP_MESSAGE)
     assert simulator.count("submit_music") == 1
     assert sleeps.delays == []
+
+
+async def test_udio_nested_query_shape_is_read_and_matched_by_the_generate_id(cometapi, simulator):
+    """The sibling gateway's `{code, data: {status, data: [{songs}]}}` gives the same results as `{songs}`."""
+    simulator.relay.udio_nested = True
+    first = await cometapi.udio.generate(UdioRequest(prompt="lofi beats"))
+    second = await cometapi.udio.generate(UdioRequest(prompt="[fail] doom"))
+    results = await cometapi.udio.query([first, second, "unknown"])
+    assert list(results) == [first, second]
+    assert (results[first].phase, len(results[first].complete_clips)) == ("succeeded", 2)
+    assert results[second].phase == "failed"
+    assert await cometapi.udio.query(["unknown"]) == {}  # `data: null`: nothing known, not an error
+
+
+async def test_a_batch_fetch_answering_data_null_is_empty(cometapi, simulator):
+    """The relay's `data: null` for only unknown ids is an empty answer, not an error, and not retried."""
+    simulator.relay.null_unknown_batch = True
+    assert await cometapi.suno.fetch_batch(["unknown", "also-unknown"], "MUSIC") == {}
+    assert simulator.count("batch_fetch") == 1

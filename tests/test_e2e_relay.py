@@ -187,3 +187,34 @@ async def test_a_used_up_key_tells_members_the_bot_is_out_of_credit(relay_harnes
     assert USED_UP_MESSAGE in caplog.text
     assert API_KEY not in caplog.text
     assert API_KEY not in fake.all_outgoing_text()
+
+
+# ---- 13. Udio's nested query shape; batch fetch `data: null` ------------------------------------------------
+
+
+async def test_udio_songs_in_the_nested_query_shape_are_delivered(relay_harness):
+    """/udio/query answering `{code, data: {status, data: [{songs}]}}` is read, matched by the generate id."""
+    fake, sim = relay_harness.fake, relay_harness.sim
+    await fake.slash_command("udio", {"prompt": "dreamy shoegaze"}, user=fake.alice)
+    (message,) = await wait_delivery(fake, within=5)
+    job = await only_job(relay_harness)
+    assert sim.requests_to("udio_query")[0].query == {"ids": job.task_id}
+    assert len(message["embeds"]) == 2
+    assert message["content"].startswith(f"<@{fake.alice.id}> your songs are ready")
+
+
+async def test_a_batch_fetch_that_knows_none_of_the_ids_is_nothing_new_not_an_error(relay_harness, caplog):
+    """`data: null` for only unknown ids leaves the job waiting, with no error and no backoff, until it is known."""
+    fake, sim = relay_harness.fake, relay_harness.sim
+    caplog.set_level(logging.INFO)
+    sim.state.hang_next()  # keeps the task running while it is hidden, whenever the first poll comes
+    it = await fake.slash_command("suno", {"prompt": "a song CometAPI forgot"}, user=fake.alice)
+    await it.wait_original(lambda m: bool(m["embeds"]))  # the card: the job is submitted
+    task = sim.state.tasks.pop((await only_job(relay_harness)).task_id)
+    sim.reset_log()
+    await fake.wait_for(lambda: sim.count("batch_fetch") >= 3, timeout=5)
+    assert not [r for r in caplog.records if r.getMessage().startswith("polling")]
+    assert (await only_job(relay_harness)).state in {"queued", "running"}
+    sim.state.tasks[task.id] = task
+    sim.state.set_status(task.id, "SUCCESS")
+    await wait_delivery(fake)

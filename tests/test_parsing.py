@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from bot.cometapi import SunoMusicRequest, TaskResult, UdioRequest
-from bot.cometapi.client import _parse
+from bot.cometapi.client import Transport, _parse
 from bot.cometapi.errors import (
     AuthError,
     BadResponseError,
@@ -21,6 +21,7 @@ from bot.cometapi.errors import (
     TaskNotFoundError,
 )
 from bot.cometapi.models import Clip, as_float
+from bot.cometapi.udio import Udio
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -275,3 +276,44 @@ def test_a_refusal_that_means_no_credit_is_insufficient_balance(status, message,
     with pytest.raises(error):
         _parse(status, {}, body)
     assert (message in caplog.text) is (error is InsufficientBalanceError)
+
+
+class _Answer:
+    """A transport that answers every request with one body (to parse shapes the simulator does not make)."""
+
+    def __init__(self, body):
+        self.body = body
+
+    async def request(self, *args, **kwargs):
+        return self.body
+
+
+def _udio(body):
+    return Udio(cast(Transport, _Answer(body)))
+
+
+def _song(song_id, generation_id):
+    return {"id": song_id, "generation_id": generation_id, "finished": True, "song_path": f"https://x/{song_id}.mp3"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"songs": [_song("s1", "upstream-gen")]},
+        {"code": "success", "data": {"status": "SUCCESS", "data": [{"songs": [_song("s1", "upstream-gen")]}]}},
+        {"code": "success", "data": {"status": "SUCCESS", "data": [{"task_id": "ours", "songs": [_song("s1", "g")]}]}},
+        {"code": "success", "data": {"songs": [_song("s1", "ours")]}},
+    ],
+)
+async def test_udio_songs_are_matched_by_the_id_the_generate_call_returned(body):
+    """Whatever the shape, and even when the songs name another generation id, they belong to the id asked."""
+    results = await _udio(body).query(["ours"])
+    assert list(results) == ["ours"]
+    assert [clip.id for clip in results["ours"].complete_clips] == ["s1"]
+
+
+@pytest.mark.parametrize("body", [{"code": "success", "data": None}, {"songs": None}, {"code": "success",
+                                  "data": {"status": "NOT_FOUND", "data": []}}])
+async def test_udio_query_with_nothing_known_is_empty(body):
+    """No songs in either shape (`data: null` included) is an empty answer."""
+    assert await _udio(body).query(["a", "b"]) == {}
