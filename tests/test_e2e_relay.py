@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.simulator import USED_UP_MESSAGE, ManualClock, SimulatorServer, Timings
+from bot.simulator import UPSTREAM_REFUSAL_MESSAGE, USED_UP_MESSAGE, ManualClock, SimulatorServer, Timings
 from tests.conftest import API_KEY
 from tests.e2e import wait_delivery
 from tests.harness import BotHarness
@@ -218,3 +218,19 @@ async def test_a_batch_fetch_that_knows_none_of_the_ids_is_nothing_new_not_an_er
     sim.state.tasks[task.id] = task
     sim.state.set_status(task.id, "SUCCESS")
     await wait_delivery(fake)
+
+
+# ---- §8 "Upstream rejection on submit" ------------------------------------------------------------------------
+
+
+async def test_an_upstream_refusal_reads_neutral_and_its_raw_message_is_logged(relay_harness, caplog):
+    """A submit the upstream refused (500 with the relay's code/message) says CometAPI refused it; the log has why."""
+    fake, sim = relay_harness.fake, relay_harness.sim
+    caplog.set_level(logging.INFO)
+    sim.relay.upstream_refuses.add("submit_music")
+    it = await fake.slash_command("suno", {"prompt": "a refused song"}, user=fake.alice)
+    original = await it.wait_original(lambda m: m["content"].startswith("❌"))
+    assert "CometAPI refused the request" in original["content"]
+    assert UPSTREAM_REFUSAL_MESSAGE not in original["content"]
+    assert UPSTREAM_REFUSAL_MESSAGE in caplog.text
+    assert sim.count("submit_music") == 1

@@ -19,6 +19,7 @@ from bot.cometapi.errors import (
     RateLimitedError,
     ServerError,
     TaskNotFoundError,
+    UpstreamRejectedError,
 )
 from bot.cometapi.models import Clip, as_float
 from bot.cometapi.udio import Udio
@@ -317,3 +318,15 @@ async def test_udio_songs_are_matched_by_the_id_the_generate_call_returned(body)
 async def test_udio_query_with_nothing_known_is_empty(body):
     """No songs in either shape (`data: null` included) is an empty answer."""
     assert await _udio(body).query(["a", "b"]) == {}
+
+
+def test_a_500_with_the_task_relays_body_is_an_upstream_refusal():
+    """500 with `{code, message, data: null}` is UpstreamRejectedError (still a ServerError, so fetches retry it);
+    the gateway's `{"error": ...}` 500 stays a plain ServerError."""
+    with pytest.raises(UpstreamRejectedError) as caught:
+        _parse(500, {}, json.dumps({"code": "upstream_error", "message": "请求上游地址失败", "data": None}))
+    assert (caught.value.code, caught.value.message) == ("upstream_error", "请求上游地址失败")
+    assert isinstance(caught.value, ServerError)
+    with pytest.raises(ServerError) as plain:
+        _parse(500, {}, (FIXTURES / "error_500.json").read_text(encoding="utf-8"))
+    assert not isinstance(plain.value, UpstreamRejectedError)

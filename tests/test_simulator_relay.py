@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.simulator import USED_UP_MESSAGE, ManualClock, Relay, SimulatorServer, Timings
+from bot.simulator import UPSTREAM_REFUSAL_MESSAGE, USED_UP_MESSAGE, ManualClock, Relay, SimulatorServer, Timings
 from bot.simulator.__main__ import parse_args, relay_of
 
 KEY = "sk-test"
@@ -47,13 +47,13 @@ async def fetch(http: aiohttp.ClientSession, task_id: str) -> dict[str, Any]:
     return task
 
 
-def test_relay_is_off_by_default_and_live_switches_on_everything_but_keys_and_routes() -> None:
-    """A plain simulator follows the docs; Relay.live() has every behaviour on, nothing switched off."""
+def test_relay_is_off_by_default_and_live_switches_on_every_behaviour() -> None:
+    """A plain simulator follows the docs; Relay.live() has every switch on, no route or key singled out."""
     assert Relay() == SimulatorServer().relay
     live = Relay.live()
-    switches = [name for name in Relay.__dataclass_fields__ if name not in {"switched_off", "used_up_keys"}]
-    assert all(getattr(live, name) for name in switches)
-    assert (live.switched_off, live.used_up_keys) == (set(), set())
+    values = {name: getattr(live, name) for name in Relay.__dataclass_fields__}
+    assert all(value is True for value in values.values() if isinstance(value, bool))
+    assert all(value == set() for value in values.values() if isinstance(value, set))
 
 
 def test_command_line_flags_build_the_relay() -> None:
@@ -178,3 +178,13 @@ async def test_udio_query_answers_the_nested_shape(http: aiohttp.ClientSession) 
     assert all(song["finished"] for song in item["songs"])
     async with http.get("/udio/query", params={"ids": "unknown"}) as resp:
         assert json.loads(await resp.text())["data"] is None
+
+
+async def test_an_upstream_refusal_is_a_500_with_the_relays_generic_message(sim: SimulatorServer,
+                                                                            http: aiohttp.ClientSession) -> None:
+    """A refused submit answers 500 `{code, message: 请求上游地址失败, data: null}` and creates nothing."""
+    sim.relay.upstream_refuses.add("submit_music")
+    status, _, text = await post(http, "/suno/submit/music", {"gpt_description_prompt": "cats"})
+    assert status == 500
+    assert json.loads(text) == {"code": "upstream_error", "message": UPSTREAM_REFUSAL_MESSAGE, "data": None}
+    assert sim.state.tasks == {}

@@ -21,6 +21,7 @@ from .errors import (
     ServerError,
     TaskFailedError,
     TaskNotFoundError,
+    UpstreamRejectedError,
 )
 from .models import Action, Clip, Lyrics, Phase, Provider, SunoMusicRequest, TaskResult, UdioRequest
 from .suno import Suno
@@ -50,6 +51,7 @@ __all__ = [
     "TaskResult",
     "Timeouts",
     "UdioRequest",
+    "UpstreamRejectedError",
 ]
 
 

@@ -29,6 +29,7 @@ from .errors import (
     RateLimitedError,
     ServerError,
     TaskNotFoundError,
+    UpstreamRejectedError,
 )
 
 log = logging.getLogger(__name__)
@@ -206,6 +207,10 @@ def _parse(status: int, headers: Any, text: str) -> Any:
         raise RateLimitedError(
             message or "rate limited", retry_after=_retry_after(headers), status=status, request_id=request_id
         )
+    if status >= 500 and code and code != "invalid_request" and not isinstance(body.get("error"), dict):
+        # The task relay's own body: the upstream refused (§4.1, §8). Its message may be a generic Chinese text
+        # ("请求上游地址失败"), so members get a neutral sentence and the raw words go to the log.
+        raise UpstreamRejectedError(message or code, code=code, status=status, request_id=request_id)
     if status >= 500 and code != "invalid_request":
         raise ServerError(message or "CometAPI server error", status=status, request_id=request_id)
     if 400 <= status < 600:

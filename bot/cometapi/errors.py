@@ -43,6 +43,14 @@ class ServerError(CometAPIError):
     """5xx: the platform or the upstream model failed."""
 
 
+class UpstreamRejectedError(ServerError):
+    """A 500 carrying the task relay's `{code, message}`: the upstream refused the job (its words are logged)."""
+
+    def __init__(self, message: str, *, code: str, status: int | None = 500, request_id: str | None = None) -> None:
+        super().__init__(message, status=status, request_id=request_id)
+        self.code = code
+
+
 class InvalidRequestError(CometAPIError):
     """400-class: the request itself was refused; retrying the same request cannot help."""
 

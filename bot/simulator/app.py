@@ -27,7 +27,7 @@ from .faults import (
     status_body,
 )
 from .media import MediaStore
-from .relay import USED_UP_MESSAGE
+from .relay import UPSTREAM_REFUSAL_CODE, UPSTREAM_REFUSAL_MESSAGE, USED_UP_MESSAGE
 from .state import SimState
 
 log = logging.getLogger(__name__)
@@ -160,6 +160,8 @@ def endpoint(name: str, *, auth: bool = True) -> Callable[[Handler], Route]:
                 return _json(gateway_error("", USED_UP_MESSAGE), 401)
             if auth and not authorized:
                 return _json(status_body(401), 401)
+            if name in relay.upstream_refuses:
+                return _json(relay_error(UPSTREAM_REFUSAL_CODE, UPSTREAM_REFUSAL_MESSAGE), 500)
             if not valid:
                 return _invalid("invalid request body")
             return await handler(request, ctx, body)

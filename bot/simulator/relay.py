@@ -11,6 +11,9 @@ from typing import Any, Final
 
 # What the relay answers a key whose quota is used up: "this token's quota is used up" (note: no word "quota").
 USED_UP_MESSAGE: Final = "该令牌额度已用尽"
+# What the relay says instead of an upstream error that mentions http, post or dial: "requesting the upstream failed".
+UPSTREAM_REFUSAL_MESSAGE: Final = "请求上游地址失败"
+UPSTREAM_REFUSAL_CODE: Final = "upstream_error"
 # The only fields the relay rebuilds a description-mode (inspiration) submit from; tags and title are lost.
 DESCRIPTION_MODE_FIELDS: Final = ("gpt_description_prompt", "prompt", "mv", "make_instrumental")
 
@@ -35,10 +38,13 @@ class Relay:
     switched_off: set[str] = field(default_factory=set)
     # Keys whose quota is used up: every API call with one answers 401 with USED_UP_MESSAGE.
     used_up_keys: set[str] = field(default_factory=set)
+    # Endpoint names whose submits the upstream refuses: the relay answers 500 with the task relay's
+    # `{code, message, data: null}`, the message replaced by UPSTREAM_REFUSAL_MESSAGE.
+    upstream_refuses: set[str] = field(default_factory=set)
 
     @classmethod
     def live(cls) -> Relay:
-        """Every behaviour of the live relay on (no route switched off, no key used up)."""
+        """Every behaviour of the live relay on (no route switched off, no key used up, no upstream refusing)."""
         return cls(
             drop_description_extras=True,
             mixed_clips_fail=True,

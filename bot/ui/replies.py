@@ -18,6 +18,7 @@ from bot.cometapi import (
     NetworkError,
     RateLimitedError,
     ServerError,
+    UpstreamRejectedError,
 )
 from bot.core.limits import LimitReachedError, NotAllowedError
 from bot.core.validation import InvalidInputError
@@ -57,6 +58,8 @@ def describe(error: BaseException, *, provider: str | None = None) -> str:
     if isinstance(error, RateLimitedError):
         wait = f" in about {max(round(error.retry_after), 1)} seconds" if error.retry_after else " in a minute"
         return f"{name} is busy right now and asked us to slow down. Please try again{wait}."
+    if isinstance(error, UpstreamRejectedError):
+        return "CometAPI refused the request, so nothing was started. Please try again later, or with other words."
     if isinstance(error, ServerError):
         if provider == "udio":
             return "Udio is unavailable on CometAPI right now. Try `/suno`, or Udio again later."
