@@ -15,6 +15,7 @@ from bot.cometapi import (
     CometAPI,
     InsufficientBalanceError,
     InvalidRequestError,
+    ModelUnavailableError,
     NetworkError,
     RateLimitedError,
     ServerError,
@@ -22,7 +23,7 @@ from bot.cometapi import (
     TaskNotFoundError,
     UdioRequest,
 )
-from bot.simulator import Fault
+from bot.simulator import USED_UP_MESSAGE, Fault
 from tests.conftest import API_KEY, FAST_RETRY, FAST_TIMEOUTS
 
 SONG = SunoMusicRequest(mv="chirp-crow", description="a sea shanty about rubber ducks")
@@ -137,7 +138,7 @@ async def test_a_hanging_fetch_times_out(cometapi, simulator):
         ("reset", NetworkError),
         ("hang", APITimeoutError),
         ("malformed", BadResponseError),
-        ("html", BadResponseError),
+        ("html", ModelUnavailableError),
         ("null_data", BadResponseError),
         (401, AuthError),
         (402, InsufficientBalanceError),
@@ -211,3 +212,46 @@ async def test_key_never_appears_in_errors_or_logs(cometapi, simulator, caplog):
     assert API_KEY not in repr(cometapi)
     assert API_KEY not in caplog.text
     assert caplog.records, "the retries should have been logged"
+
+
+@pytest.mark.parametrize("endpoint", ["batch_fetch", "udio_query"])
+async def test_a_switched_off_route_is_unavailable_and_not_retried(cometapi, simulator, sleeps, endpoint):
+    """A poll answered with the relay's HTML page raises ModelUnavailableError after one call: no retries."""
+    simulator.relay.switched_off.add(endpoint)
+    with pytest.raises(ModelUnavailableError):
+        if endpoint == "batch_fetch":
+            await cometapi.suno.fetch_batch(["a"], "MUSIC")
+        else:
+            await cometapi.udio.query(["a"])
+    assert simulator.count(endpoint) == 1
+    assert sleeps.delays == []
+
+
+async def test_a_used_up_key_is_insufficient_balance_not_auth(cometapi, simulator, sleeps):
+    """The relay's 401 for a used-up key (no word "quota") raises InsufficientBalanceError, once, unretried."""
+    simulator.relay.used_up_keys.add(API_KEY)
+    with pytest.raises(InsufficientBalanceError) as caught:
+        await cometapi.suno.submit_music(SONG)
+    assert caught.value.status == 401
+    assert caught.value.message.startswith(USED_UP_MESSAGE)
+    assert simulator.count("submit_music") == 1
+    assert sleeps.delays == []
+
+
+async def test_udio_nested_query_shape_is_read_and_matched_by_the_generate_id(cometapi, simulator):
+    """The sibling gateway's `{code, data: {status, data: [{songs}]}}` gives the same results as `{songs}`."""
+    simulator.relay.udio_nested = True
+    first = await cometapi.udio.generate(UdioRequest(prompt="lofi beats"))
+    second = await cometapi.udio.generate(UdioRequest(prompt="[fail] doom"))
+    results = await cometapi.udio.query([first, second, "unknown"])
+    assert list(results) == [first, second]
+    assert (results[first].phase, len(results[first].complete_clips)) == ("succeeded", 2)
+    assert results[second].phase == "failed"
+    assert await cometapi.udio.query(["unknown"]) == {}  # `data: null`: nothing known, not an error
+
+
+async def test_a_batch_fetch_answering_data_null_is_empty(cometapi, simulator):
+    """The relay's `data: null` for only unknown ids is an empty answer, not an error, and not retried."""
+    simulator.relay.null_unknown_batch = True
+    assert await cometapi.suno.fetch_batch(["unknown", "also-unknown"], "MUSIC") == {}
+    assert simulator.count("batch_fetch") == 1

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from bot.cometapi import SunoMusicRequest, TaskResult, UdioRequest
-from bot.cometapi.client import _parse
+from bot.cometapi.client import Transport, _parse
 from bot.cometapi.errors import (
     AuthError,
     BadResponseError,
     InsufficientBalanceError,
     InvalidRequestError,
+    ModelUnavailableError,
     RateLimitedError,
     ServerError,
     TaskNotFoundError,
+    UpstreamRejectedError,
 )
 from bot.cometapi.models import Clip, as_float
+from bot.cometapi.udio import Udio
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -184,11 +187,21 @@ def test_402_and_retry_after_header():
     assert caught.value.retry_after == 7.0
 
 
-@pytest.mark.parametrize("text", ["<html>oops</html>", '{"code": "success", "dat', ""])
+@pytest.mark.parametrize("text", ['{"code": "success", "dat', "", "oops"])
 def test_non_json_success_is_a_bad_response(text):
-    """A 200 that is not JSON (HTML, truncated) is a BadResponseError, not a crash."""
+    """A 200 that is not JSON (truncated, empty, garbled) is a BadResponseError, not a crash."""
     with pytest.raises(BadResponseError):
         _parse(200, {}, text)
+
+
+@pytest.mark.parametrize(
+    ("headers", "text"),
+    [({}, "<!DOCTYPE html><html>…</html>"), ({}, "  <html>oops</html>"), ({"Content-Type": "text/html"}, "Welcome")],
+)
+def test_a_web_page_with_200_means_the_route_is_unavailable(headers, text):
+    """The relay's catch-all answers unknown or switched-off routes with 200 and HTML (§8): not available."""
+    with pytest.raises(ModelUnavailableError):
+        _parse(200, headers, text)
 
 
 def test_200_with_failure_code_is_an_error():
@@ -200,8 +213,7 @@ def test_200_with_failure_code_is_an_error():
 def test_suno_request_bodies_per_mode():
     """The fields sent decide the mode: inspiration, custom or extend (with the original task id)."""
     inspiration = SunoMusicRequest(mv="chirp-crow", description="cat", instrumental=True).to_json()
-    assert inspiration["gpt_description_prompt"] == "cat"
-    assert inspiration["make_instrumental"] is True
+    assert inspiration == {"mv": "chirp-crow", "gpt_description_prompt": "cat", "make_instrumental": True, "prompt": ""}
     custom = SunoMusicRequest(mv="chirp-v4", lyrics="[Verse]\nla", tags="punk", title="T", negative_tags="jazz")
     assert custom.to_json() == {
         "mv": "chirp-v4", "prompt": "[Verse]\nla", "tags": "punk", "title": "T",
@@ -220,3 +232,101 @@ def test_udio_request_follows_the_seed_layout():
     assert params["config"] == {"mode": "regular"}
     assert (params["prompt"], params["model_type"], params["lyrics_type"]) == ("rock", "udio130-v1.5", "instrumental")
     assert params["prompt_strength"] == 0.5
+
+
+def test_description_mode_folds_style_and_title_into_the_description():
+    """The relay drops tags and title in description mode, so they are sent inside the description instead."""
+    request = SunoMusicRequest(mv="chirp-crow", description="a sea shanty", tags="emotional punk", title="Quack")
+    body = request.to_json()
+    assert body["gpt_description_prompt"] == "a sea shanty\nStyle: emotional punk\nTitle: Quack"
+    assert "tags" not in body and "title" not in body
+    assert request.folds_style_and_title
+    assert not SunoMusicRequest(mv="chirp-crow", description="a sea shanty").folds_style_and_title
+
+
+def test_a_failure_with_one_complete_clip_is_a_success_with_a_failed_take():
+    """The relay reports FAILURE for one complete + one error clip (§8): the complete take is a result."""
+    raw = fixture("suno_fetch_music_success.json")["data"]
+    raw.update(status="FAILURE", fail_reason="")
+    raw["data"][1].update(status="error", audio_url="https://cdn1.suno.ai/None.mp3")
+    raw["data"][1]["metadata"]["error_message"] = "Unable to generate audio for this clip."
+    result = TaskResult.from_suno(raw)
+    assert result.phase == "succeeded"
+    assert [clip.id for clip in result.complete_clips] == [raw["data"][0]["id"]]
+    assert result.clips[1].error_message == "Unable to generate audio for this clip."
+    for clip in raw["data"]:  # with no complete clip at all it stays a failure
+        clip.update(status="error")
+    assert TaskResult.from_suno(raw).phase == "failed"
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "error"),
+    [
+        (401, "该令牌额度已用尽 (request id: 2025)", InsufficientBalanceError),  # the relay's used-up key
+        (401, "[sk-abc***xyz] 该令牌额度已用尽", InsufficientBalanceError),
+        (403, "用户余额不足", InsufficientBalanceError),  # "the user's balance is insufficient"
+        (401, "insufficient funds on this account", InsufficientBalanceError),
+        (403, "credit limit reached", InsufficientBalanceError),
+        (401, "invalid token (request id: 2025)", AuthError),
+        (403, "access denied", AuthError),
+    ],
+)
+def test_a_refusal_that_means_no_credit_is_insufficient_balance(status, message, error, caplog):
+    """401/403 whose message means exhausted credit (in Chinese or English) is out of credit, and is logged."""
+    body = json.dumps({"error": {"code": "", "message": message, "type": "comet_api_error"}}, ensure_ascii=False)
+    with pytest.raises(error):
+        _parse(status, {}, body)
+    assert (message in caplog.text) is (error is InsufficientBalanceError)
+
+
+class _Answer:
+    """A transport that answers every request with one body (to parse shapes the simulator does not make)."""
+
+    def __init__(self, body):
+        self.body = body
+
+    async def request(self, *args, **kwargs):
+        return self.body
+
+
+def _udio(body):
+    return Udio(cast(Transport, _Answer(body)))
+
+
+def _song(song_id, generation_id):
+    return {"id": song_id, "generation_id": generation_id, "finished": True, "song_path": f"https://x/{song_id}.mp3"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"songs": [_song("s1", "upstream-gen")]},
+        {"code": "success", "data": {"status": "SUCCESS", "data": [{"songs": [_song("s1", "upstream-gen")]}]}},
+        {"code": "success", "data": {"status": "SUCCESS", "data": [{"task_id": "ours", "songs": [_song("s1", "g")]}]}},
+        {"code": "success", "data": {"songs": [_song("s1", "ours")]}},
+    ],
+)
+async def test_udio_songs_are_matched_by_the_id_the_generate_call_returned(body):
+    """Whatever the shape, and even when the songs name another generation id, they belong to the id asked."""
+    results = await _udio(body).query(["ours"])
+    assert list(results) == ["ours"]
+    assert [clip.id for clip in results["ours"].complete_clips] == ["s1"]
+
+
+@pytest.mark.parametrize("body", [{"code": "success", "data": None}, {"songs": None}, {"code": "success",
+                                  "data": {"status": "NOT_FOUND", "data": []}}])
+async def test_udio_query_with_nothing_known_is_empty(body):
+    """No songs in either shape (`data: null` included) is an empty answer."""
+    assert await _udio(body).query(["a", "b"]) == {}
+
+
+def test_a_500_with_the_task_relays_body_is_an_upstream_refusal():
+    """500 with `{code, message, data: null}` is UpstreamRejectedError (still a ServerError, so fetches retry it);
+    the gateway's `{"error": ...}` 500 stays a plain ServerError."""
+    with pytest.raises(UpstreamRejectedError) as caught:
+        _parse(500, {}, json.dumps({"code": "upstream_error", "message": "请求上游地址失败", "data": None}))
+    assert (caught.value.code, caught.value.message) == ("upstream_error", "请求上游地址失败")
+    assert isinstance(caught.value, ServerError)
+    with pytest.raises(ServerError) as plain:
+        _parse(500, {}, (FIXTURES / "error_500.json").read_text(encoding="utf-8"))
+    assert not isinstance(plain.value, UpstreamRejectedError)

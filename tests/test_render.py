@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from bot.cometapi import Clip, Lyrics, TaskResult
@@ -93,3 +94,12 @@ def test_a_late_song_says_it_is_late():
     late = render.delivery(dataclasses.replace(job_with(result), late=True), attached_audio=frozenset({"c1"}))
     assert "late" not in on_time.content
     assert "late" in late.content and "gave up" in late.content
+
+
+def test_progress_is_a_bar_only_when_it_says_something():
+    """Real progress is a bar; 0 % or unknown progress (the relay's flat "0%") is the time since submit."""
+    running = dataclasses.replace(job_with(None, state="running"), submitted_at=1_750_000_000.5)
+    assert render.progress_line(dataclasses.replace(running, progress=40)) == render.progress_bar(40)
+    for flat in (0, None):
+        line = render.progress_line(dataclasses.replace(running, progress=flat))
+        assert line == "Generating, started <t:1750000000:R>"

@@ -77,3 +77,16 @@ def test_lyrics_theme():
     assert lyrics_prompt(" rain ") == "rain"
     with pytest.raises(InvalidInputError):
         lyrics_prompt("")
+
+
+def test_style_and_title_with_a_description_must_fit_the_description_limit():
+    """Description mode carries style and title inside the description, so together they respect its limit."""
+    request = suno_request(prompt="d" * 400, style="s" * 60, title="t" * 15)
+    assert request.folds_style_and_title
+    assert len(request.to_json()["gpt_description_prompt"]) <= 500
+    with pytest.raises(InvalidInputError) as caught:
+        suno_request(prompt="d" * 450, style="s" * 60)
+    assert caught.value.field == "style"
+    assert "limit is 500" in caught.value.message
+    # Custom mode keeps style and title as fields of their own: no such limit.
+    assert not suno_request(prompt="p", lyrics="[Verse]\nla", style="s" * 900).folds_style_and_title

@@ -15,11 +15,13 @@ from .errors import (
     CometAPIError,
     InsufficientBalanceError,
     InvalidRequestError,
+    ModelUnavailableError,
     NetworkError,
     RateLimitedError,
     ServerError,
     TaskFailedError,
     TaskNotFoundError,
+    UpstreamRejectedError,
 )
 from .models import Action, Clip, Lyrics, Phase, Provider, SunoMusicRequest, TaskResult, UdioRequest
 from .suno import Suno
@@ -36,6 +38,7 @@ __all__ = [
     "InsufficientBalanceError",
     "InvalidRequestError",
     "Lyrics",
+    "ModelUnavailableError",
     "NetworkError",
     "Phase",
     "Provider",
@@ -48,6 +51,7 @@ __all__ = [
     "TaskResult",
     "Timeouts",
     "UdioRequest",
+    "UpstreamRejectedError",
 ]
 
 

@@ -24,10 +24,12 @@ from .errors import (
     CometAPIError,
     InsufficientBalanceError,
     InvalidRequestError,
+    ModelUnavailableError,
     NetworkError,
     RateLimitedError,
     ServerError,
     TaskNotFoundError,
+    UpstreamRejectedError,
 )
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,9 @@ log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.cometapi.com"
 _REQUEST_ID = re.compile(r"\(request id: ([^)]+)\)")
 _QUOTA_CODES = {"quota_not_enough", "insufficient_quota", "insufficient_user_quota", "pre_consume_token_quota_failed"}
+# How a 401/403 says the key or account has no credit left. The relay answers a used-up key with 401
+# "该令牌额度已用尽" ("this token's quota is used up"), without the English word (§8); 额度 is quota, 余额 balance.
+_NO_CREDIT = re.compile(r"额度|余额|quota|balance|credit|insufficient funds", re.IGNORECASE)
 
 Sleep = Callable[[float], Awaitable[None]]
 # What a call observer sees: endpoint name, outcome ("ok" or the error class name), seconds taken.
@@ -183,26 +188,40 @@ def _parse(status: int, headers: Any, text: str) -> Any:
     message, code = _error_details(body)
     request_id = _request_id(message)
     if 200 <= status < 300:
+        if body is None and _is_web_page(headers, text):
+            # Unknown and switched-off routes fall through to the web UI's catch-all, which answers 200 (§8).
+            raise ModelUnavailableError("CometAPI answered with a web page: this route is not available", status=status)
         if body is None:
             raise BadResponseError("CometAPI answered with something that is not JSON", status=status)
         if isinstance(body, dict) and code and code != "success":
             raise _error_for_code(code, message, status, request_id)
         return body
+    refused = status in (401, 403)
+    if status == 402 or code in _QUOTA_CODES or "quota" in message.lower() or (refused and _NO_CREDIT.search(message)):
+        raise _out_of_credit(message or code or "insufficient balance", status, request_id)
     if status == 401:
         raise AuthError(message or "CometAPI refused the API key", status=status, request_id=request_id)
-    if status == 402 or code in _QUOTA_CODES or "quota" in message.lower():
-        raise InsufficientBalanceError(message or "insufficient balance", status=status, request_id=request_id)
     if status == 403:
         raise AuthError(message or "access denied", status=status, request_id=request_id)
     if status == 429:
         raise RateLimitedError(
             message or "rate limited", retry_after=_retry_after(headers), status=status, request_id=request_id
         )
+    if status >= 500 and code and code != "invalid_request" and not isinstance(body.get("error"), dict):
+        # The task relay's own body: the upstream refused (§4.1, §8). Its message may be a generic Chinese text
+        # ("请求上游地址失败"), so members get a neutral sentence and the raw words go to the log.
+        raise UpstreamRejectedError(message or code, code=code, status=status, request_id=request_id)
     if status >= 500 and code != "invalid_request":
         raise ServerError(message or "CometAPI server error", status=status, request_id=request_id)
     if 400 <= status < 600:
         raise _error_for_code(code or "invalid_request", message or "request refused", status, request_id)
     raise BadResponseError(f"unexpected HTTP status {status}", status=status)
+
+
+def _is_web_page(headers: Any, text: str) -> bool:
+    """An HTML page rather than a garbled or cut-off JSON body (which is worth reading again)."""
+    content_type = str(headers.get("Content-Type", "")) if headers is not None else ""
+    return "html" in content_type.lower() or text.lstrip().startswith("<")
 
 
 def _loads(text: str) -> Any:
@@ -225,9 +244,15 @@ def _error_details(body: Any) -> tuple[str, str]:
     return str(body.get("message") or ""), (str(code) if code is not None else "")
 
 
+def _out_of_credit(message: str, status: int, request_id: str | None) -> InsufficientBalanceError:
+    # The gateway's own words are what an admin needs to act on (which key, which limit); they never hold the key.
+    log.warning("CometAPI says the bot is out of credit (HTTP %d): %s", status, message)
+    return InsufficientBalanceError(message, status=status, request_id=request_id)
+
+
 def _error_for_code(code: str, message: str, status: int, request_id: str | None) -> CometAPIError:
     if code in _QUOTA_CODES:
-        return InsufficientBalanceError(message or code, status=status, request_id=request_id)
+        return _out_of_credit(message or code, status, request_id)
     if code == "task_not_exist":
         return TaskNotFoundError(message or code, code=code, status=status, request_id=request_id)
     return InvalidRequestError(message or code, code=code, status=status, request_id=request_id)

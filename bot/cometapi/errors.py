@@ -22,11 +22,11 @@ class CometAPIError(Exception):
 
 
 class AuthError(CometAPIError):
-    """The key was refused (401) or access is blocked (403 without a quota reason)."""
+    """The key was refused (401) or access is blocked (403), for a reason other than credit."""
 
 
 class InsufficientBalanceError(CometAPIError):
-    """The account or key has no balance left (402, or 403 `quota_not_enough`)."""
+    """The account or key has no credit left: 402, a quota code, or a 401/403 that says so (e.g. 该令牌额度已用尽)."""
 
 
 class RateLimitedError(CometAPIError):
@@ -41,6 +41,14 @@ class RateLimitedError(CometAPIError):
 
 class ServerError(CometAPIError):
     """5xx: the platform or the upstream model failed."""
+
+
+class UpstreamRejectedError(ServerError):
+    """A 500 carrying the task relay's `{code, message}`: the upstream refused the job (its words are logged)."""
+
+    def __init__(self, message: str, *, code: str, status: int | None = 500, request_id: str | None = None) -> None:
+        super().__init__(message, status=status, request_id=request_id)
+        self.code = code
 
 
 class InvalidRequestError(CometAPIError):
@@ -71,6 +79,13 @@ class NetworkError(CometAPIError):
 
 class BadResponseError(CometAPIError):
     """The answer was not what the API promises (not JSON, HTML, missing fields)."""
+
+
+class ModelUnavailableError(CometAPIError):
+    """A 200 with a web page instead of JSON: the relay's catch-all, so the route or model is switched off.
+
+    Asking again at once cannot help (a poll waits for its next cycle), and a submit was not accepted.
+    """
 
 
 class TaskFailedError(CometAPIError):

@@ -199,6 +199,12 @@ class TaskResult:
             lyrics = Lyrics(title=as_str(data.get("title")), text=as_str(data.get("text")))
         progress = as_float(raw.get("progress"))
         fail_reason = as_str(raw.get("fail_reason"))
+        if phase == "failed" and any(clip.is_complete for clip in clips):
+            # The relay gives a task the status of its least finished clip (§3.2, §8): one complete take and one
+            # errored take read FAILURE (and are refunded). The complete take is playable, so it is a success
+            # with a failed take; the reason stays with that take's clip.
+            log.info("Suno task %s failed with a complete take; delivering that take", raw.get("task_id"))
+            phase = "succeeded"
         if phase == "succeeded" and clips and not any(clip.is_complete for clip in clips):
             phase, fail_reason = "failed", fail_reason or _first_clip_error(clips) or "no playable clip was produced"
         if phase == "succeeded" and lyrics is not None and not lyrics.text:
@@ -236,6 +242,20 @@ def _first_clip_error(clips: tuple[Clip, ...]) -> str:
 SunoMode = Literal["inspiration", "custom", "extend"]
 
 
+def description_with_style_and_title(description: str, tags: str = "", title: str = "") -> str:
+    """The description Suno gets in description mode, with any style and title folded into its text.
+
+    The live relay rebuilds a description-mode body from the description, `mv` and `make_instrumental` only
+    (shared/api/cometapi-music.md §8), so a `tags` or `title` sent beside it would be lost without a word.
+    """
+    lines = [description.strip()]
+    if tags.strip():
+        lines.append(f"Style: {tags.strip()}")
+    if title.strip():
+        lines.append(f"Title: {title.strip()}")
+    return "\n".join(lines)
+
+
 @dataclass(frozen=True, slots=True)
 class SunoMusicRequest:
     """A Suno music submission. Which fields are set decides the mode, as on the API."""
@@ -252,6 +272,11 @@ class SunoMusicRequest:
     task_id: str = ""
 
     @property
+    def folds_style_and_title(self) -> bool:
+        """Description mode with a style or title: they travel inside the description (see to_json)."""
+        return self.mode == "inspiration" and bool(self.tags or self.title)
+
+    @property
     def mode(self) -> SunoMode:
         """How the job is listed: `extend`, `custom` (own lyrics) or `inspiration` (a description)."""
         if self.continue_clip_id:
@@ -263,11 +288,8 @@ class SunoMusicRequest:
         body: dict[str, Any] = {"mv": self.mv}
         mode = self.mode
         if mode == "inspiration":
-            body.update(gpt_description_prompt=self.description, make_instrumental=self.instrumental, prompt="")
-            if self.tags:
-                body["tags"] = self.tags
-            if self.title:
-                body["title"] = self.title
+            description = description_with_style_and_title(self.description, self.tags, self.title)
+            body.update(gpt_description_prompt=description, make_instrumental=self.instrumental, prompt="")
             return body
         body.update(prompt=self.lyrics, tags=self.tags, title=self.title, make_instrumental=self.instrumental)
         if self.negative_tags:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.cometapi import SunoMusicRequest, UdioRequest
-from bot.cometapi.models import UdioLyricsType
+from bot.cometapi.models import UdioLyricsType, description_with_style_and_title
 from bot.core.catalog import (
     DEFAULT_UDIO_MODEL,
     MAX_LYRICS_PROMPT,
@@ -64,6 +64,16 @@ def suno_request(
             instrumental=instrumental,
         )
     description = _text("description", prompt, limit=MAX_SUNO_DESCRIPTION, required=True)
+    # Description mode sends style and title inside the description (the relay drops them otherwise), so
+    # together they must fit the description's limit.
+    folded = len(description_with_style_and_title(description, tags, title_text))
+    if folded > MAX_SUNO_DESCRIPTION:
+        raise InvalidInputError(
+            "style",
+            f"With a description, Suno ignores style and title, so I add them to the description: together they "
+            f"come to {folded:,} characters; the limit is {MAX_SUNO_DESCRIPTION:,}. Shorten them, or use "
+            "`lyrics:True` to give your own lyrics with a separate style and title.",
+        )
     return SunoMusicRequest(
         mv=chosen.mv, description=description, instrumental=instrumental, tags=tags, title=title_text
     )

@@ -6,6 +6,7 @@ from ._model import MAGIC_WORDS, MODERATION_REASON, Clip, Outcome, Status, Task
 from .app import RecordedRequest, create_app
 from .faults import ENDPOINTS, Fault, Faults
 from .media import MediaStore
+from .relay import UPSTREAM_REFUSAL_MESSAGE, USED_UP_MESSAGE, Relay
 from .server import DEFAULT_API_KEY, SimulatorServer
 from .state import Clock, ManualClock, SimState, Timings, wall_clock
 
@@ -14,6 +15,8 @@ __all__ = [
     "ENDPOINTS",
     "MAGIC_WORDS",
     "MODERATION_REASON",
+    "UPSTREAM_REFUSAL_MESSAGE",
+    "USED_UP_MESSAGE",
     "Clip",
     "Clock",
     "Fault",
@@ -22,6 +25,7 @@ __all__ = [
     "MediaStore",
     "Outcome",
     "RecordedRequest",
+    "Relay",
     "SimState",
     "SimulatorServer",
     "Status",

@@ -10,6 +10,8 @@ import os
 import signal
 import sys
 
+from .faults import ENDPOINTS
+from .relay import Relay
 from .server import DEFAULT_API_KEY, SimulatorServer
 from .state import Timings
 
@@ -30,10 +32,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--speed", type=float, default=1.0, help="multiply every stage duration by this (0.1 = ten times faster)"
     )
     parser.add_argument("--seed", type=int, default=None, help="seed for ids and durations (reproducible runs)")
+    parser.add_argument(
+        "--relay", action="store_true",
+        help="behave like the live relay: description mode drops style and title, one failed take fails the task, "
+        "progress stays 0%%, unknown routes answer 200 HTML, nested Udio query, data: null for unknown ids",
+    )
+    parser.add_argument(
+        "--switch-off", action="append", default=[], choices=sorted(ENDPOINTS - {"media"}), metavar="ENDPOINT",
+        help="answer this route with the web UI's HTML page, as when CometAPI switches it off (repeatable)",
+    )
+    parser.add_argument("--used-up-key", action="append", default=[], metavar="KEY",
+                        help="a key whose quota is used up: answered 401 该令牌额度已用尽 (repeatable)")
     args = parser.parse_args(argv)
     if args.speed < 0:
         parser.error("--speed must be >= 0")
     return args
+
+
+def relay_of(args: argparse.Namespace) -> Relay:
+    """The relay behaviours the command line asks for."""
+    relay = Relay.live() if args.relay else Relay()
+    relay.switched_off.update(args.switch_off)
+    relay.used_up_keys.update(args.used_up_key)
+    return relay
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -52,6 +73,7 @@ async def serve(args: argparse.Namespace) -> None:
         seed=args.seed,
         record_requests=False,  # a long-running server would otherwise grow without bound
         access_log=True,
+        relay=relay_of(args),
     )
     async with sim:
         # The one line admins (and scripts) look for: where to point COMETAPI_BASE_URL.

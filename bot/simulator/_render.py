@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ._model import CLIP_ERROR_REASON, Clip, Status, Task
+from ._model import CLIP_ERROR_REASON, TERMINAL, Clip, Status, Task
 
 if TYPE_CHECKING:
     from .state import SimState
@@ -74,7 +74,9 @@ def _clip(clip: Clip, index: int, task: Task, status: Status, base: str, created
     media = f"{base}/media"
     clip_status = _clip_status(task, status, index)
     error = clip_status == "error"
-    reason = (task.fail_reason if status == "FAILURE" else CLIP_ERROR_REASON) if error else None
+    # A whole failed task is moderated; a take failing on its own (partial) just produced no audio.
+    moderated = error and status == "FAILURE" and task.outcome != "partial"
+    reason = (task.fail_reason if moderated else CLIP_ERROR_REASON) if error else None
     audio = video = image = large = ""
     if clip_status == "streaming":
         audio = f"{media}/stream/{clip.id}"
@@ -82,9 +84,8 @@ def _clip(clip: Clip, index: int, task: Task, status: Status, base: str, created
         audio, video = f"{media}/{clip.id}.mp3", f"{media}/{clip.id}.mp4"
     elif error:
         audio = f"{media}/None.mp3"  # what Suno's CDN links to when a clip has no audio
-    if clip_status in ("streaming", "complete") or (error and status == "SUCCESS"):
+    if clip_status in ("streaming", "complete") or (error and not moderated):
         image, large = f"{media}/image_{clip.id}.png", f"{media}/image_large_{clip.id}.png"
-    moderated = error and status == "FAILURE"
     metadata: dict[str, Any] = {
         "tags": clip.tags,
         "prompt": "" if moderated else clip.lyrics,
@@ -118,8 +119,9 @@ def _clip(clip: Clip, index: int, task: Task, status: Status, base: str, created
 
 
 def _clip_status(task: Task, status: Status, index: int) -> str:
-    if status == "SUCCESS" and task.outcome == "partial" and index == 1:
-        return "error"
+    if task.outcome == "partial" and status in TERMINAL:
+        # The task may say SUCCESS (documented) or FAILURE (the relay): the clips are the same either way.
+        return "error" if index == 1 else "complete"
     return _CLIP_STATUS.get(status, "submitted")
 
 

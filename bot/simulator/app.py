@@ -14,6 +14,7 @@ from aiohttp import web
 
 from . import _render
 from ._build import UDIO_SECONDS
+from ._model import TERMINAL, Status
 from .faults import (
     HTML_BODY,
     MALFORMED_BODY,
@@ -26,6 +27,7 @@ from .faults import (
     status_body,
 )
 from .media import MediaStore
+from .relay import UPSTREAM_REFUSAL_CODE, UPSTREAM_REFUSAL_MESSAGE, USED_UP_MESSAGE
 from .state import SimState
 
 log = logging.getLogger(__name__)
@@ -74,9 +76,19 @@ def _invalid(message: str) -> web.Response:
     return _json(gateway_error("invalid_request", message), 400)
 
 
-def _authorized(request: web.Request, key: str) -> bool:
+def _bearer(request: web.Request) -> str:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), key.encode())
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _authorized(request: web.Request, key: str) -> bool:
+    token = _bearer(request)
+    return bool(token) and hmac.compare_digest(token.encode(), key.encode())
+
+
+def _web_page() -> web.Response:
+    """What the relay's web UI answers for a path no API route serves: 200 and an HTML page."""
+    return web.Response(text=HTML_BODY, content_type="text/html")
 
 
 async def _read_json(request: web.Request) -> tuple[Any, bool]:
@@ -116,7 +128,7 @@ async def _apply(request: web.Request, ctx: SimContext, fault: Fault, endpoint: 
     elif kind == "malformed":
         response = web.Response(text=MALFORMED_BODY, content_type="application/json")
     elif kind == "html":
-        response = web.Response(text=HTML_BODY, content_type="text/html")
+        response = _web_page()
     elif kind == "null_data":
         response = _json({"songs": None}) if endpoint == "udio_query" else _success(None)
     else:  # "relay_429"
@@ -141,8 +153,15 @@ def endpoint(name: str, *, auth: bool = True) -> Callable[[Handler], Route]:
                 response = await _apply(request, ctx, fault, name)
                 if response is not None:
                     return response
+            relay = ctx.state.relay
+            if name in relay.switched_off:
+                return _web_page()  # the route is gone, so the web UI's catch-all answers, before any auth
+            if auth and _bearer(request) in relay.used_up_keys:
+                return _json(gateway_error("", USED_UP_MESSAGE), 401)
             if auth and not authorized:
                 return _json(status_body(401), 401)
+            if name in relay.upstream_refuses:
+                return _json(relay_error(UPSTREAM_REFUSAL_CODE, UPSTREAM_REFUSAL_MESSAGE), 500)
             if not valid:
                 return _invalid("invalid request body")
             return await handler(request, ctx, body)
@@ -158,7 +177,8 @@ async def submit_music(request: web.Request, ctx: SimContext, body: dict[str, An
     if body.get("continue_clip_id") and not body.get("task_id"):
         # new-api relays route an extend to the original task's account, so they insist on task_id.
         return _json(relay_error("invalid_request", "task id is empty"), 400)
-    return _success(ctx.state.submit_music(body).id)
+    # The task keeps what the upstream saw: the relay's rebuilt body, not what the client sent (see ctx.requests).
+    return _success(ctx.state.submit_music(ctx.state.relay.forwarded(body)).id)
 
 
 @endpoint("submit_lyrics")
@@ -201,6 +221,8 @@ async def batch_fetch(request: web.Request, ctx: SimContext, body: dict[str, Any
     found = (state.tasks.get(i) for i in dict.fromkeys(i for i in ids if isinstance(i, str)))
     texts = [_render.suno_task(state, t, base, now) for t in found if t is not None and t.provider == "suno"]
     texts.reverse()  # the relay promises no order; a fixed different one makes order bugs reproducible
+    if not texts and ids and state.relay.null_unknown_batch:
+        return _success(None)  # the relay's answer when it knows none of the ids (an empty list gives [])
     payload = '{"code":"success","message":"","data":[' + ",".join(texts) + "]}"
     return web.Response(text=payload, content_type="application/json")
 
@@ -225,17 +247,32 @@ async def udio_query(request: web.Request, ctx: SimContext, body: None) -> web.R
     """GET /udio/query?ids=a,b: generation ids give both songs, song ids give one; no code wrapper."""
     state, base, now = ctx.state, _base(request), ctx.state.clock()
     songs: dict[str, str] = {}
+    groups: list[tuple[Status, list[str]]] = []  # per id asked: its task's status and songs
     for raw in request.query.get("ids", "").split(","):
         key = raw.strip()
         task = state.tasks.get(key)
         if task is not None and task.provider == "udio":
             texts = _render.udio_songs(state, task, base, now)
             songs.update((s.id, text) for s, text in zip(task.clips, texts, strict=True))
+            groups.append((state.phase(task, now)[0], texts))
         elif key in state.clips and state.clips[key][1].provider == "udio":
             owner = state.clips[key][1]
             index = next(i for i, s in enumerate(owner.clips) if s.id == key)
             songs[key] = _render.udio_songs(state, owner, base, now)[index]
+            groups.append((state.phase(owner, now)[0], [songs[key]]))
+    if state.relay.udio_nested:
+        return _nested_udio(groups)
     return web.Response(text='{"songs":[' + ",".join(songs.values()) + "]}", content_type="text/plain")
+
+
+def _nested_udio(groups: list[tuple[Status, list[str]]]) -> web.Response:
+    """A sibling gateway's /udio/query: `{code, data: {status, data: [{songs}]}}`, `data: null` when none known."""
+    if not groups:
+        return _success(None)
+    status = "IN_PROGRESS" if any(s not in TERMINAL for s, _ in groups) else "SUCCESS"
+    items = ",".join('{"songs":[' + ",".join(texts) + "]}" for _, texts in groups)
+    payload = f'{{"code":"success","message":"","data":{{"status":"{status}","data":[{items}]}}}}'
+    return web.Response(text=payload, content_type="application/json")
 
 
 @endpoint("media", auth=False)
@@ -263,9 +300,28 @@ def _base(request: web.Request) -> str:
     return f"{request.scheme}://{request.host}"
 
 
+@web.middleware
+async def _catch_all(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                     ) -> web.StreamResponse:
+    """With the relay's catch-all on, a path no route serves gets the web UI's page (200 HTML), not a 404."""
+    try:
+        return await handler(request)
+    except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
+        ctx = request.app[CONTEXT]
+        if not ctx.state.relay.html_catch_all:
+            raise
+        if ctx.record:
+            body, _ = await _read_json(request)
+            authorized = _authorized(request, ctx.api_key)
+            ctx.requests.append(
+                RecordedRequest("unknown", request.method, request.path, dict(request.query), body, authorized)
+            )
+        return _web_page()
+
+
 def create_app(ctx: SimContext) -> web.Application:
     """Build the aiohttp application around a simulator context."""
-    app = web.Application()
+    app = web.Application(middlewares=[_catch_all])
     app[CONTEXT] = ctx
     app.router.add_post("/suno/submit/music", submit_music)
     app.router.add_post("/suno/submit/lyrics", submit_lyrics)

@@ -12,6 +12,7 @@ from aiohttp.log import access_logger
 from .app import RecordedRequest, SimContext, create_app
 from .faults import Faults
 from .media import DEFAULT_AUDIO_BYTES, MediaStore
+from .relay import Relay
 from .state import Clock, SimState, Timings
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,11 @@ DEFAULT_API_KEY = "sk-simulator"
 
 
 class SimulatorServer:
-    """A fake CometAPI on `host:port` (port 0 picks a free one); use `async with` or start()/stop()."""
+    """A fake CometAPI on `host:port` (port 0 picks a free one); use `async with` or start()/stop().
+
+    `relay` switches on behaviours of the live relay that the docs understate (see relay.py); `True` means all
+    of them (`Relay.live()`), the default none.
+    """
 
     def __init__(
         self,
@@ -35,10 +40,12 @@ class SimulatorServer:
         record_requests: bool = True,
         access_log: bool = False,
         shutdown_timeout: float = 1.0,
+        relay: Relay | bool | None = None,
     ) -> None:
         self.api_key = api_key
         self.host, self.port = host, port
-        self.state = SimState(timings, clock, seed)
+        chosen = Relay.live() if relay is True else (relay or None)
+        self.state = SimState(timings, clock, seed, relay=chosen)
         self.faults = Faults()
         self.media = MediaStore(self.state.clips.__contains__, audio_bytes)
         self._ctx = SimContext(api_key, self.state, self.faults, self.media, record=record_requests)
@@ -47,6 +54,11 @@ class SimulatorServer:
         self._shutdown_timeout = shutdown_timeout
         self._runner: web.AppRunner | None = None
         self.url = ""
+
+    @property
+    def relay(self) -> Relay:
+        """The relay behaviours in force; tests may change them while the server runs."""
+        return self.state.relay
 
     @property
     def requests(self) -> list[RecordedRequest]:

@@ -23,6 +23,7 @@ from ._model import (
     Task,
     magic_outcome,
 )
+from .relay import Relay
 
 __all__ = ["MAGIC_WORDS", "Clock", "ManualClock", "SimState", "Status", "Task", "Timings", "wall_clock"]
 
@@ -90,8 +91,12 @@ class Timings:
 class SimState:
     """All tasks of one simulator, with their lazily computed status."""
 
-    def __init__(self, timings: Timings | None = None, clock: Clock | None = None, seed: int | None = None) -> None:
+    def __init__(
+        self, timings: Timings | None = None, clock: Clock | None = None, seed: int | None = None,
+        relay: Relay | None = None,
+    ) -> None:
         self.timings = timings if timings is not None else Timings()
+        self.relay = relay if relay is not None else Relay()
         self.clock: Clock = clock if clock is not None else wall_clock
         self.rng = random.Random(seed)
         self.tasks: dict[str, Task] = {}
@@ -156,6 +161,8 @@ class SimState:
         t = (self.clock() if now is None else now) - task.created
         tm = self.timings
         failed: Status = "FAILURE" if task.outcome in ("fail", "fail_early") else "SUCCESS"
+        if task.outcome == "partial" and task.provider == "suno" and self.relay.mixed_clips_fail:
+            failed = "FAILURE"  # the relay gives the task the status of its least finished clip (§3.2)
         if task.provider == "udio":
             if task.outcome == "hang" or t < tm.udio:
                 return "IN_PROGRESS", 0
@@ -178,7 +185,7 @@ class SimState:
         if task.outcome == "hang" or t < tm.in_progress:
             # Real progress is coarse and unreliable: step by 10 and never show 100 early.
             tenths = int(t / tm.in_progress * 10) if tm.in_progress > 0 else 0
-            return "IN_PROGRESS", min(90, tenths * 10)
+            return "IN_PROGRESS", 0 if self.relay.flat_progress else min(90, tenths * 10)
         return failed, 100
 
     def times(self, task: Task, status: Status) -> tuple[int, int, int]:

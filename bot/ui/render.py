@@ -20,6 +20,7 @@ EMBED_TOTAL = 6000
 CONTENT = 2000
 LINK_URL = 512
 
+FOLDED_NOTE = "Suno's description mode ignores style and title, so I added them to the description."
 COLOURS = {"ok": discord.Colour.green(), "busy": discord.Colour.blurple(), "bad": discord.Colour.red()}
 STATE_LABELS = {
     "submitting": "⏳ Submitting",
@@ -103,6 +104,17 @@ def progress_bar(percent: int | None) -> str:
     return "▰" * filled + "▱" * (10 - filled) + f" {percent}%"
 
 
+def progress_line(job: Job) -> str:
+    """A bar when CometAPI reports real progress, else how long the job has been generating.
+
+    The relay says "0%" until "100%" (§8), and a bar stuck at 0 % is not progress. The card is edited only when
+    something changes, which "0%" never does, so the time is a Discord timestamp the client keeps counting.
+    """
+    if job.progress is not None and 0 < job.progress < 100:
+        return progress_bar(job.progress)
+    return f"Generating, started <t:{int(job.submitted_at or job.created_at)}:R>"
+
+
 def result_of(job: Job) -> TaskResult | None:
     """The job's stored CometAPI result, parsed, or None before there is one."""
     return TaskResult.from_dict(job.result) if job.result else None
@@ -127,8 +139,11 @@ def status_card(job: Job, *, delivered_url: str | None = None) -> discord.Embed:
         embed.description = ">>> " + shorten(prompt, 400)
     embed.add_field(name="Asked by", value=f"<@{job.user_id}>")
     embed.add_field(name="Job", value=f"#{job.id}")
-    if job.state == "running" and job.progress is not None:
-        embed.add_field(name="Progress", value=progress_bar(job.progress), inline=False)
+    notes = _card_notes(job)
+    if notes:
+        embed.add_field(name="Note", value=shorten("\n".join(notes), EMBED_FIELD_VALUE), inline=False)
+    if job.state == "running":
+        embed.add_field(name="Progress", value=progress_line(job), inline=False)
     result = result_of(job)
     if job.state == "running" and result is not None:
         streams = [clip for clip in result.clips if clip.is_streaming and _safe_url(clip.audio_url)]
@@ -142,6 +157,24 @@ def status_card(job: Job, *, delivered_url: str | None = None) -> discord.Embed:
     if delivered_url:
         embed.add_field(name="Result", value=f"[Jump to the song]({delivered_url})", inline=False)
     return embed
+
+
+def _card_notes(job: Job) -> list[str]:
+    """What the member should know beyond the state: a folded style or title, a take that failed."""
+    notes = [FOLDED_NOTE] if _folds_style_and_title(job) else []
+    result = result_of(job) if job.state == "succeeded" else None
+    if result is not None and result.clips and len(result.complete_clips) < len(result.clips):
+        for index, clip in enumerate(result.clips, 1):
+            if not clip.is_complete:
+                notes.append(f"Take {index} failed: {clip.error_message or 'CometAPI gave no reason'}")
+    return notes
+
+
+def _folds_style_and_title(job: Job) -> bool:
+    """A Suno description-mode job with a style or title, which were sent inside the description."""
+    params = job.params
+    described = bool(params.get("description")) and not params.get("continue_clip_id")
+    return job.provider == "suno" and described and bool(params.get("tags") or params.get("title"))
 
 
 # ---- the delivered message -------------------------------------------------------------------------------------
@@ -298,7 +331,8 @@ def status_list(jobs: list[Job], *, now: float) -> discord.Embed:
     lines = []
     for job in jobs:
         state = state_label(job)
-        if job.state == "running" and not job.cancelled and job.progress is not None:
+        # "0%" says nothing (the relay's progress is flat until done)
+        if job.state == "running" and not job.cancelled and job.progress:
             state += f" {job.progress}%"
         line = f"`#{job.id}` {model_label(job)} · {state} · {age(now - job.created_at)} ago"
         prompt = prompt_of(job)

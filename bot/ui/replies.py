@@ -14,9 +14,11 @@ from bot.cometapi import (
     CometAPIError,
     InsufficientBalanceError,
     InvalidRequestError,
+    ModelUnavailableError,
     NetworkError,
     RateLimitedError,
     ServerError,
+    UpstreamRejectedError,
 )
 from bot.core.limits import LimitReachedError, NotAllowedError
 from bot.core.validation import InvalidInputError
@@ -44,9 +46,20 @@ def describe(error: BaseException, *, provider: str | None = None) -> str:
         return "The bot's CometAPI account is out of credit, so nothing was started. Please tell a server admin."
     if isinstance(error, AuthError):
         return "CometAPI refused the bot's API key, so nothing was started. Please tell a server admin."
+    if isinstance(error, ModelUnavailableError):
+        if provider == "udio":
+            return "Udio is not available on CometAPI right now, so nothing was started. Try `/suno`, or Udio later."
+        if provider == "suno":
+            return (
+                "This Suno model is not available on CometAPI right now, so nothing was started. "
+                "Try another model, or again later."
+            )
+        return "This is not available on CometAPI right now, so nothing was started. Please try again later."
     if isinstance(error, RateLimitedError):
         wait = f" in about {max(round(error.retry_after), 1)} seconds" if error.retry_after else " in a minute"
         return f"{name} is busy right now and asked us to slow down. Please try again{wait}."
+    if isinstance(error, UpstreamRejectedError):
+        return "CometAPI refused the request, so nothing was started. Please try again later, or with other words."
     if isinstance(error, ServerError):
         if provider == "udio":
             return "Udio is unavailable on CometAPI right now. Try `/suno`, or Udio again later."
