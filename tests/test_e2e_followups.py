@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.e2e import custom_id, deliveries, eventually, wait_delivery
+from tests.e2e import buttons, custom_id, deliveries, eventually, wait_delivery
 
 
 async def first_song(fake, prompt="a song to follow up"):
@@ -74,6 +74,8 @@ async def test_extend_then_whole_song(harness):
     extended_take = extension.result["clips"][0]["id"]
     assert [r.body["clip_id"] for r in sim.requests_to("submit_concat")] == [extended_take]
     assert len(joined["embeds"]) == 1
+    ids = [b.get("custom_id", "") for b in buttons(joined)]
+    assert not any(i.startswith(("chorus:reroll:", "chorus:edit:")) for i in ids)  # joining again changes nothing
 
 
 async def test_extend_refuses_a_point_past_the_end(harness):

@@ -121,7 +121,7 @@ class JobService:
             return await self._api.udio.generate(UdioRequest(**job.params))
         if job.action == "LYRICS":
             return await self._api.suno.submit_lyrics(str(job.params["prompt"]))
-        if job.kind == "concat":
+        if job.kind == "concat" or "clip_id" in job.params:  # a concat, however it was started again
             return await self._api.suno.submit_concat(str(job.params["clip_id"]))
         return await self._api.suno.submit_music(SunoMusicRequest(**job.params))
 

@@ -62,7 +62,9 @@ def song_view(job: Job) -> discord.ui.View:
         for item in items:
             item.row = row
             view.add_item(item)
-    job_items: list[ChorusButton] = [RerollButton(job.id), EditButton(job.id), InfoButton(job.id)]
+    # Joining the same parts again gives the same song: a whole song offers no Reroll or Edit.
+    rerun: list[ChorusButton] = [] if job.kind == "concat" else [RerollButton(job.id), EditButton(job.id)]
+    job_items: list[ChorusButton] = [*rerun, InfoButton(job.id)]
     if job.state == "succeeded":
         job_items.append(DeleteButton(job.id))
     for item in job_items:
