@@ -88,13 +88,19 @@ class Admin(commands.GroupCog, group_name="chorus", group_description="Chorus se
         """Set the default model of a provider."""
         assert interaction.guild_id is not None  # noqa: S101
         change = self.admin.set_default_model(interaction.guild_id, provider, model, by=interaction.user.id)
-        await self._show(interaction, change, f"The default {provider.capitalize()} model is now `{model}`.")
+        friendly = f"Suno {model}" if provider == "suno" else UDIO_MODELS.get(model, model)
+        await self._show(interaction, change, f"The default {provider.capitalize()} model is now {friendly}.")
 
     @default_model.autocomplete("model")
     async def _models(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         provider = getattr(interaction.namespace, "provider", "suno")
-        names = [m.name for m in SUNO_MODELS] if provider == "suno" else list(UDIO_MODELS)
-        return [app_commands.Choice(name=n, value=n) for n in names if current.lower() in n.lower()][:25]
+        # Friendly names in the list, the model's own name as the value.
+        names = [(f"Suno {m.name}", m.name) for m in SUNO_MODELS] if provider == "suno" else [
+            (label, value) for value, label in UDIO_MODELS.items()
+        ]
+        wanted = current.lower()
+        return [app_commands.Choice(name=label, value=value) for label, value in names
+                if wanted in label.lower() or wanted in value.lower()][:25]
 
     @app_commands.command(name="provider")
     @app_commands.describe(provider="Suno or Udio", enabled="On or off")

@@ -8,9 +8,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.ui import render
 from bot.ui.items.history import history_page
-from bot.ui.views import song_view
+from bot.ui.post import lyrics_post, song_post
 
 if TYPE_CHECKING:
     from bot.app.chorus import Chorus
@@ -40,13 +39,10 @@ class History(commands.Cog):
         if found is None or found.guild_id != interaction.guild_id or found.state != "succeeded":
             await interaction.response.send_message(f"There is no finished song #{job} here.", ephemeral=True)
             return
-        outgoing = render.delivery(found)
-        if outgoing.lyrics_file is not None:
-            outgoing.embeds[0].description = "📝 The lyrics are long: press a Lyrics button."
-        content = f"Job #{found.id} by <@{found.user_id}>, shown by {interaction.user.mention}"
-        await interaction.response.send_message(
-            content, embeds=outgoing.embeds, view=song_view(found), allowed_mentions=discord.AllowedMentions.none()
-        )
+        note = f"shown again by {interaction.user.mention}"
+        view = lyrics_post(found, note=note) if found.action == "LYRICS" else song_post(found, attached={}, note=note)
+        # Nobody is pinged by a repeat: the requester was told when it was made.
+        await interaction.response.send_message(view=view, allowed_mentions=discord.AllowedMentions.none())
 
 
 async def setup(bot: Chorus) -> None:

@@ -20,8 +20,27 @@ async def wait_delivery(fake: FakeDiscord, count: int = 1, *, channel: Any = Non
     return await fake.wait_for(ready, timeout=within)
 
 
+def components(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every component of a message, however deeply nested (Components V2 containers and sections)."""
+    from tests.fakes.discord.limits import walk_all
+
+    return list(walk_all(message.get("components") or []))
+
+
 def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
-    return [component for row in message.get("components", []) for component in row.get("components", [])]
+    """Buttons and selects (everything with a custom_id or a link) of a message."""
+    return [c for c in components(message) if c.get("type") in (2, 3)]
+
+
+def text_of(message: dict[str, Any]) -> str:
+    """What a member reads: the content plus every text display of a Components V2 message."""
+    texts = [c.get("content") or "" for c in components(message) if c.get("type") == 10]
+    return "\n".join([message.get("content") or "", *texts]).strip()
+
+
+def action_rows(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The action rows of a message (buttons and selects live in them)."""
+    return [c for c in components(message) if c.get("type") == 1]
 
 
 def custom_id(message: dict[str, Any], prefix: str) -> str:

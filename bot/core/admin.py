@@ -8,24 +8,43 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.core.catalog import SUNO_MODELS, UDIO_MODELS, suno_model
+from bot.core.catalog import ESTIMATED_COST, SUNO_MODELS, UDIO_MODELS, suno_model
 from bot.core.validation import InvalidInputError
-from bot.store import GuildSettings, JobStore, SettingsChange, utc_day_start
+from bot.store import GuildSettings, JobStore, SettingsChange, UsageRow, utc_day_start
 
 ProviderName = Literal["suno", "udio"]
 
 
 @dataclass(frozen=True, slots=True)
-class UsagePeriod:
-    """Jobs that counted in one period, by member and by provider."""
+class MemberUsage:
+    """One member's jobs in a period: those that counted, those that failed (free), and an estimate of credits."""
 
-    by_member: dict[int, int] = field(default_factory=dict)
+    jobs: int = 0
+    failed: int = 0
+    credits: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class UsagePeriod:
+    """Jobs in one period, by member (busiest first) and by provider."""
+
+    by_member: dict[int, MemberUsage] = field(default_factory=dict)
     by_provider: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
-        """Jobs in the period, all providers together."""
+        """Jobs that counted in the period, all providers together."""
         return sum(self.by_provider.values())
+
+    @property
+    def credits(self) -> float:
+        """Estimated credits spent in the period."""
+        return sum(member.credits for member in self.by_member.values())
+
+    @property
+    def failed(self) -> int:
+        """Jobs that failed in the period (CometAPI refunds them)."""
+        return sum(member.failed for member in self.by_member.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,11 +129,13 @@ class AdminService:
         return UsageReport(_period(today), _period(month))
 
 
-def _period(rows: list[tuple[int, str, int]]) -> UsagePeriod:
-    by_member: dict[int, int] = defaultdict(int)
+def _period(rows: list[UsageRow]) -> UsagePeriod:
+    members: dict[int, MemberUsage] = defaultdict(MemberUsage)
     by_provider: dict[str, int] = defaultdict(int)
-    for user_id, provider, count in rows:
-        by_member[user_id] += count
-        by_provider[provider] += count
-    ordered = dict(sorted(by_member.items(), key=lambda item: (-item[1], item[0])))
+    for row in rows:
+        cost = ESTIMATED_COST.get((row.provider, row.action), 0.0) * row.counted
+        was = members[row.user_id]
+        members[row.user_id] = MemberUsage(was.jobs + row.counted, was.failed + row.failed, was.credits + cost)
+        by_provider[row.provider] += row.counted
+    ordered = dict(sorted(members.items(), key=lambda item: (-item[1].jobs, -item[1].failed, item[0])))
     return UsagePeriod(ordered, dict(by_provider))

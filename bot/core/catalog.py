@@ -38,6 +38,15 @@ MAX_UDIO_PROMPT = 1000
 MAX_UDIO_LYRICS = 5000
 
 
+# What a job costs on CometAPI, in its quota units, for /chorus usage's estimate. These are the relay's default
+# prices (suno_music 0.3, suno_lyrics 0.01; Udio assumed like a Suno song); CometAPI's own price list may differ.
+ESTIMATED_COST: dict[tuple[str, str], float] = {
+    ("suno", "MUSIC"): 0.3,
+    ("suno", "LYRICS"): 0.01,
+    ("udio", "MUSIC"): 0.3,
+}
+
+
 def suno_model(name_or_mv: str | None) -> SunoModel | None:
     """Look a Suno model up by friendly name or `mv` value (case-insensitive); None if unknown."""
     if not name_or_mv:

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from bot.cometapi import APITimeoutError, CometAPI, CometAPIError, NetworkError, SunoMusicRequest, UdioRequest
-from bot.core.limits import Admission, Caps, NotAllowedError
+from bot.core.limits import Admission, Caps, LimitReachedError, NotAllowedError
 from bot.store import GuildSettings, Job, JobStore, NewJob, Requester
 
 log = logging.getLogger(__name__)
 
+# Recent songs' typical duration changes slowly: ask the store at most once a minute per model.
+TYPICAL_CACHE_SECONDS = 60.0
+NOT_STARTED = "not started because of a limit"
 MAYBE_ACCEPTED = "CometAPI did not confirm the submission in time; it may or may not have started"
 
 
@@ -41,10 +46,29 @@ def concat_job(parent: Job, clip_id: str, requester: Requester) -> NewJob:
     return NewJob(requester, "suno", "MUSIC", {"clip_id": clip_id, "mv": parent.params.get("mv")}, "concat", parent.id)
 
 
+def retry_job(draft: Job, requester: Requester) -> NewJob:
+    """A request that a limit refused, asked again as it was (same kind, same parent)."""
+    return NewJob(requester, draft.provider, draft.action, dict(draft.params), draft.kind, draft.parent_job_id)
+
+
 def rerun_job(parent: Job, requester: Requester, params: dict[str, Any] | None = None) -> NewJob:
     """The same request again (a reroll), or with edited parameters."""
     kind = "reroll" if params is None else "edit"
     return NewJob(requester, parent.provider, parent.action, params or dict(parent.params), kind, parent.id)
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressHints:
+    """What a status card can say beyond the state: the usual time for songs of this model, the queue position."""
+
+    typical_seconds: float | None = None
+    queue_position: int | None = None
+
+
+def model_key(job: Job) -> str | None:
+    """The model a job's timing is compared by: Suno's `mv`, Udio's model type."""
+    value = job.params.get("model_type" if job.provider == "udio" else "mv")
+    return str(value) if value else None
 
 
 def describe_job(job: Job) -> str:
@@ -68,6 +92,7 @@ class JobService:
         self._caps = caps or Caps()
         self._on_submitted = on_submitted
         self._submitting: set[int] = set()
+        self._typical: dict[tuple[str, str, str | None], tuple[float, float | None]] = {}
 
     @property
     def submitting(self) -> frozenset[int]:
@@ -76,14 +101,28 @@ class JobService:
 
     # ---- submitting ------------------------------------------------------------------------------------------
 
-    async def reserve(self, new: NewJob) -> Job:
-        """Check the guild's rules and limits and record the job (`submitting`), or raise why not."""
+    async def reserve(self, new: NewJob, *, draft_id: int | None = None) -> Job:
+        """Check the guild's rules and limits and record the job (`submitting`), or raise why not.
+
+        A limit never throws the request away: the refused request is kept as a job that never started (it
+        costs nothing) and its id rides on the LimitReachedError, so the member can try it again later. A retry
+        of such a draft passes `draft_id` and keeps the same draft.
+        """
         admission = None
         if new.requester.guild_id is not None:
             settings = await self._store.guild_settings(new.requester.guild_id)
             _check_rules(settings, new)
             admission = Admission(settings, self._caps, counts_towards_quota=new.action == "MUSIC")
-        return await self._store.create(new, admission)
+        try:
+            return await self._store.create(new, admission)
+        except LimitReachedError as exc:
+            exc.draft_job_id = draft_id if draft_id is not None else await self._keep_draft(new, exc)
+            raise
+
+    async def _keep_draft(self, new: NewJob, refusal: LimitReachedError) -> int:
+        draft = await self._store.create(new)  # no limits: it is recorded as never started, and never sent
+        await self._store.mark_submit_failed(draft.id, f"{NOT_STARTED}: {refusal.message}")
+        return draft.id
 
     async def send(self, job: Job) -> Job:
         """Make the paid CometAPI call for a reserved job and record its task id (or why it failed)."""
@@ -149,6 +188,18 @@ class JobService:
     async def history(self, user_id: int, *, guild_id: int | None, page: int, per_page: int) -> tuple[list[Job], int]:
         """One page of a member's delivered songs, and how many there are."""
         return await self._store.delivered_for_user(user_id, guild_id=guild_id, offset=page * per_page, limit=per_page)
+
+    async def progress_hints(self, job: Job) -> ProgressHints:
+        """How long songs of this model usually take (from recent ones; cached a minute) and, while the job waits
+        at CometAPI, its place in the bot's line."""
+        key = (job.provider, job.action, model_key(job))
+        cached = self._typical.get(key)
+        now = time.monotonic()
+        if cached is None or now - cached[0] > TYPICAL_CACHE_SECONDS:
+            cached = (now, await self._store.typical_duration(*key))
+            self._typical[key] = cached
+        position = await self._store.queue_position(job.id) if job.state == "queued" else None
+        return ProgressHints(cached[1], position)
 
     async def remember_status_message(self, job: Job, message_id: int) -> None:
         """Keep the id of the message that shows the job's progress, for edits after the token expires."""

@@ -24,6 +24,8 @@ class LimitReachedError(Exception):
         self.limit = limit
         self.message = message
         self.resets_at = resets_at
+        # The refused request, kept as a job that never started, so the member can try it again without retyping.
+        self.draft_job_id: int | None = None
 
 
 class NotAllowedError(Exception):

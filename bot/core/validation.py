@@ -99,6 +99,27 @@ def lyrics_prompt(prompt: str | None) -> str:
     return _text("theme", prompt, limit=MAX_LYRICS_PROMPT, required=True)
 
 
+def parse_time(text: str) -> float:
+    """Seconds from `m:ss` (or `h:mm:ss`, or plain seconds); InvalidInputError for anything else."""
+    text = text.strip()
+    try:
+        parts = [float(part) for part in text.split(":")]
+    except ValueError:
+        raise InvalidInputError("continue_at", f"`{text}` is not a time: write it like 1:05.") from None
+    if not 1 <= len(parts) <= 3 or any(part < 0 for part in parts) or any(part >= 60 for part in parts[1:]):
+        raise InvalidInputError("continue_at", f"`{text}` is not a time: write it like 1:05.")
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds
+
+
+def clock_time(seconds: float) -> str:
+    """`2:44` for 164.6 s (whole seconds, rounded down, so it never points past the end)."""
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
 def extend_request(
     parent: dict[str, object], *, clip_id: str, clip_title: str, clip_duration: float | None, task_id: str,
     continue_at: str, lyrics: str | None, style: str | None,
@@ -106,15 +127,12 @@ def extend_request(
     """Continue `clip_id` (of task `task_id`) from `continue_at` seconds with optional lyrics and style."""
     chosen = suno_model(str(parent.get("mv") or "")) or suno_model(None)
     assert chosen is not None  # noqa: S101 - the default always exists
-    try:
-        at = float(continue_at.strip()) if continue_at.strip() else (clip_duration or 0.0)
-    except ValueError:
-        raise InvalidInputError("continue_at", f"`{continue_at}` is not a number of seconds.") from None
-    if clip_duration is not None and clip_duration < at <= clip_duration + 0.5:
-        at = clip_duration  # the form shows whole seconds: its own rounded-up default means "from the end"
+    at = parse_time(continue_at) if continue_at.strip() else (clip_duration or 0.0)
+    if clip_duration is not None and clip_duration < at < clip_duration + 1:
+        at = clip_duration  # the form shows whole seconds: the take's last second means "from the end"
     if at < 0 or (clip_duration is not None and at > clip_duration):
-        end = f"{clip_duration:.0f}" if clip_duration is not None else "the end"
-        raise InvalidInputError("continue_at", f"Continue from a point between 0 and {end} seconds.")
+        end = clock_time(clip_duration) if clip_duration is not None else "the end"
+        raise InvalidInputError("continue_at", f"Continue from a point between 0:00 and {end}.")
     return SunoMusicRequest(
         mv=chosen.mv,
         lyrics=_text("lyrics", lyrics, limit=chosen.max_lyrics),

@@ -19,6 +19,7 @@ from .records import (
     PendingJob,
     Requester,
     Usage,
+    UsageRow,
     Worker,
     utc_day_start,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "Requester",
     "SettingsChange",
     "Usage",
+    "UsageRow",
     "Worker",
     "check_database_url",
     "describe_url",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
-from .records import GuildSettings, Job, JobUpdate, NewJob, PendingJob, Usage, Worker
+from .records import GuildSettings, Job, JobUpdate, NewJob, PendingJob, Usage, UsageRow, Worker
 
 # Decides whether a job may be admitted, given what already counts and the store's clock; raises to refuse.
 # The store calls it inside the transaction that inserts the job, so two requests cannot both slip under a limit.
@@ -61,6 +61,16 @@ class JobStore(Protocol):
         """Every job CometAPI is still working on, oldest first."""
         ...
 
+    async def typical_duration(
+        self, provider: str, action: str, model: str | None, *, sample: int = 20
+    ) -> float | None:
+        """Median seconds from submit to finish of the last `sample` songs of this model (None without any)."""
+        ...
+
+    async def queue_position(self, job_id: int) -> int:
+        """1 + how many of the bot's jobs of the same provider wait at CometAPI (queued) ahead of this one."""
+        ...
+
     async def overdue(self, *, since: float) -> list[PendingJob]:
         """Timed-out jobs (given up on since `since`) that CometAPI may still finish, for late polling."""
         ...
@@ -112,8 +122,8 @@ class JobStore(Protocol):
         """Forget a process that stopped cleanly."""
         ...
 
-    async def usage_by_member(self, guild_id: int, since: float) -> list[tuple[int, str, int]]:
-        """(user id, provider, jobs) of the guild's counted jobs since `since`."""
+    async def usage_by_member(self, guild_id: int, since: float) -> list[UsageRow]:
+        """What each member of the guild used since `since`: counted and failed jobs per provider and action."""
         ...
 
     async def count_by_state(self) -> list[tuple[str, str, int]]:

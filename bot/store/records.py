@@ -157,6 +157,17 @@ class JobUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class UsageRow:
+    """One member's use of one provider and action in a period: jobs that counted, and failures (free)."""
+
+    user_id: int
+    provider: str
+    action: str
+    counted: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
 class Worker:
     """A bot process that delivers: who it is, where it runs, and when it last said it was alive."""
 

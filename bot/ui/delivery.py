@@ -7,13 +7,12 @@ instead of attachments) and, as a last resort, DMs the member; the job is never 
 
 from __future__ import annotations
 
-import io
 import logging
-import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
@@ -21,7 +20,7 @@ import discord
 from bot.core.courier import Delivered, PermanentDeliveryError
 from bot.store import Job
 from bot.ui import render
-from bot.ui.views import post_marker, song_view
+from bot.ui.post import Lineage, audio_filename, failure_post, lyrics_post, post_marker, song_post
 
 if TYPE_CHECKING:
     from bot.app.chorus import Chorus
@@ -73,15 +72,18 @@ class Deliverer:
             earlier = await self._find_post(channel, job)
             if earlier is not None:
                 log.info("job %d: found its post %d from an earlier attempt; not posting again", job.id, earlier.id)
-                return self._done(job, earlier)
-        limit = _upload_limit(channel)
-        outgoing = render.delivery(job)
-        audio = await self._download_audio(job, folder, budget=limit - _lyrics_size(outgoing) - PAYLOAD_MARGIN)
+                return await self._done(job, earlier)
+        if job.state != "succeeded":
+            told = await self._cards.report_failure(job) if channel is not None else None
+            if told is not None:
+                return Delivered(channel_id=job.channel_id, message_id=told)
+        audio = await self._download_audio(job, folder, budget=_upload_limit(channel) - PAYLOAD_MARGIN)
+        lineage = await self._lineage(job)
         problem = "the channel is gone"
         if channel is not None:
             try:
-                message = await self._post(channel, job, audio, attach=True)
-                return self._done(job, message)
+                message = await self._post(channel, job, audio, lineage)
+                return await self._done(job, message)
             except (discord.Forbidden, discord.NotFound) as exc:
                 problem = _why(exc)
             except discord.HTTPException as exc:
@@ -90,55 +92,67 @@ class Deliverer:
                 problem = "the files were over the upload limit"
             log.warning("job %d: posting with attachments failed (%s); trying links only", job.id, problem)
             try:
-                message = await self._post(channel, job, [], attach=False)
-                return self._done(job, message, note=f"posted without attachments: {problem}")
+                message = await self._post(channel, job, [], lineage)
+                return await self._done(job, message, note=f"posted without attachments: {problem}")
             except (discord.Forbidden, discord.NotFound) as exc:
                 problem = _why(exc)
         log.warning("job %d: cannot post in channel %d (%s); sending it by DM", job.id, job.channel_id, problem)
-        message = await self._dm(job, audio, problem)
-        return self._done(job, message, note=f"sent by DM because the channel refused: {problem}")
+        message = await self._dm(job, audio, lineage, problem)
+        return await self._done(job, message, note=f"sent by DM because the channel refused: {problem}")
 
-    def _done(self, job: Job, message: discord.Message, *, note: str | None = None) -> Delivered:
-        self._cards.delivered(job, message.jump_url)
+    async def _done(self, job: Job, message: discord.Message, *, note: str | None = None) -> Delivered:
+        if job.state == "succeeded":
+            # One public message per job in the end: the song post replaces the status card.
+            await self._cards.remove(job, moved_to=None if note is None else message.jump_url)
         return Delivered(channel_id=message.channel.id, message_id=message.id, note=note)
 
     async def _post(
-        self, channel: discord.abc.Messageable, job: Job, audio: list[Audio], *, attach: bool, preface: str = ""
+        self, channel: discord.abc.Messageable, job: Job, audio: list[Audio], lineage: Lineage | None, *,
+        preface: str | None = None,
     ) -> discord.Message:
-        outgoing = render.delivery(job, attached_audio=frozenset(a.clip_id for a in audio))
-        files = [discord.File(a.path, filename=a.filename) for a in audio]
-        if attach and outgoing.lyrics_file is not None:
-            name, text = outgoing.lyrics_file
-            files.append(discord.File(io.BytesIO(text.encode()), filename=name))
-        elif outgoing.lyrics_file is not None:
-            outgoing.embeds[0].description = "📝 The lyrics are too long to show here: press a Lyrics button."
+        if job.state != "succeeded":
+            view = failure_post(job, note=preface)
+        elif job.action == "LYRICS":
+            view = lyrics_post(job, note=preface)
+        else:
+            view = song_post(job, attached={a.clip_id: a.filename for a in audio}, lineage=lineage, note=preface)
         return await channel.send(
-            content=render.shorten(preface + outgoing.content, render.CONTENT),
-            embeds=outgoing.embeds,
-            files=files,
-            view=song_view(job),
+            view=view,
+            files=[discord.File(a.path, filename=a.filename) for a in audio],
             nonce=job.nonce,
             allowed_mentions=only_requester(job.user_id),
         )
+
+    async def _lineage(self, job: Job) -> Lineage | None:
+        """What a continuation or a whole song comes from (its parent job and take), for its post."""
+        if job.parent_job_id is None or job.kind not in {"extend", "concat"}:
+            return None
+        parent = await self._bot.jobs.get(job.parent_job_id)
+        result = render.result_of(parent) if parent is not None else None
+        clip_id = job.params.get("continue_clip_id") or job.params.get("clip_id")
+        takes = [clip.id for clip in result.complete_clips] if result is not None else []
+        take = takes.index(clip_id) + 1 if clip_id in takes else None
+        at = job.params.get("continue_at")
+        return Lineage(job.parent_job_id, take, float(at) if isinstance(at, int | float) else None)
 
     async def _find_post(self, channel: discord.abc.Messageable, job: Job) -> discord.Message | None:
         """The job's own post among the channel's recent messages, if an earlier attempt made it."""
         marker = post_marker(job)
         try:
             async for message in channel.history(limit=HISTORY_LOOKBACK):
-                if message.author.id == self._bot.user.id and marker in _custom_ids(message):
+                if message.author.id == self._bot.user.id and marker in _custom_ids(message.components):
                     return message
         except discord.HTTPException as exc:
             log.warning("job %d: could not read channel history (%s); relying on the nonce", job.id, _why(exc))
         return None
 
-    async def _dm(self, job: Job, audio: list[Audio], problem: str) -> discord.Message:
+    async def _dm(self, job: Job, audio: list[Audio], lineage: Lineage | None, problem: str) -> discord.Message:
         try:
             user = self._bot.get_user(job.user_id) or await self._bot.fetch_user(job.user_id)
             dm = await user.create_dm()
-            preface = f"I could not post in <#{job.channel_id}> ({problem}), so here it is.\n"
+            preface = f"I could not post in <#{job.channel_id}> ({problem}), so here it is."
             fits = sum(a.size for a in audio) <= discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES - PAYLOAD_MARGIN
-            return await self._post(dm, job, audio if fits else [], attach=fits, preface=preface)
+            return await self._post(dm, job, audio if fits else [], lineage, preface=preface)
         except (discord.Forbidden, discord.NotFound) as exc:
             raise PermanentDeliveryError(f"channel refused ({problem}) and the DM failed too ({_why(exc)})") from exc
 
@@ -163,7 +177,7 @@ class Deliverer:
             if size is None:
                 continue
             budget -= size
-            audio.append(Audio(clip.id, _filename(clip.title, take), path, size))
+            audio.append(Audio(clip.id, audio_filename(clip.title, take), path, size))
         return audio
 
     async def _fetch(self, url: str, path: Path, budget: int) -> int | None:
@@ -189,28 +203,23 @@ class Deliverer:
             return None
 
 
-def _custom_ids(message: discord.Message) -> set[str]:
+def _custom_ids(components: Sequence[Any]) -> set[str]:
+    """Every custom_id in a message's components, however deeply nested (Components V2 containers)."""
     ids: set[str] = set()
-    for row in message.components:
-        for child in getattr(row, "children", ()):
-            custom_id = getattr(child, "custom_id", None)
-            if custom_id:
-                ids.add(custom_id)
+    for component in components:
+        custom_id = getattr(component, "custom_id", None)
+        if custom_id:
+            ids.add(custom_id)
+        ids |= _custom_ids(getattr(component, "children", ()))
+        accessory = getattr(component, "accessory", None)
+        if accessory is not None:
+            ids |= _custom_ids([accessory])
     return ids
 
 
 def _upload_limit(channel: discord.abc.Messageable | None) -> int:
     guild = getattr(channel, "guild", None)
     return guild.filesize_limit if isinstance(guild, discord.Guild) else discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
-
-
-def _lyrics_size(outgoing: render.Outgoing) -> int:
-    return len(outgoing.lyrics_file[1].encode()) if outgoing.lyrics_file else 0
-
-
-def _filename(title: str, take: int) -> str:
-    stem = re.sub(r"[^\w\- ]+", "", title).strip()[:60] or "song"
-    return f"{stem} ({take}).mp3"
 
 
 def _why(exc: discord.HTTPException) -> str:

@@ -14,8 +14,8 @@ from typing import Any
 import discord
 
 from bot.cometapi import Clip, SunoMusicRequest
-from bot.core.catalog import suno_model
-from bot.core.validation import extend_request, lyrics_prompt, suno_request, udio_request
+from bot.core.catalog import DEFAULT_SUNO_MODEL, DEFAULT_UDIO_MODEL, SUNO_MODELS, UDIO_MODELS, suno_model
+from bot.core.validation import clock_time, extend_request, lyrics_prompt, suno_request, udio_request
 from bot.store import Job
 from bot.ui.errors import answer_error
 from bot.ui.replies import Refusal, safe_reply
@@ -116,10 +116,10 @@ class ExtendForm(ChorusForm):
     ) -> None:
         super().__init__(opener, title=f"Extend “{(clip.title or 'this take')[:30]}”", name="extend")
         self._parent, self._clip, self._task_id, self._on_done = parent_params, clip, task_id, on_done
-        end = f"{clip.duration:.0f}" if clip.duration else ""
+        end = clock_time(clip.duration) if clip.duration else ""
         self.at: discord.ui.TextInput[ExtendForm] = discord.ui.TextInput(
-            label="Continue from (seconds)", custom_id="continue_at", default=end or None, required=False,
-            max_length=8, placeholder=f"0 to {end or 'the end'}; empty: from the end",
+            label="Continue from (m:ss)", custom_id="continue_at", default=end or None, required=False,
+            max_length=8, placeholder=f"0:00 to {end or 'the end'}; empty: from the end",
         )
         self.lyrics: discord.ui.TextInput[ExtendForm] = discord.ui.TextInput(
             label="Lyrics for the continuation", custom_id="lyrics", style=discord.TextStyle.paragraph,
@@ -151,20 +151,32 @@ class EditForm(ChorusForm):
         self._job, self._on_done = job, on_done
         params = job.params
         self.fields: dict[str, discord.ui.TextInput[EditForm]] = {}
+        self.model: discord.ui.Select[EditForm] | None = None
         if job.action == "LYRICS":
             self._add("prompt", "Theme", params.get("prompt"), paragraph=False)
         elif job.provider == "udio":
             self._add("prompt", "Description or style", params.get("prompt"), paragraph=True)
             self._add("lyrics", "Lyrics (empty: Udio writes them)", params.get("lyrics"), paragraph=True)
-            self._add("model", "Model (udio32-v1.5 or udio130-v1.5)", params.get("model_type"), paragraph=False)
+            current = (str(params.get("model_type") or DEFAULT_UDIO_MODEL), params.get("lyrics_type") == "instrumental")
+            self._add_model([(value, label) for value, label in UDIO_MODELS.items()], current)
         else:
             self._add("description", "Description (empty: use the lyrics below)", params.get("description"),
                       paragraph=True)
             self._add("lyrics", "Lyrics", params.get("lyrics"), paragraph=True)
             self._add("style", "Style", params.get("tags"), paragraph=False)
             self._add("title", "Title", params.get("title"), paragraph=False)
-            model = _model_name(params.get("mv")) + (" instrumental" if params.get("instrumental") else "")
-            self._add("model", "Model, + 'instrumental' for no vocals", model, paragraph=False)
+            current = (_model_name(params.get("mv")) or DEFAULT_SUNO_MODEL.name, bool(params.get("instrumental")))
+            self._add_model([(m.name, f"Suno {m.name}") for m in SUNO_MODELS], current)
+
+    def _add_model(self, models: list[tuple[str, str]], current: tuple[str, bool]) -> None:
+        """A model list (each with and without vocals) instead of free text: a form can hold a select in a label."""
+        options = [
+            discord.SelectOption(label=f"{label}" + (" · instrumental" if bare else ""), value=f"{value}|{int(bare)}",
+                                 default=(value, bare) == current)
+            for value, label in models for bare in (False, True)
+        ]
+        self.model = discord.ui.Select(custom_id="model", options=options, min_values=1, max_values=1)
+        self.add_item(discord.ui.Label(text="Model", component=self.model))
 
     def _add(self, key: str, label: str, value: object, *, paragraph: bool) -> None:
         text = str(value or "")[:MAX_TEXT_INPUT]
@@ -182,16 +194,16 @@ class EditForm(ChorusForm):
     async def on_submit(self, interaction: discord.Interaction, /) -> None:
         """Validate the edited request and hand its parameters on."""
         job = self._job
-        model_words = self._value("model").split()
-        instrumental = "instrumental" in (word.lower() for word in model_words)
-        model = next((word for word in model_words if word.lower() != "instrumental"), None)
+        picked = self.model.values[0] if self.model is not None and self.model.values else ""
+        model_text, _, bare = picked.partition("|")
+        model, instrumental = model_text or None, bare == "1"
         if job.action == "LYRICS":
             params: dict[str, Any] = {"prompt": lyrics_prompt(self._value("prompt"))}
         elif job.provider == "udio":
             words = self._value("lyrics")
             params = dataclasses.asdict(udio_request(
-                prompt=self._value("prompt"), model=model,
-                lyrics=words or None, instrumental=job.params.get("lyrics_type") == "instrumental" and not words,
+                prompt=self._value("prompt"), model=model, lyrics=words or None,
+                instrumental=instrumental and not words,
             ))
         else:
             description, words = self._value("description"), self._value("lyrics")

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.cometapi import CometAPIError
+from bot.core.limits import LimitReachedError
 from bot.core.validation import InvalidInputError
 from bot.store import Job, NewJob, Requester
 from bot.ui import render
+from bot.ui.items.base import item_custom_id
 from bot.ui.items.card import card_view
 from bot.ui.replies import describe, safe_reply
 
@@ -23,6 +25,19 @@ log = logging.getLogger(__name__)
 
 # Interaction tokens live 15 minutes; stop using one a little early so an edit never races its expiry.
 TOKEN_LIFETIME = timedelta(minutes=15) - timedelta(seconds=30)
+
+
+async def offer_retry(interaction: discord.Interaction, bot: Chorus, refusal: LimitReachedError, draft_id: int) -> None:
+    """Say which limit applies and when it resets, show the request back, and offer Try again (privately)."""
+    draft = await bot.jobs.get(draft_id)
+    prompt = render.shorten(render.prompt_of(draft), 1500) if draft is not None else ""
+    text = f"{refusal.message}\nNothing was sent or charged."
+    if prompt:
+        text += " Here is what you asked for, so nothing is lost:\n```\n" + prompt.replace("```", "`\u200b``") + "\n```"
+    view = discord.ui.View(timeout=None)
+    view.add_item(discord.ui.Button(label="Try again", emoji="🔁", style=discord.ButtonStyle.primary,
+                                    custom_id=item_custom_id("retry", draft_id)))
+    await safe_reply(interaction, render.shorten(text, render.CONTENT), view=view)
 
 
 def requester_of(interaction: discord.Interaction) -> Requester:
@@ -45,13 +60,22 @@ async def start_job(
     interaction: discord.Interaction,
     bot: Chorus,
     build: Callable[[Requester], NewJob],
+    *,
+    draft_id: int | None = None,
 ) -> Job | None:
     """Reserve the job, acknowledge, submit, then show the status card; None when it did not start.
 
-    A refusal (bad input, a limit, a rule) raises before anything is acknowledged, so the caller's error
-    path answers it privately and nothing is charged.
+    A limit never throws the request away: the member is shown it back, privately, with a Try again button
+    (`draft_id` is that kept request when this is the retry). Other refusals (bad input, a rule) raise before
+    anything is acknowledged, so the caller's error path answers them privately; nothing is charged either way.
     """
-    job = await bot.jobs.reserve(build(requester_of(interaction)))
+    try:
+        job = await bot.jobs.reserve(build(requester_of(interaction)), draft_id=draft_id)
+    except LimitReachedError as refusal:
+        if refusal.draft_job_id is None:
+            raise
+        await offer_retry(interaction, bot, refusal, refusal.draft_job_id)
+        return None
     try:
         if not interaction.response.is_done():
             await interaction.response.defer(thinking=True)

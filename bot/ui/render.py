@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-
 import discord
 
-from bot.cometapi import Clip, TaskResult
+from bot.cometapi import TaskResult
 from bot.core.admin import UsageReport
 from bot.core.catalog import DEFAULT_SUNO_MODEL, DEFAULT_UDIO_MODEL, SUNO_MODELS, UDIO_MODELS
+from bot.core.jobs import ProgressHints
 from bot.store import GuildSettings, Job
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
@@ -120,43 +118,63 @@ def result_of(job: Job) -> TaskResult | None:
     return TaskResult.from_dict(job.result) if job.result else None
 
 
-def _safe_url(url: str) -> str | None:
+def safe_url(url: str) -> str | None:
+    """The URL when it is a web link Discord will accept, else None."""
     return url if url.startswith(("http://", "https://")) and len(url) <= LINK_URL else None
 
 
 # ---- the status card: the public answer to the slash command, edited as the job moves ------------------------
 
 
-def status_card(job: Job, *, delivered_url: str | None = None) -> discord.Embed:
-    """The card that shows a job's state; mentions inside embeds never ping anyone."""
-    label = state_label(job)
+def status_card(job: Job, *, hints: ProgressHints | None = None) -> discord.Embed:
+    """The compact card that shows a job's state while it is made; mentions inside embeds never ping anyone."""
     colour = COLOURS["bad"] if job.state in {"failed", "timed_out", "submit_failed"} else COLOURS["busy"]
     if job.state == "succeeded":
         colour = COLOURS["ok"]
-    embed = discord.Embed(title=f"{label} · {model_label(job)}", colour=colour)
+    embed = discord.Embed(title=f"{state_label(job)} · {model_label(job)}", colour=colour)
+    lines = [f"<@{job.user_id}> · job #{job.id}"]
+    if job.state in {"queued", "running"} and not job.cancelled:
+        lines.append(progress_text(job, hints))
+    result = result_of(job)
+    if job.state == "running" and result is not None and not job.cancelled:
+        streams = [clip for clip in result.clips if clip.is_streaming and safe_url(clip.audio_url)]
+        if streams:
+            lines.append("🎧 Listen while it is made: " + " · ".join(
+                f"[take {chr(ord('A') + i)}]({clip.audio_url})" for i, clip in enumerate(streams)
+            ))
+    lines += [f"-# {note}" for note in _card_notes(job)]
+    if job.cancelled:
+        lines.append(f"-# 🚫 {CANCELLED_NOTE}")
+    if job.error and job.state in {"failed", "timed_out", "submit_failed"}:
+        lines.append(f"**Why:** {discord.utils.escape_markdown(shorten(job.error, 500))}")
     prompt = prompt_of(job)
     if prompt:
-        embed.description = ">>> " + shorten(prompt, 400)
-    embed.add_field(name="Asked by", value=f"<@{job.user_id}>")
-    embed.add_field(name="Job", value=f"#{job.id}")
-    notes = _card_notes(job)
-    if notes:
-        embed.add_field(name="Note", value=shorten("\n".join(notes), EMBED_FIELD_VALUE), inline=False)
-    if job.state == "running":
-        embed.add_field(name="Progress", value=progress_line(job), inline=False)
-    result = result_of(job)
-    if job.state == "running" and result is not None:
-        streams = [clip for clip in result.clips if clip.is_streaming and _safe_url(clip.audio_url)]
-        if streams:
-            links = " · ".join(f"[take {i}]({clip.audio_url})" for i, clip in enumerate(streams, 1))
-            embed.add_field(name="Listen while it is made", value=shorten(links, EMBED_FIELD_VALUE), inline=False)
-    if job.cancelled:
-        embed.add_field(name="Cancelled", value=CANCELLED_NOTE, inline=False)
-    if job.error and job.state in {"failed", "timed_out", "submit_failed"}:
-        embed.add_field(name="Why", value=shorten(job.error, EMBED_FIELD_VALUE), inline=False)
-    if delivered_url:
-        embed.add_field(name="Result", value=f"[Jump to the song]({delivered_url})", inline=False)
+        lines.append(">>> " + discord.utils.escape_markdown(shorten(prompt, 600)))  # last: >>> quotes the rest
+    embed.description = shorten("\n".join(lines), EMBED_DESCRIPTION)
     return embed
+
+
+def progress_text(job: Job, hints: ProgressHints | None) -> str:
+    """What the wait looks like: the place in line while CometAPI has not started, then elapsed time (or a real
+    bar) with an estimate from recent songs of the same model."""
+    typical = hints.typical_seconds if hints else None
+    if job.state == "queued":
+        line = "🕒 Waiting at CometAPI"
+        if hints and hints.queue_position and hints.queue_position > 1:
+            line += f" · {_ordinal(hints.queue_position)} in line"
+        if typical:
+            line += f" · songs like this take about {duration(typical)}"
+        return line
+    line = "⏳ " + progress_line(job)
+    if typical:
+        started = job.submitted_at or job.created_at
+        line += f" · usually {duration(typical)}, so ready <t:{int(started + typical)}:R>"
+    return line
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _card_notes(job: Job) -> list[str]:
@@ -177,128 +195,63 @@ def _folds_style_and_title(job: Job) -> bool:
     return job.provider == "suno" and described and bool(params.get("tags") or params.get("title"))
 
 
-# ---- the delivered message -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A message to post: text, embeds, and an optional lyrics text file; files of audio are added by the caller."""
-
-    content: str
-    embeds: list[discord.Embed]
-    lyrics_file: tuple[str, str] | None = None
-
-
-def delivery(job: Job, *, attached_audio: frozenset[str] = frozenset()) -> Outgoing:
-    """The message for a finished job. `attached_audio` holds the clip ids whose MP3 is attached."""
-    mention = f"<@{job.user_id}>"
-    result = result_of(job)
-    if job.state == "succeeded" and result is not None and result.lyrics is not None:
-        return _lyrics_delivery(job, mention, result)
-    clips = result.complete_clips if result is not None else ()
-    if job.state != "succeeded" or not clips:
-        return _failure(job, mention)
-    return _songs(job, mention, clips, result, attached_audio)
-
-
-def _failure(job: Job, mention: str) -> Outgoing:
-    if job.state == "timed_out":
-        headline = f"{mention} your {model_label(job)} job #{job.id} took too long, so I gave up on it."
-    elif job.state == "submit_failed":
-        headline = f"{mention} your {model_label(job)} job #{job.id} could not be started."
-    else:
-        headline = f"{mention} your {model_label(job)} job #{job.id} failed."
-    embed = discord.Embed(title="Here is what you asked for, to try again", colour=COLOURS["bad"])
-    embed.description = ">>> " + shorten(prompt_of(job) or "(no prompt)", 1500)
-    embed.add_field(name="Why", value=shorten(job.error or "CometAPI gave no reason", EMBED_FIELD_VALUE), inline=False)
-    return Outgoing(content=headline, embeds=[embed])
-
-
-def _songs(
-    job: Job, mention: str, clips: tuple[Clip, ...], result: TaskResult | None, attached: frozenset[str]
-) -> Outgoing:
-    embeds: list[discord.Embed] = []
-    for index, clip in enumerate(clips, 1):
-        embed = discord.Embed(title=shorten(clip.title or "Untitled", EMBED_TITLE), colour=COLOURS["ok"])
-        if _safe_url(clip.audio_url):
-            embed.url = clip.audio_url
-        if clip.tags:
-            embed.add_field(name="Style", value=shorten(clip.tags, EMBED_FIELD_VALUE), inline=False)
-        embed.add_field(name="Model", value=model_label(job))
-        embed.add_field(name="Duration", value=duration(clip.duration))
-        cover = _safe_url(clip.image_large_url) or _safe_url(clip.image_url)
-        if cover:
-            embed.set_image(url=cover)
-        embed.set_footer(text=f"Job #{job.id} · take {index} of {len(clips)}")
-        embeds.append(embed)
-    lyrics_file = _place_lyrics(embeds, clips)
-    missing = [i for i, clip in enumerate(clips, 1) if clip.id not in attached]
-    noun = "song is" if len(clips) == 1 else "songs are"
-    content = f"{mention} your {noun} ready! 🎶"
-    if job.late:
-        content += "\n-# This finished after I gave up waiting for it (see the time-out note above), so it comes late."
-    if missing:
-        content += "\n-# Too large to attach here: play it with the Audio button" + ("s." if len(missing) > 1 else ".")
-    if result is not None and len(result.clips) > len(clips):
-        failed = len(result.clips) - len(clips)
-        content += f"\n-# {failed} of the {len(result.clips)} takes failed; here is what worked."
-    return Outgoing(content=content, embeds=embeds, lyrics_file=lyrics_file)
-
-
-def _place_lyrics(embeds: list[discord.Embed], clips: tuple[Clip, ...]) -> tuple[str, str] | None:
-    """Lyrics go in the embeds when they fit Discord's limits, else into one lyrics.txt."""
-    unique: dict[str, int] = {}
-    for index, clip in enumerate(clips):
-        if clip.lyrics and clip.lyrics not in unique:
-            unique[clip.lyrics] = index
-    if not unique:
-        return None
-    used = sum(len(embed) for embed in embeds)
-    if all(len(text) <= EMBED_DESCRIPTION for text in unique) and used + sum(map(len, unique)) <= EMBED_TOTAL:
-        for text, index in unique.items():
-            embeds[index].description = text
-        return None
-    embeds[0].description = "📝 The full lyrics are attached as `lyrics.txt`."
-    body = "\n\n".join(f"{clips[index].title or 'Untitled'}\n\n{text}" for text, index in unique.items())
-    return ("lyrics.txt", body)
-
-
-def _lyrics_delivery(job: Job, mention: str, result: TaskResult) -> Outgoing:
-    lyrics = result.lyrics
-    assert lyrics is not None  # noqa: S101 - the caller checked
-    embed = discord.Embed(title=shorten(lyrics.title or "Untitled", EMBED_TITLE), colour=COLOURS["ok"])
-    embed.set_footer(text=f"Job #{job.id} · {model_label(job)} · press “Make it a song” to hear them")
-    if len(lyrics.text) <= EMBED_DESCRIPTION:
-        embed.description = lyrics.text
-        return Outgoing(content=f"{mention} your lyrics are ready! ✍️", embeds=[embed])
-    embed.description = "📝 The full lyrics are attached as `lyrics.txt`."
-    return Outgoing(
-        content=f"{mention} your lyrics are ready! ✍️", embeds=[embed], lyrics_file=("lyrics.txt", lyrics.text)
-    )
-
-
 # ---- the Info button --------------------------------------------------------------------------------------------
 
 
 def info(job: Job) -> discord.Embed:
-    """All there is to know about a job, for the Info button."""
+    """All there is to know about a job, readable: prompt, style, model, lengths, a command to copy; ids small."""
+    params = job.params
     embed = discord.Embed(title=f"Job #{job.id} · {model_label(job)}", colour=COLOURS["busy"])
-    params = json.dumps(job.params, ensure_ascii=False, indent=1)
-    # A zero-width space inside any ``` keeps member text from closing the code block early. Escape first, then
-    # cut: escaping adds characters, and the description must stay within Discord's 4,096.
-    fence = "```json\n", "\n```"
-    room = EMBED_DESCRIPTION - len(fence[0]) - len(fence[1])
-    embed.description = fence[0] + shorten(params.replace("```", "`\u200b``"), room) + fence[1]
-    embed.add_field(name="Asked by", value=f"<@{job.user_id}>")
-    embed.add_field(name="Kind", value=job.kind)
-    if job.parent_job_id:
-        embed.add_field(name="Follows", value=f"job #{job.parent_job_id}")
-    embed.add_field(name="CometAPI task", value=f"`{job.task_id or '-'}`", inline=False)
+    lines = [f"**Asked by** <@{job.user_id}> · {job.kind}" + (f" of #{job.parent_job_id}" if job.parent_job_id else "")]
+    for label, key in (("Description", "description"), ("Prompt", "prompt"), ("Style", "tags"), ("Title", "title"),
+                       ("Avoid", "negative_tags")):
+        value = params.get(key)
+        if isinstance(value, str) and value.strip() and not (key == "prompt" and params.get("lyrics") == value):
+            lines.append(f"**{label}:** {discord.utils.escape_markdown(shorten(value, 300))}")
+    if params.get("instrumental") or params.get("lyrics_type") == "instrumental":
+        lines.append("**Instrumental** (no vocals)")
+    words = params.get("lyrics") or (params.get("prompt") if params.get("continue_clip_id") else None)
+    if isinstance(words, str) and words.strip():
+        lines.append(f"**Lyrics:** {len(words.splitlines())} lines (More → Lyrics shows them)")
     result = result_of(job)
     if result is not None and result.clips:
-        clips = "\n".join(f"take {i}: `{clip.id}` ({clip.status})" for i, clip in enumerate(result.clips, 1))
-        embed.add_field(name="Clips", value=shorten(clips, 1024), inline=False)
+        takes = [f"take {chr(ord('A') + i)} {duration(clip.duration)}" + ("" if clip.is_complete else " (failed)")
+                 for i, clip in enumerate(result.clips)]
+        lines.append("**Takes:** " + ", ".join(takes))
+    command = copy_command(job)
+    if command:
+        lines.append("**Make it again:**\n```\n" + command.replace("```", "`\u200b``") + "\n```")
+    clip_ids = ", ".join(clip.id for clip in result.clips) if result is not None else "-"
+    lines.append(f"-# CometAPI task {job.task_id or '-'} · clips {clip_ids}")
+    embed.description = shorten("\n".join(lines), EMBED_DESCRIPTION)
     return embed
+
+
+def copy_command(job: Job) -> str | None:
+    """A slash command that asks for the same song, to copy into the message box (None for follow-ups)."""
+    params = job.params
+    if job.action == "LYRICS":
+        return f"/lyrics prompt:{params.get('prompt', '')}"
+    if job.kind in {"extend", "concat"}:
+        return None
+    if job.provider == "udio":
+        parts = [f"/udio prompt:{params.get('prompt', '')}", f"model:{params.get('model_type', '')}"]
+        if params.get("lyrics_type") == "instrumental":
+            parts.append("instrumental:True")
+        return " ".join(parts)
+    name = next((m.name for m in SUNO_MODELS if m.mv == params.get("mv")), None)
+    parts = [f"/suno prompt:{params.get('description') or params.get('tags') or ''}"]
+    if params.get("description") and params.get("tags"):
+        parts.append(f"style:{params['tags']}")
+    if params.get("title"):
+        parts.append(f"title:{params['title']}")
+    if name:
+        parts.append(f"model:{name}")
+    if params.get("instrumental"):
+        parts.append("instrumental:True")
+    if params.get("lyrics"):
+        parts.append("lyrics:True")
+    return " ".join(parts)
 
 
 # ---- /history -----------------------------------------------------------------------------------------------------
@@ -351,7 +304,9 @@ def status_detail(job: Job, *, now: float) -> discord.Embed:
     url = None
     if job.delivered_message_id and job.delivered_channel_id:
         url = jump_url(job.guild_id, job.delivered_channel_id, job.delivered_message_id)
-    embed = status_card(job, delivered_url=url)
+    embed = status_card(job)
+    if url:
+        embed.add_field(name="Song", value=f"[Jump to it]({url})", inline=False)
     embed.add_field(name="Asked", value=f"{age(now - job.created_at)} ago")
     if job.task_id:
         embed.add_field(name="CometAPI task", value=f"`{job.task_id}`", inline=False)
@@ -375,8 +330,8 @@ def guild_settings(settings: GuildSettings) -> discord.Embed:
     role = f"<@&{settings.required_role_id}>" if settings.required_role_id else "anyone"
     embed.add_field(name="Who may generate", value=role, inline=False)
     on = {True: "on", False: "off"}
-    suno = settings.default_suno_model or DEFAULT_SUNO_MODEL.name
-    udio = settings.default_udio_model or DEFAULT_UDIO_MODEL
+    suno = f"Suno {settings.default_suno_model or DEFAULT_SUNO_MODEL.name}"
+    udio = UDIO_MODELS.get(settings.default_udio_model or DEFAULT_UDIO_MODEL, settings.default_udio_model or "?")
     embed.add_field(name="Suno", value=f"{on[settings.suno_enabled]} · default {suno}")
     embed.add_field(name="Udio", value=f"{on[settings.udio_enabled]} · default {udio}")
     embed.add_field(
@@ -398,7 +353,12 @@ def usage(report: UsageReport) -> discord.Embed:
     embed = discord.Embed(title="Chorus usage on this server", colour=COLOURS["busy"])
     for name, period in (("Today (UTC)", report.today), ("Last 30 days", report.month)):
         providers = ", ".join(f"{p.capitalize()}: {n}" for p, n in sorted(period.by_provider.items())) or "none"
-        members = "\n".join(f"<@{user}>: {n}" for user, n in list(period.by_member.items())[:15]) or "nobody yet"
-        embed.add_field(name=f"{name}: {period.total} jobs", value=shorten(f"{providers}\n{members}", 1024),
-                        inline=False)
+        members = "\n".join(
+            f"<@{user}>: {use.jobs} job{'s' if use.jobs != 1 else ''}"
+            + (f", {use.failed} failed" if use.failed else "") + f" · ≈{use.credits:.2f} credits"
+            for user, use in list(period.by_member.items())[:15]
+        ) or "nobody yet"
+        heading = f"{name}: {period.total} jobs · {period.failed} failed · ≈{period.credits:.2f} credits"
+        embed.add_field(name=heading, value=shorten(f"{providers}\n{members}", 1024), inline=False)
+    embed.set_footer(text="Credits are estimates from the relay's default prices; failed jobs are refunded.")
     return embed

@@ -88,7 +88,9 @@ def describe(error: BaseException, *, provider: str | None = None) -> str:
     return APOLOGY
 
 
-async def safe_reply(interaction: discord.Interaction, text: str, *, ephemeral: bool = True) -> bool:
+async def safe_reply(
+    interaction: discord.Interaction, text: str, *, ephemeral: bool = True, view: discord.ui.View | None = None
+) -> bool:
     """Give the interaction its one answer: the first response, or the text in place of a "thinking…" defer.
 
     An interaction that already shows an answer (a message, a form, an edit) gets nothing more, so no code
@@ -97,7 +99,9 @@ async def safe_reply(interaction: discord.Interaction, text: str, *, ephemeral: 
     mentions = discord.AllowedMentions.none()
     try:
         if not interaction.response.is_done():
-            await interaction.response.send_message(text, ephemeral=ephemeral, allowed_mentions=mentions)
+            await interaction.response.send_message(
+                text, ephemeral=ephemeral, allowed_mentions=mentions, view=view or discord.utils.MISSING
+            )
             return True
         if interaction.response.type != discord.InteractionResponseType.deferred_channel_message:
             log.warning("interaction %s was already answered; not sending: %s", interaction.id, text)
@@ -105,7 +109,7 @@ async def safe_reply(interaction: discord.Interaction, text: str, *, ephemeral: 
         if interaction.is_expired():
             log.warning("interaction %s expired before the bot could answer: %s", interaction.id, text)
             return False
-        await interaction.edit_original_response(content=text, embed=None, view=None, allowed_mentions=mentions)
+        await interaction.edit_original_response(content=text, embed=None, view=view, allowed_mentions=mentions)
         return True
     except discord.HTTPException:
         log.exception("could not answer interaction %s", interaction.id)

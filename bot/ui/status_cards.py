@@ -19,11 +19,16 @@ import discord
 from bot.store import Job, JobUpdate
 from bot.ui import render
 from bot.ui.items.card import card_view
+from bot.ui.items.song import RerollButton
+from bot.ui.post import failure_headline
 
 if TYPE_CHECKING:
     from bot.app.chorus import Chorus
 
 log = logging.getLogger(__name__)
+
+# Jobs whose card shows live progress.
+LIVE = frozenset({"submitting", "queued", "running"})
 
 
 class StatusCards:
@@ -39,7 +44,7 @@ class StatusCards:
         self._yield_to = yield_to
         self._min_interval = min_interval
         self._now = now
-        self._dirty: dict[int, str | None] = {}  # job id → jump URL of the delivered song, once there is one
+        self._dirty: set[int] = set()  # jobs whose card is stale
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -62,13 +67,74 @@ class StatusCards:
     async def on_progress(self, updates: Sequence[JobUpdate]) -> None:
         """The poller's progress listener: remember which cards are stale."""
         for update in updates:
-            self._dirty.setdefault(update.job_id, None)
+            self._dirty.add(update.job_id)
         self._wake.set()
 
-    def delivered(self, job: Job, url: str) -> None:
-        """Show the final state on the card with a link to the delivered song."""
-        self._dirty[job.id] = url
-        self._wake.set()
+    async def remove(self, job: Job, *, moved_to: str | None = None) -> None:
+        """The song is posted: the card goes, so one public message of the job remains. When the song went
+        elsewhere (by DM), the card stays as one line saying where, without buttons."""
+        self._dirty.discard(job.id)
+        if job.status_message_id is None:
+            return
+        if moved_to is not None:
+            line = discord.Embed(description=f"✅ Job #{job.id} is done: {moved_to}", colour=render.COLOURS["ok"])
+            await self.edit(job, line, None)
+            return
+        try:
+            if self._token(job) and self._bot.application_id is not None:
+                await self._webhook(job).delete_message(job.status_message_id)
+            else:
+                channel = self._bot.get_partial_messageable(job.channel_id)
+                await channel.get_partial_message(job.status_message_id).delete()
+        except discord.NotFound:
+            pass  # already gone
+        except discord.HTTPException as exc:
+            log.warning("could not remove the status card of job %d: %s", job.id, exc)
+
+    async def report_failure(self, job: Job) -> int | None:
+        """Tell the member their job failed without a second public post: the card shows the failure, their
+        prompt and Try again; they are told privately while the interaction token lives, else by one short reply
+        to the card that pings only them. Returns the id of the message that told them, or None without a card."""
+        self._dirty.discard(job.id)
+        if job.status_message_id is None:
+            return None
+        view = discord.ui.View(timeout=None).add_item(RerollButton(job.id, label="Try again"))
+        if not await self.edit(job, render.status_card(job), view):
+            return None
+        headline = failure_headline(job)
+        private = f"❌ {headline[0].upper()}{headline[1:]} Your prompt and **Try again** are on the card."
+        if self._token(job) and await self._tell_privately(job, private):
+            return job.status_message_id
+        channel = self._bot.get_partial_messageable(job.channel_id)
+        reply = await channel.send(
+            f"<@{job.user_id}> {headline} Your prompt and **Try again** are on the card above.",
+            reference=discord.MessageReference(message_id=job.status_message_id, channel_id=job.channel_id,
+                                               fail_if_not_exists=False),
+            nonce=job.nonce,
+            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
+                                                     users=[discord.Object(id=job.user_id)]),
+        )
+        return reply.id
+
+    async def _tell_privately(self, job: Job, text: str) -> bool:
+        """An ephemeral followup on the job's interaction (only while its token lives)."""
+        try:
+            followup = discord.Webhook.from_state(
+                {"id": self._bot.application_id, "type": 3, "token": job.interaction_token},  # type: ignore[typeddict-item]
+                state=self._bot._connection,
+            )
+            await followup.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException as exc:
+            log.warning("could not tell the member of job %d privately: %s", job.id, exc)
+            return False
+        return True
+
+    def _webhook(self, job: Job) -> discord.Webhook:
+        """The interaction's webhook, which can edit and delete the card while the token lives."""
+        return discord.Webhook.partial(self._bot.application_id or 0, job.interaction_token or "", client=self._bot)
+
+    def _token(self, job: Job) -> bool:
+        return bool(job.interaction_token) and (job.interaction_expires_at or 0) > self._now()
 
     async def _run(self) -> None:
         while True:
@@ -78,30 +144,31 @@ class StatusCards:
             await asyncio.sleep(self._min_interval)  # at most one round of edits per interval
 
     async def _flush(self) -> None:
-        batch, self._dirty = self._dirty, {}
-        for job_id, url in batch.items():
+        batch, self._dirty = self._dirty, set()
+        for job_id in batch:
             try:
                 job = await self._bot.jobs.get(job_id)
-                if job is not None and self._yield_to(job.channel_id):
-                    self._dirty.setdefault(job_id, url)  # next round
+                if job is None or job.status_message_id is None or job.state not in LIVE:
+                    continue  # finished jobs' cards are removed or turned into the failure by delivery
+                if self._yield_to(job.channel_id):
+                    self._dirty.add(job_id)  # next round: the song being posted there goes first
                     self._wake.set()
                     continue
-                if job is not None and job.status_message_id is not None:
-                    await self.edit(job, render.status_card(job, delivered_url=url), card_view(job))
+                hints = await self._bot.jobs.progress_hints(job)
+                await self.edit(job, render.status_card(job, hints=hints), card_view(job))
             except Exception:
                 log.exception("updating the status card of job %d failed", job_id)
 
-    async def edit(self, job: Job, embed: discord.Embed, view: discord.ui.View | None = None) -> None:
-        """Edit the job's card: through the interaction while its token is valid, else as a channel message."""
+    async def edit(self, job: Job, embed: discord.Embed, view: discord.ui.View | None = None) -> bool:
+        """Edit the job's card: through the interaction while its token is valid, else as a channel message.
+        Returns whether the card was edited."""
         message_id = job.status_message_id
         if message_id is None:
-            return
+            return False
         none = discord.AllowedMentions.none()
         try:
-            token = job.interaction_token if (job.interaction_expires_at or 0) > self._now() else None
-            if token and self._bot.application_id is not None:
-                webhook = discord.Webhook.partial(self._bot.application_id, token, client=self._bot)
-                await webhook.edit_message(
+            if self._token(job) and self._bot.application_id is not None:
+                await self._webhook(job).edit_message(
                     message_id, embed=embed, view=view or discord.ui.View(), allowed_mentions=none
                 )
             else:
@@ -111,5 +178,8 @@ class StatusCards:
                 )
         except discord.NotFound:
             log.info("the status card of job %d is gone (deleted?)", job.id)
+            return False
         except discord.HTTPException as exc:
             log.warning("could not edit the status card of job %d: %s", job.id, exc)
+            return False
+        return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import statistics
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
@@ -27,6 +28,7 @@ from bot.store.records import (
     PendingJob,
     Requester,
     Usage,
+    UsageRow,
     Worker,
     sources_of,
     utc_day_start,
@@ -53,8 +55,9 @@ _TODAY_SQL = (
 )
 _LAST_SQL = f"SELECT MAX(created_at) FROM jobs WHERE user_id = ? AND guild_id IS ? AND state IN {_COUNTED}"  # noqa: S608
 _USAGE_SQL = (
-    "SELECT user_id, provider, COUNT(*) AS n FROM jobs WHERE guild_id = ? AND created_at >= ?"  # noqa: S608
-    f" AND state IN {_COUNTED} GROUP BY user_id, provider ORDER BY n DESC, user_id"
+    f"SELECT user_id, provider, action, SUM(state IN {_COUNTED}) AS n,"  # noqa: S608 - constants only
+    " SUM(state = 'failed' OR (state = 'submit_failed' AND error NOT LIKE 'not started because of a limit%'))"
+    " FROM jobs WHERE guild_id = ? AND created_at >= ? GROUP BY user_id, provider, action ORDER BY n DESC, user_id"
 )
 
 
@@ -149,10 +152,11 @@ class SqliteJobStore:
             total_in_flight=total,
         )
 
-    async def usage_by_member(self, guild_id: int, since: float) -> list[tuple[int, str, int]]:
-        """(user id, provider, jobs) for the guild's counted jobs since `since`, busiest first."""
+    async def usage_by_member(self, guild_id: int, since: float) -> list[UsageRow]:
+        """What each member used since `since`, per provider and action, busiest first."""
         async with self._conn.execute(_USAGE_SQL, (guild_id, since)) as cursor:
-            return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
+            return [UsageRow(row[0], row[1], row[2], int(row[3] or 0), int(row[4] or 0))
+                    for row in await cursor.fetchall()]
 
     async def count_by_state(self) -> list[tuple[str, str, int]]:
         """(state, provider, jobs) over every job, for the metrics endpoint."""
@@ -253,6 +257,30 @@ class SqliteJobStore:
         ) as cursor:
             rows = await cursor.fetchall()
         return [PendingJob(*row) for row in rows]
+
+    async def typical_duration(
+        self, provider: str, action: str, model: str | None, *, sample: int = 20
+    ) -> float | None:
+        """Median submit → finish time of the last `sample` succeeded jobs of this provider, action and model."""
+        key = "$.model_type" if provider == "udio" else "$.mv"
+        async with self._conn.execute(
+            "SELECT finished_at - submitted_at FROM jobs WHERE state = 'succeeded' AND provider = ? AND action = ?"
+            " AND kind NOT IN ('concat') AND submitted_at IS NOT NULL AND finished_at IS NOT NULL"
+            " AND (? IS NULL OR json_extract(params, ?) = ?) ORDER BY finished_at DESC LIMIT ?",
+            (provider, action, model, key, model, sample),
+        ) as cursor:
+            durations = sorted(row[0] for row in await cursor.fetchall() if row[0] is not None and row[0] >= 0)
+        return statistics.median(durations) if durations else None
+
+    async def queue_position(self, job_id: int) -> int:
+        """1 + the bot's queued jobs of the same provider submitted before this one."""
+        async with self._conn.execute(
+            "SELECT COUNT(*) FROM jobs AS ahead, jobs AS me WHERE me.id = ? AND ahead.state = 'queued'"
+            " AND ahead.provider = me.provider AND ahead.id < me.id",
+            (job_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return 1 + (int(row[0]) if row else 0)
 
     async def overdue(self, *, since: float) -> list[PendingJob]:
         """Timed-out jobs given up on since `since`, oldest first."""

@@ -16,7 +16,8 @@ class CancelButton(ChorusButton, action="cancel"):
     who, verb = "owner", "cancel"
 
     def __init__(self, job_id: int) -> None:
-        super().__init__(job_id, label="Cancel", emoji="✖️", style=discord.ButtonStyle.danger)
+        # Everyone sees the card: the label says whose button this is.
+        super().__init__(job_id, label="Cancel (asker only)", emoji="✖️", style=discord.ButtonStyle.danger)
 
     async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
         """Cancel the job and show the card in its final state."""

@@ -1,14 +1,20 @@
-"""Every persistent button class, registered with the bot in setup_hook so old messages keep working."""
+"""Every persistent button and select class, registered with the bot in setup_hook so old messages keep working."""
 
 from __future__ import annotations
 
-from .base import ChorusButton
+from typing import Any
+
+import discord
+
 from .card import CancelButton
 from .history import HistoryPageButton
 from .lyrics import EditLyricsSongButton, MakeSongButton
+from .more import MoreSelect
+from .retry import RetryButton
 from .song import DeleteButton, EditButton, ExtendButton, InfoButton, LyricsButton, RerollButton, WholeSongButton
 
-ALL_ITEMS: tuple[type[ChorusButton], ...] = (
+ALL_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     ExtendButton, WholeSongButton, RerollButton, EditButton, InfoButton, DeleteButton, LyricsButton,
-    MakeSongButton, EditLyricsSongButton, CancelButton, HistoryPageButton,
+    MakeSongButton, EditLyricsSongButton, CancelButton, HistoryPageButton, MoreSelect,
+    RetryButton,
 )

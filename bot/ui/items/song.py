@@ -1,7 +1,8 @@
-"""Buttons on a delivered song: extend, whole song, reroll, edit & rerun, info, delete, and a take's lyrics.
+"""Buttons on a delivered song: Extend, Again, Edit (and, on older posts, whole song, info, delete, lyrics).
 
-Generation buttons and Delete may be pressed by the requester or members with Manage Messages; Info and
-Lyrics by anyone. Every button that submits goes through the same reserve → limits → submit flow as a command.
+Anyone may press Extend, Again or Edit on anyone's song: it starts their *own* job, under their own name and
+limits (remix as mine). Delete stays with the requester and moderators. Every button that submits goes through
+the same reserve → limits → submit flow as a command.
 """
 
 from __future__ import annotations
@@ -29,12 +30,11 @@ def take_of(job: Job, take: int) -> Clip | None:
 
 
 class ExtendButton(ChorusButton, action="extend", fields=("job", "take")):
-    """Continue a Suno take from a point in it (a form asks where, and for lyrics and style)."""
-
-    who, verb = "owner", "extend"
+    """Continue a Suno take from a point in it, as the presser's own job (a form asks where, lyrics and style)."""
 
     def __init__(self, job_id: int, take: int) -> None:
-        super().__init__(job_id, take, label=f"Extend {take}", emoji="⏩", style=discord.ButtonStyle.primary)
+        super().__init__(job_id, take, label=f"Extend {take_letter(take)}", emoji="⏩",
+                         style=discord.ButtonStyle.primary)
 
     async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
         """Open the extend form for this take."""
@@ -52,9 +52,7 @@ class ExtendButton(ChorusButton, action="extend", fields=("job", "take")):
 
 
 class WholeSongButton(ChorusButton, action="whole", fields=("job", "take")):
-    """Join an extended take with the parts it continues into one song."""
-
-    who, verb = "owner", "join"
+    """Join an extended take with the parts it continues into one song (on posts from before the More menu)."""
 
     def __init__(self, job_id: int, take: int) -> None:
         super().__init__(job_id, take, label=f"Whole song {take}", emoji="🧩")
@@ -69,25 +67,21 @@ class WholeSongButton(ChorusButton, action="whole", fields=("job", "take")):
 
 
 class RerollButton(ChorusButton, action="reroll"):
-    """The same request again."""
+    """The same request again, as the presser's own job ("Again" on a song, "Try again" on a failure)."""
 
-    who, verb = "owner", "reroll"
-
-    def __init__(self, job_id: int) -> None:
-        super().__init__(job_id, label="Reroll", emoji="🎲")
+    def __init__(self, job_id: int, label: str = "Again") -> None:
+        super().__init__(job_id, label=label, emoji="🔁")
 
     async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
-        """Submit the job's request again as a child job."""
+        """Submit the job's request again as a child job of the presser's."""
         await start_job(interaction, bot_of(interaction), lambda who: rerun_job(job, who))
 
 
 class EditButton(ChorusButton, action="edit"):
-    """A form prefilled with the original request, to change and run again."""
-
-    who, verb = "owner", "edit"
+    """A form prefilled with the original request, to change and run as the presser's own job."""
 
     def __init__(self, job_id: int) -> None:
-        super().__init__(job_id, label="Edit & rerun", emoji="✏️")
+        super().__init__(job_id, label="Edit", emoji="✏️")
 
     async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
         """Open the edit form."""
@@ -99,7 +93,7 @@ class EditButton(ChorusButton, action="edit"):
 
 
 class InfoButton(ChorusButton, action="info"):
-    """Every parameter of the job, its model, CometAPI task id and clip ids, privately, for anyone."""
+    """The job's details, privately, for anyone (on posts from before the More menu)."""
 
     def __init__(self, job_id: int) -> None:
         super().__init__(job_id, label="Info", emoji="\N{INFORMATION SOURCE}")
@@ -110,7 +104,7 @@ class InfoButton(ChorusButton, action="info"):
 
 
 class DeleteButton(ChorusButton, action="delete"):
-    """Remove the delivered message (the requester or members with Manage Messages)."""
+    """Remove the delivered message (the requester or moderators; on posts from before the More menu)."""
 
     who, verb = "owner", "delete"
 
@@ -119,19 +113,11 @@ class DeleteButton(ChorusButton, action="delete"):
 
     async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
         """Delete the message, then say whether it worked (one answer either way)."""
-        if interaction.message is None:
-            await safe_reply(interaction, "I cannot find that message any more.")
-            return
-        try:
-            await interaction.message.delete()
-        except discord.HTTPException as exc:
-            await safe_reply(interaction, f"I could not delete it (Discord said {exc.status}).")
-            return
-        await safe_reply(interaction, "Deleted.")
+        await delete_post(interaction)
 
 
 class LyricsButton(ChorusButton, action="lyrics", fields=("job", "take")):
-    """Shows one take's full lyrics, privately, to whoever presses it."""
+    """Shows one take's full lyrics, privately, to whoever presses it (on posts from before the More menu)."""
 
     def __init__(self, job_id: int, take: int) -> None:
         super().__init__(job_id, take, label=f"Lyrics {take}", emoji="📝")
@@ -142,10 +128,32 @@ class LyricsButton(ChorusButton, action="lyrics", fields=("job", "take")):
         if clip is None:
             await safe_reply(interaction, "That take has no lyrics.")
             return
-        text = clip.lyrics or "(instrumental: no lyrics)"
-        title = render.shorten(clip.title or "Untitled", render.EMBED_TITLE)
-        if len(text) <= render.EMBED_DESCRIPTION:
-            await interaction.response.send_message(embed=discord.Embed(title=title, description=text), ephemeral=True)
-        else:
-            file = discord.File(io.BytesIO(text.encode()), filename="lyrics.txt")
-            await interaction.response.send_message(f"**{title}**", file=file, ephemeral=True)
+        await send_lyrics(interaction, clip.title, clip.lyrics or "(instrumental: no lyrics)")
+
+
+def take_letter(take: int) -> str:
+    """`A`, `B`, … for takes 1, 2, …: what members call them."""
+    return chr(ord("A") + take - 1) if 1 <= take <= 26 else str(take)
+
+
+async def send_lyrics(interaction: discord.Interaction, title: str, text: str) -> None:
+    """Lyrics in full, privately: in an embed when they fit, else as lyrics.txt."""
+    heading = render.shorten(title or "Untitled", render.EMBED_TITLE)
+    if len(text) <= render.EMBED_DESCRIPTION:
+        await interaction.response.send_message(embed=discord.Embed(title=heading, description=text), ephemeral=True)
+    else:
+        file = discord.File(io.BytesIO(text.encode()), filename="lyrics.txt")
+        await interaction.response.send_message(f"**{heading}**", file=file, ephemeral=True)
+
+
+async def delete_post(interaction: discord.Interaction) -> None:
+    """Delete the message the interaction came from, then say whether it worked (one answer either way)."""
+    if interaction.message is None:
+        await safe_reply(interaction, "I cannot find that message any more.")
+        return
+    try:
+        await interaction.message.delete()
+    except discord.HTTPException as exc:
+        await safe_reply(interaction, f"I could not delete it (Discord said {exc.status}).")
+        return
+    await safe_reply(interaction, "Deleted.")

@@ -333,6 +333,8 @@ def _field_value(comp: dict[str, Any], value: Any) -> dict[str, Any]:
     if isinstance(value, bool):
         return {"value": value}
     if isinstance(value, list) or kind in SELECTS:
+        if value is None:  # left as shown: the client submits the options the bot marked as default
+            value = [o["value"] for o in comp.get("options") or [] if o.get("default")]
         return {"values": [str(v) for v in value or []]}
     return {"value": value}
 

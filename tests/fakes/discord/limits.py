@@ -26,6 +26,11 @@ CUSTOM_ID_MAX = 100
 BUTTON_LABEL_MAX = 80
 MODAL_TITLE_MAX = 45
 COMPONENTS_V2_FLAG = 1 << 15
+V2_COMPONENTS_MAX = 40  # every component counts, nested ones included
+V2_TEXT_MAX = 4000  # all text displays of a message together
+SELECT_OPTIONS_MAX = 25
+SELECT_OPTION_LABEL_MAX = 100
+TEXT_DISPLAY = 10
 
 Errors = dict[str, Any]
 
@@ -129,6 +134,14 @@ def _walk_components(components: list[Any], path: list[str | int], errors: Error
             problem = _max_len(comp.get("label"), BUTTON_LABEL_MAX)
             if problem:
                 _put(errors, [*here, "label"], problem)
+        if comp.get("type") == 3:
+            options = comp.get("options") or []
+            if not 1 <= len(options) <= SELECT_OPTIONS_MAX:
+                _put(errors, [*here, "options"], _err("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 25 in length."))
+            for n, option in enumerate(options):
+                problem = _max_len(option.get("label"), SELECT_OPTION_LABEL_MAX)
+                if problem:
+                    _put(errors, [*here, "options", n, "label"], problem)
         children = comp.get("components")
         if isinstance(children, list):
             if comp.get("type") == 1 and len(children) > ROW_BUTTONS_MAX:
@@ -153,12 +166,40 @@ def message_errors(payload: dict[str, Any]) -> Errors:
     if isinstance(embeds, list):
         _embed_errors(embeds, errors)
     components = payload.get("components")
+    v2 = bool(int(payload.get("flags") or 0) & COMPONENTS_V2_FLAG)
     if isinstance(components, list):
-        v2 = bool(int(payload.get("flags") or 0) & COMPONENTS_V2_FLAG)
         if not v2 and len(components) > ACTION_ROWS_MAX:
             _put(errors, ["components"], _err("BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length."))
         _walk_components(components, ["components"], errors, set())
+        if v2:
+            everything = list(walk_all(components))
+            if len(everything) > V2_COMPONENTS_MAX:
+                _put(errors, ["components"], _err("BASE_TYPE_MAX_LENGTH", "Must be 40 or fewer in length."))
+            text = sum(len(c.get("content") or "") for c in everything if c.get("type") == TEXT_DISPLAY)
+            if text > V2_TEXT_MAX:
+                _put(errors, ["components"], _err("COMPONENT_TEXT_TOO_LONG", "Text displays must total 4000 or fewer."))
+    if v2:
+        # A Components V2 message is made of components only.
+        for key in ("content", "embeds"):
+            if payload.get(key):
+                _put(errors, [key], _err("MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
+                                         f"The '{key}' field cannot be used when using MessageFlags.IS_COMPONENTS_V2"))
     return errors
+
+
+def walk_all(components: list[Any]) -> Any:
+    """Every component of a tree, depth first: children, a section's accessory, a label's component."""
+    for comp in components:
+        if not isinstance(comp, dict):
+            continue
+        yield comp
+        children = comp.get("components")
+        if isinstance(children, list):
+            yield from walk_all(children)
+        for key in ("accessory", "component"):
+            child = comp.get(key)
+            if isinstance(child, dict):
+                yield from walk_all([child])
 
 
 def is_empty_message(payload: dict[str, Any], *, has_files: bool) -> bool:

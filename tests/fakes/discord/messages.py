@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .limits import DiscordError, invalid_form
+from .limits import DiscordError, invalid_form, walk_all
 from .models import FakeChannel, FakeMember, FakeUser, iso_now
 from .recorder import RecordedFile
 from .world import World
@@ -118,6 +118,7 @@ class MessageStore:
             "components": list(payload.get("components") or []),
             "attachments": self._attachments(channel.id, payload.get("attachments"), files, [], flags),
         }
+        _check_attachment_refs(data)
         if payload.get("nonce") is not None:
             data["nonce"] = payload["nonce"]
         if channel.is_thread:
@@ -244,7 +245,9 @@ class MessageStore:
         parse = ["users", "roles", "everyone"] if allowed is None else list(allowed.get("parse") or [])
         allowed_users = {str(u) for u in (allowed or {}).get("users") or []}
         allowed_roles = {str(r) for r in (allowed or {}).get("roles") or []}
-        content = data.get("content") or ""
+        # Components V2 messages carry their text (and mentions) in text displays.
+        texts = [c.get("content") or "" for c in walk_all(data.get("components") or []) if c.get("type") == 10]
+        content = "\n".join([data.get("content") or "", *texts])
         guild = self.world.guild_of(channel)
         users: list[dict[str, Any]] = []
         for raw in dict.fromkeys(USER_MENTION.findall(content)):
@@ -269,6 +272,18 @@ class MessageStore:
         if member is not None:
             data["member"] = member.payload(with_user=False)
         return data
+
+
+def _check_attachment_refs(data: dict[str, Any]) -> None:
+    """A File component (or any media) that points at `attachment://name` needs an uploaded file of that name."""
+    names = {a["filename"] for a in data.get("attachments") or []}
+    for comp in walk_all(data.get("components") or []):
+        for key in ("file", "media"):
+            url = (comp.get(key) or {}).get("url") if isinstance(comp.get(key), dict) else None
+            if isinstance(url, str) and url.startswith("attachment://") and url.removeprefix("attachment://") not in names:
+                raise invalid_form({"components": {"_errors": [
+                    {"code": "UNFURLED_MEDIA_ITEM_ATTACHMENT_NOT_FOUND", "message": f"No attachment named {url}"}
+                ]}})
 
 
 def _embeds(embeds: list[dict[str, Any]] | None) -> list[dict[str, Any]]:

@@ -1,0 +1,197 @@
+"""The one public post a finished job leaves in its channel: compact, in Discord's Components V2.
+
+A song post is one container: a heading that names the song and mentions its member once, then per take a
+line with a small cover, its style and length, and the MP3 playing inline (or a link when it is too large to
+attach), then one row of actions (Extend, Again, Edit) and one "More" menu for the rest (lyrics, full-size
+cover, video, whole song, Info, Delete). Lyrics never fill the channel: they are one press away, in full.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+
+from bot.cometapi import Clip, TaskResult
+from bot.store import Job
+from bot.ui import render
+from bot.ui.items.base import ChorusButton
+from bot.ui.items.lyrics import EditLyricsSongButton, MakeSongButton
+from bot.ui.items.more import MoreSelect
+from bot.ui.items.song import EditButton, ExtendButton, RerollButton, take_letter
+
+# A Components V2 message holds at most 4,000 characters of text; lyrics shown in a lyrics post stop here.
+LYRICS_PREVIEW_LINES = 12
+LYRICS_PREVIEW_CHARS = 1200
+MAX_TAKES = 4
+Container = discord.ui.Container[discord.ui.LayoutView]
+
+
+take_name = take_letter
+
+
+def audio_filename(title: str, take: int) -> str:
+    """A distinct, readable file name per take: `Electric Dance Party - Take A.mp3`."""
+    stem = re.sub(r"[^\w\- ]+", "", title).strip()[:60] or "song"
+    return f"{stem} - Take {take_name(take)}.mp3"
+
+
+@dataclass(frozen=True, slots=True)
+class Lineage:
+    """What a continuation or a whole song comes from, said in one small line."""
+
+    parent_job_id: int
+    take: int | None = None
+    at: float | None = None
+
+    def describe(self, kind: str) -> str:
+        """`extends #12 take A from 1:00`, or `the whole song of #12 take A`."""
+        take = f" take {take_name(self.take)}" if self.take else ""
+        if kind == "concat":
+            return f"the whole song, from #{self.parent_job_id}{take} and what it extends"
+        at = f" from {render.duration(self.at)}" if self.at is not None else ""
+        return f"extends #{self.parent_job_id}{take}{at}"
+
+
+def post_marker(job: Job) -> str:
+    """A custom_id that only this job's post (in its current state) carries, to find it in channel history.
+
+    Message history does not return nonces, so a post is recognised by its own components: a finished song or
+    lyrics post has the job's More menu, a failure post only its Try again button. A late song is therefore
+    told apart from an earlier failure notice of the same job.
+    """
+    return MoreSelect(job.id).custom_id if job.state == "succeeded" else RerollButton(job.id).custom_id
+
+
+def song_post(
+    job: Job, *, attached: Mapping[str, str], lineage: Lineage | None = None, note: str | None = None
+) -> discord.ui.LayoutView:
+    """The post of a finished song job. `attached` maps clip id → the file name its MP3 is attached under; `note`
+    is one more small line (e.g. why it came by DM)."""
+    result = render.result_of(job)
+    clips = result.complete_clips[:MAX_TAKES] if result is not None else ()
+    container: Container = discord.ui.Container(accent_colour=render.COLOURS["ok"])
+    heading = _heading(job, clips, result, lineage, attached) + (f"\n-# {note}" if note else "")
+    container.add_item(discord.ui.TextDisplay(heading))
+    shared_title = len({clip.title for clip in clips}) == 1
+    for take, clip in enumerate(clips, 1):
+        container.add_item(_take(take, clip, attached=clip.id in attached, shared_title=shared_title))
+        filename = attached.get(clip.id)
+        if filename is not None:
+            container.add_item(discord.ui.File(f"attachment://{filename}"))
+    actions = _actions(job, clips)
+    if actions:
+        container.add_item(discord.ui.ActionRow(*actions))
+    container.add_item(discord.ui.ActionRow(MoreSelect.for_job(job)))
+    view = discord.ui.LayoutView(timeout=None)
+    view.add_item(container)
+    return view
+
+
+def lyrics_post(job: Job, *, note: str | None = None) -> discord.ui.LayoutView:
+    """The post of finished lyrics: a preview (never a wall of text), Make it a song, and More."""
+    result = render.result_of(job)
+    lyrics = result.lyrics if result is not None else None
+    title = (lyrics.title if lyrics else "") or "Untitled"
+    text = lyrics.text if lyrics else ""
+    lines = text.splitlines()
+    preview = "\n".join(lines[:LYRICS_PREVIEW_LINES])
+    cut = len(lines) > LYRICS_PREVIEW_LINES or len(preview) > LYRICS_PREVIEW_CHARS
+    preview = render.shorten(preview, LYRICS_PREVIEW_CHARS)
+    container: Container = discord.ui.Container(accent_colour=render.COLOURS["ok"])
+    container.add_item(discord.ui.TextDisplay(
+        f"### ✍️ {_plain(title)}\n<@{job.user_id}> · {render.model_label(job)} · job #{job.id}"
+        + (f"\n-# {note}" if note else "")
+    ))
+    body = ">>> " + _plain(preview) if preview else "*(no lyrics came back)*"
+    if cut:
+        body += "\n-# …the rest under **More → Lyrics**."
+    container.add_item(discord.ui.TextDisplay(body))
+    container.add_item(discord.ui.ActionRow(MakeSongButton(job.id), EditLyricsSongButton(job.id)))
+    container.add_item(discord.ui.ActionRow(MoreSelect.for_job(job)))
+    view = discord.ui.LayoutView(timeout=None)
+    view.add_item(container)
+    return view
+
+
+def failure_post(job: Job, *, note: str | None = None) -> discord.ui.LayoutView:
+    """A failure told in the channel, for a job whose status card is gone: the reason, the prompt, Try again."""
+    container: Container = discord.ui.Container(accent_colour=render.COLOURS["bad"])
+    container.add_item(discord.ui.TextDisplay(failure_text(job, mention=True) + (f"\n-# {note}" if note else "")))
+    container.add_item(discord.ui.ActionRow(RerollButton(job.id, label="Try again")))
+    view = discord.ui.LayoutView(timeout=None)
+    view.add_item(container)
+    return view
+
+
+def failure_headline(job: Job) -> str:
+    """`your Suno v5 job #3 failed.` (or took too long, or could not be started)."""
+    what = {"timed_out": "took too long, so I gave up on it", "submit_failed": "could not be started"}
+    return f"your {render.model_label(job)} job #{job.id} {what.get(job.state, 'failed')}."
+
+
+def failure_text(job: Job, *, mention: bool) -> str:
+    """What went wrong, and what was asked (to try again)."""
+    headline = f"❌ {'<@' + str(job.user_id) + '> ' if mention else ''}{failure_headline(job)}"
+    reason = render.shorten(job.error or "CometAPI gave no reason", 500)
+    prompt = render.shorten(render.prompt_of(job) or "(no prompt)", 1500)
+    return f"{headline}\n-# {_plain(reason)}\n>>> {_plain(prompt)}"
+
+
+def _heading(
+    job: Job, clips: tuple[Clip, ...], result: TaskResult | None, lineage: Lineage | None, attached: Mapping[str, str]
+) -> str:
+    titles = list(dict.fromkeys(clip.title or "Untitled" for clip in clips)) or ["Untitled"]
+    lines = [f"### 🎶 {_plain(render.shorten(' / '.join(titles), 200))}",
+             f"<@{job.user_id}> · {render.model_label(job)} · job #{job.id}"]
+    if lineage is not None:
+        lines.append(f"-# {lineage.describe(job.kind)}")
+    if job.late:
+        lines.append("-# This finished after I gave up waiting for it (see the time-out note), so it comes late.")
+    if result is not None and len(result.clips) > len(result.complete_clips):
+        for take, clip in enumerate(result.clips, 1):
+            if not clip.is_complete:
+                reason = _plain(render.shorten(clip.error_message or "CometAPI gave no reason", 200))
+                lines.append(f"-# Take {take_name(take)} failed: {reason}. Here is what worked.")
+    if any(clip.id not in attached for clip in clips):
+        lines.append("-# Too large to attach here: play it from the link.")
+    return "\n".join(lines)
+
+
+def _take(take: int, clip: Clip, *, attached: bool, shared_title: bool) -> discord.ui.Item[Any]:
+    """One take: its name (and title, when the takes differ), length, style; a link when the MP3 is not attached."""
+    heading = f"**Take {take_name(take)}**"
+    if not shared_title:
+        heading += f" · {_plain(render.shorten(clip.title or 'Untitled', 100))}"
+    heading += f" · ⏱ {render.duration(clip.duration)}"
+    audio = render.safe_url(clip.audio_url)
+    if audio and not attached:
+        heading += f" · [▶ Listen]({audio})"
+    details = [heading]
+    if clip.tags:
+        details.append(f"-# {_plain(render.shorten(clip.tags, 200))}")
+    text: discord.ui.TextDisplay[discord.ui.LayoutView] = discord.ui.TextDisplay("\n".join(details))
+    cover = render.safe_url(clip.image_url) or render.safe_url(clip.image_large_url)
+    if cover is None:
+        return text
+    thumbnail = discord.ui.Thumbnail[discord.ui.LayoutView](cover, description=f"Cover of take {take_name(take)}")
+    return discord.ui.Section(text, accessory=thumbnail)
+
+
+def _actions(job: Job, clips: tuple[Clip, ...]) -> list[ChorusButton]:
+    """One row: Extend per take (Suno), Again and Edit; a whole song offers none (joining again changes nothing)."""
+    if job.kind == "concat":
+        return []
+    items: list[ChorusButton] = []
+    if job.provider == "suno":
+        items += [ExtendButton(job.id, take) for take in range(1, min(len(clips), 3) + 1)]
+    items += [RerollButton(job.id), EditButton(job.id)]
+    return items
+
+
+def _plain(text: str) -> str:
+    """Member text shown as typed: no headings, links or mentions sneak in through markdown."""
+    return discord.utils.escape_markdown(discord.utils.escape_mentions(text))
