@@ -52,7 +52,8 @@ async def test_fresh_install_defaults_are_shown(strict):
     fields = {f["name"]: f["value"] for f in data["embeds"][0]["fields"]}
     assert fields["Channels"] == "every channel"
     assert fields["Who may generate"] == "anyone"
-    assert fields["Suno"].startswith("on · default v5")
+    assert fields["Suno"] == "on · default Suno v5"  # models by their friendly names
+    assert fields["Udio"] == "on · default Udio v1.5, ~32 s clip"
 
 
 async def test_concurrent_limit_holds_when_two_commands_arrive_at_once(fake_discord, tmp_path):
@@ -85,15 +86,14 @@ async def test_daily_quota_says_when_it_resets_and_failures_do_not_count(strict)
     fake, sim = strict.fake, strict.sim
     await admin_says(fake, "limits", {"daily": 1, "cooldown": 0, "concurrent": 0})
     await fake.slash_command("suno", {"prompt": "[fail] nope"}, user=fake.alice)
-    await wait_delivery(fake)  # the failure notice
 
     async def failed():
         job = await strict.bot.jobs.get(1)
-        return job is not None and job.state == "failed"
+        return job is not None and job.state == "failed" and job.delivery == "delivered"
 
     await eventually(failed)
     await fake.slash_command("suno", {"prompt": "counts"}, user=fake.alice)
-    await wait_delivery(fake, 2)
+    await wait_delivery(fake)
     content = await refused(fake, "suno", {"prompt": "one too many"}, fake.alice)
     assert "daily limit" in content
     assert "<t:" in content and ":R>" in content
@@ -159,14 +159,23 @@ async def test_provider_switch_and_default_model(strict):
 
 
 async def test_usage_report(strict):
-    """/chorus usage counts jobs per member and provider."""
+    """/chorus usage counts jobs per member and provider, shows failures, and estimates credits per member."""
     fake = strict.fake
+    await admin_says(fake, "limits", {"cooldown": 0})
     await fake.slash_command("suno", {"prompt": "count me"}, user=fake.alice)
     await wait_delivery(fake)
+    await fake.slash_command("suno", {"prompt": "[fail] refunded"}, user=fake.bob)
+
+    async def failed():
+        job = await strict.bot.jobs.get(2)
+        return job is not None and job.state == "failed"
+
+    await eventually(failed)
     data = await admin_says(fake, "usage")
     today = data["embeds"][0]["fields"][0]
-    assert today["name"] == "Today (UTC): 1 jobs"
-    assert f"<@{fake.alice.id}>: 1" in today["value"]
+    assert today["name"] == "Today (UTC): 1 jobs · 1 failed · ≈0.30 credits"
+    assert f"<@{fake.alice.id}>: 1 job · ≈0.30 credits" in today["value"]
+    assert f"<@{fake.bob.id}>: 0 jobs, 1 failed · ≈0.00 credits" in today["value"]
     assert "Suno: 1" in today["value"]
 
 

@@ -29,14 +29,14 @@ async def test_a_button_that_breaks_answers_once_and_logs_the_job(harness, caplo
     message = await first_song(fake)
     await corrupt(harness.settings.database_url, "UPDATE jobs SET params = 'not json' WHERE id = 1")
     caplog.set_level(logging.INFO)
-    click = await fake.click_button(message, custom_id(message, "chorus:info:"), user=fake.bob)
+    click = await fake.click_button(message, custom_id(message, "chorus:reroll:"), user=fake.bob)
     reply = await click.wait_response()
     await settle()
     assert len(answers(fake, click)) == 1
     assert reply["type"] == 4 and reply["data"]["flags"] & 64
     assert APOLOGY in reply["data"]["content"]
     assert "Traceback" not in reply["data"]["content"]
-    logged = [r for r in caplog.records if r.levelno == logging.ERROR and "chorus:info:1" in r.getMessage()]
+    logged = [r for r in caplog.records if r.levelno == logging.ERROR and "chorus:reroll:1" in r.getMessage()]
     assert logged and logged[0].exc_info is not None
     assert f"guild {fake.guild.id}" in logged[0].getMessage() and "(job 1)" in logged[0].getMessage()
 
@@ -69,12 +69,24 @@ async def test_a_refused_admin_command_gets_one_refusal(harness):
     assert APOLOGY not in reply["data"]["content"]
 
 
+async def test_a_menu_that_breaks_answers_once(harness, caplog):
+    """An unexpected error behind the More menu is answered once, with the apology, and logged."""
+    fake = harness.fake
+    message = await first_song(fake)
+    await corrupt(harness.settings.database_url, "UPDATE jobs SET result = 'not json' WHERE id = 1")
+    click = await fake.select(message, "chorus:more:1", ["info"], user=fake.bob)
+    reply = await click.wait_response()
+    await settle()
+    assert len(answers(fake, click)) == 1
+    assert APOLOGY in reply["data"]["content"] and reply["data"]["flags"] & 64
+
+
 async def test_lyrics_of_a_missing_job_answer_once(harness):
-    """The Lyrics button of a job that no longer exists says so once (not also "that take has no lyrics")."""
+    """More → Lyrics of a job that no longer exists says so once (not also "that take has no lyrics")."""
     fake = harness.fake
     message = await first_song(fake)
     await corrupt(harness.settings.database_url, "DELETE FROM jobs WHERE id = 1")
-    click = await fake.click_button(message, custom_id(message, "chorus:lyrics:1:"), user=fake.bob)
+    click = await fake.select(message, "chorus:more:1", ["lyrics:1"], user=fake.bob)
     reply = await click.wait_response()
     await settle()
     assert len(answers(fake, click)) == 1
@@ -97,7 +109,7 @@ async def test_a_failed_delete_answers_once(harness):
     fake = harness.fake
     message = await first_song(fake)
     fake.faults.forbid("DELETE", r"/channels/\d+/messages/\d+$")
-    click = await fake.click_button(message, custom_id(message, "chorus:delete:"), user=fake.alice)
+    click = await fake.select(message, "chorus:more:1", ["delete"], user=fake.alice)
     reply = await click.wait_response()
     await settle()
     assert len(answers(fake, click)) == 1

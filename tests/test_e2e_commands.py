@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e import custom_id, eventually, wait_delivery
+from tests.e2e import action_rows, custom_id, eventually, text_of, wait_delivery
 
 
 async def delivered_in_store(harness, job_id):
@@ -34,8 +34,10 @@ async def test_udio_song_is_delivered(harness):
     assert (params["prompt"], params["model_type"], params["lyrics_type"]) == (
         "dreamy shoegaze", "udio130-v1.5", "generate",
     )
-    assert len(message["embeds"]) == 2
-    assert "Udio" in message["embeds"][0]["fields"][1]["value"]
+    text = text_of(message)
+    assert "Udio" in text and "Take A" in text and "Take B" in text
+    # Udio cannot be extended: the one row of actions is Again and Edit.
+    assert [b.get("label") for b in action_rows(message)[0]["components"]] == ["Again", "Edit"]
 
 
 async def test_udio_unavailable_is_said_plainly(harness):
@@ -52,8 +54,9 @@ async def test_lyrics_then_make_it_a_song(harness):
     fake, sim = harness.fake, harness.sim
     await fake.slash_command("lyrics", {"prompt": "a rainy night in a neon city"}, user=fake.alice)
     (lyrics_message,) = await wait_delivery(fake)
-    text = lyrics_message["embeds"][0]["description"]
-    assert text
+    lyrics_job = await harness.bot.jobs.get(1)
+    text = lyrics_job.result["lyrics"]["text"]
+    assert text.splitlines()[0] in text_of(lyrics_message)  # previewed in the post
     assert sim.requests_to("submit_lyrics")[0].body == {"prompt": "a rainy night in a neon city"}
     click = await fake.click_button(lyrics_message, custom_id(lyrics_message, "chorus:makesong:"), user=fake.bob)
     assert (await click.wait_response())["type"] == 5
@@ -61,7 +64,7 @@ async def test_lyrics_then_make_it_a_song(harness):
     body = sim.requests_to("submit_music")[0].body
     assert body["prompt"] == text
     assert "gpt_description_prompt" not in body
-    assert messages[1]["content"].startswith(f"<@{fake.bob.id}>")
+    assert f"<@{fake.bob.id}> · Suno v5" in text_of(messages[1])
 
 
 async def test_suno_with_own_lyrics_through_the_modal(harness):

@@ -8,7 +8,7 @@ import logging
 from bot.core.poller import PollerConfig
 from bot.simulator import ManualClock, SimulatorServer, Timings
 from tests.conftest import API_KEY
-from tests.e2e import buttons, corrupt, custom_id, deliveries, eventually, posts, wait_delivery
+from tests.e2e import corrupt, deliveries, eventually, posts, text_of, wait_delivery
 from tests.fakes.discord import Fault
 from tests.harness import BotHarness
 
@@ -30,14 +30,15 @@ async def settled_job(harness, number=0):
 
 
 async def test_audio_over_the_upload_limit_becomes_links(harness):
-    """When the MP3s do not fit the guild's upload limit, the song is posted with link buttons instead."""
+    """When the MP3s do not fit the guild's upload limit, the song is posted with links to them instead."""
     fake = harness.fake
     fake.upload_limit = 1_000  # smaller than one simulated MP3
     await fake.slash_command("suno", {"prompt": "a long ballad"}, user=fake.alice)
     (message,) = await wait_delivery(fake)
     assert message["attachments"] == []
-    assert "Too large to attach" in message["content"]
-    assert {"Audio 1", "Audio 2"} <= {b.get("label") for b in buttons(message)}
+    text = text_of(message)
+    assert "Too large to attach" in text
+    assert text.count("[▶ Listen](") == 2
 
 
 async def test_missing_attach_permission_degrades_to_links(harness):
@@ -59,7 +60,7 @@ async def test_a_channel_that_refuses_everything_means_a_dm(harness):
     await fake.slash_command("suno", {"prompt": "synthwave"}, user=fake.alice)
     dm = fake.world.dm_channel(fake.alice)
     (message,) = await wait_delivery(fake, channel=dm)
-    assert f"<#{fake.music.id}>" in message["content"]
+    assert f"<#{fake.music.id}>" in text_of(message)
     job = await settled_job(harness)
     assert job.delivered_channel_id == dm.id
     assert "sent by DM" in job.delivery_error
@@ -96,18 +97,18 @@ async def test_partial_success_delivers_what_worked(harness):
     fake = harness.fake
     await fake.slash_command("suno", {"prompt": "[partial] bossa nova"}, user=fake.alice)
     (message,) = await wait_delivery(fake)
-    assert len(message["embeds"]) == 1
-    assert "1 of the 2 takes failed" in message["content"]
+    text = text_of(message)
+    assert "Take A" in text and "Take B" not in text.split("\n-#")[0]
+    assert "Take B failed" in text
 
 
-async def test_lyrics_button_works_after_a_restart(harness):
-    """A Lyrics button on a song delivered before a restart still answers after it."""
+async def test_the_more_menu_works_after_a_restart(harness):
+    """More → Lyrics on a song delivered before a restart still answers after it, privately, in full."""
     fake = harness.fake
     await fake.slash_command("suno", {"prompt": "a love song for robots"}, user=fake.alice)
     (message,) = await wait_delivery(fake)
-    button_id = custom_id(message, "chorus:lyrics:")
     await harness.restart()
-    click = await fake.click_button(message, button_id, user=fake.bob)
+    click = await fake.select(message, "chorus:more:1", ["lyrics:1"], user=fake.bob)
     response = await click.wait_response()
     assert response["type"] == 4
     assert response["data"]["flags"] & 64
@@ -121,8 +122,7 @@ async def test_progress_is_shown_on_the_card(slow_harness):
     await it.wait_original(lambda m: m["embeds"] and "Queued" in m["embeds"][0]["title"])
     slow_harness.sim_clock.advance(10)
     card = await it.wait_original(lambda m: m["embeds"] and "Generating" in m["embeds"][0]["title"])
-    fields = {f["name"]: f["value"] for f in card["embeds"][0]["fields"]}
-    assert "/media/stream/" in fields["Listen while it is made"]
+    assert "/media/stream/" in card["embeds"][0]["description"]  # listen while it is made
     slow_harness.sim_clock.advance(60)
     await wait_delivery(fake)
 
@@ -141,16 +141,18 @@ async def test_restart_mid_job_delivers_once(slow_harness):
 
 
 async def test_a_job_that_never_finishes_is_reported_as_timed_out(fake_discord, simulator, tmp_path):
-    """Past the deadline the member is told the job took too long."""
+    """Past the deadline the card says the job took too long, and the member is told privately."""
     running = BotHarness(fake_discord, simulator, tmp_path / "c.db",
                          poller=PollerConfig(interval=0.05, deadline=0.3))
     await running.start()
     try:
-        await fake_discord.slash_command("suno", {"prompt": "[hang] endless"}, user=fake_discord.alice)
-        (message,) = await wait_delivery(fake_discord)
+        it = await fake_discord.slash_command("suno", {"prompt": "[hang] endless"}, user=fake_discord.alice)
+        card = await it.wait_original(lambda m: bool(m["embeds"]) and "Timed out" in m["embeds"][0]["title"])
+        (private,) = await fake_discord.wait_for(lambda: it.followups() or None)
     finally:
         await running.stop()
-    assert "took too long" in message["content"]
+    assert "[hang] endless" in card["embeds"][0]["description"]
+    assert "took too long" in private["content"] and private["flags"] & 64
 
 
 async def test_logs_never_hold_the_secrets(harness, caplog):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.e2e import buttons, custom_id, deliveries, eventually, wait_delivery
+from tests.e2e import buttons, custom_id, deliveries, eventually, text_of, wait_delivery
 
 
 async def first_song(fake, prompt="a song to follow up"):
@@ -37,17 +37,38 @@ async def test_reroll_after_a_restart_submits_the_same_request(harness):
     assert (job.kind, job.parent_job_id) == ("reroll", 1)
 
 
-async def test_a_stranger_cannot_extend_and_nothing_is_submitted(harness):
-    """Only the requester (or a moderator) may extend; others get a friendly private refusal."""
+async def test_anyone_may_extend_a_song_as_their_own_job(harness):
+    """Remix as mine: Bob extends Alice's song; the continuation is Bob's job, posted for Bob."""
     fake, sim = harness.fake, harness.sim
     message = await first_song(fake)
     click = await fake.click_button(message, custom_id(message, "chorus:extend:"), user=fake.bob)
-    reply = await click.wait_response()
-    assert reply["type"] == 4
-    assert reply["data"]["flags"] & 64
-    assert f"Only <@{fake.alice.id}>" in reply["data"]["content"]
-    await asyncio.sleep(0.2)
-    assert sim.count("submit_music") == 1
+    opened = await click.wait_response()
+    assert opened["type"] == 9
+    submit = await fake.submit_modal(opened["data"]["custom_id"], {"continue_at": "0:30"}, user=fake.bob,
+                                     interaction_from=click)
+    assert (await submit.wait_response())["type"] == 5
+    extended = (await wait_delivery(fake, 2))[1]
+    job = await harness.bot.jobs.get(2)
+    assert (job.user_id, job.kind, job.parent_job_id) == (fake.bob.id, "extend", 1)
+    assert sim.requests_to("submit_music")[1].body["continue_at"] == 30.0
+    assert f"<@{fake.bob.id}>" in text_of(extended) and f"<@{fake.alice.id}>" not in text_of(extended)
+    assert "extends #1 take A from 0:30" in text_of(extended)
+
+
+async def test_another_members_again_is_charged_to_them(harness):
+    """Again on someone else's song starts the presser's own job under the presser's limits."""
+    fake, sim = harness.fake, harness.sim
+    message = await first_song(fake)
+    await harness.bot.admin.set_limits(fake.guild.id, by=fake.admin.id, daily_quota=1)
+    again = custom_id(message, "chorus:reroll:")
+    click = await fake.click_button(message, again, user=fake.bob)  # Alice's quota is used, Bob's is not
+    assert (await click.wait_response())["type"] == 5
+    await wait_delivery(fake, 2)
+    assert (await harness.bot.jobs.get(2)).user_id == fake.bob.id
+    second = await fake.click_button(message, again, user=fake.bob)
+    reply = await second.wait_response()
+    assert reply["data"]["flags"] & 64 and "daily limit" in reply["data"]["content"]
+    assert sim.count("submit_music") == 2
 
 
 async def test_extend_then_whole_song(harness):
@@ -58,7 +79,7 @@ async def test_extend_then_whole_song(harness):
     opened = await click.wait_response()
     assert opened["type"] == 9
     assert modal_values(opened)["continue_at"]  # prefilled with the take's end
-    form = {"continue_at": "30", "lyrics": "[Bridge]\nand then", "style": "dream pop"}
+    form = {"continue_at": "0:30", "lyrics": "[Bridge]\nand then", "style": "dream pop"}
     submit = await fake.submit_modal(opened["data"]["custom_id"], form, user=fake.alice, interaction_from=click)
     assert (await submit.wait_response())["type"] == 5
     extended_message = (await wait_delivery(fake, 2))[1]
@@ -67,13 +88,13 @@ async def test_extend_then_whole_song(harness):
     assert (body["task"], body["continue_at"], body["task_id"], body["prompt"], body["tags"]) == (
         "extend", 30.0, first_task, "[Bridge]\nand then", "dream pop",
     )
-    whole = await fake.click_button(extended_message, custom_id(extended_message, "chorus:whole:"), user=fake.alice)
+    whole = await fake.select(extended_message, "chorus:more:2", ["whole:1"], user=fake.alice)
     assert (await whole.wait_response())["type"] == 5
     (_, _, joined) = await wait_delivery(fake, 3)
     extension = await harness.bot.jobs.get(2)
     extended_take = extension.result["clips"][0]["id"]
     assert [r.body["clip_id"] for r in sim.requests_to("submit_concat")] == [extended_take]
-    assert len(joined["embeds"]) == 1
+    assert "the whole song, from #2 take A" in text_of(joined)
     ids = [b.get("custom_id", "") for b in buttons(joined)]
     assert not any(i.startswith(("chorus:reroll:", "chorus:edit:")) for i in ids)  # joining again changes nothing
 
@@ -87,33 +108,32 @@ async def test_extend_refuses_a_point_past_the_end(harness):
     submit = await fake.submit_modal(opened["data"]["custom_id"], {"continue_at": "99999"}, user=fake.alice,
                                      interaction_from=click)
     reply = await submit.wait_response()
-    assert "between 0 and" in reply["data"]["content"]
+    assert "between 0:00 and" in reply["data"]["content"]
     assert sim.count("submit_music") == 1
 
 
 async def test_info_is_for_anyone_and_private(harness):
-    """Info shows the parameters, task id and clip ids to whoever asks, ephemerally."""
+    """More → Info shows the request readably, a command to copy, and the ids in one small line, ephemerally."""
     fake, sim = harness.fake, harness.sim
     message = await first_song(fake, "info please")
-    click = await fake.click_button(message, custom_id(message, "chorus:info:"), user=fake.bob)
+    click = await fake.select(message, "chorus:more:1", ["info"], user=fake.bob)
     reply = (await click.wait_response())["data"]
     assert reply["flags"] & 64
     embed = reply["embeds"][0]
-    assert "info please" in embed["description"]
-    fields = {f["name"]: f["value"] for f in embed["fields"]}
-    assert sim.requests_to("batch_fetch")[0].body["ids"][0] in fields["CometAPI task"]
-    assert "take 1" in fields["Clips"]
+    assert "Suno v5" in embed["title"]
+    assert "/suno prompt:info please model:v5" in embed["description"]
+    assert sim.requests_to("batch_fetch")[0].body["ids"][0] in embed["description"].splitlines()[-1]
+    assert "take A" in embed["description"]
 
 
 async def test_delete_by_requester_only(harness):
-    """Delete removes the song for its requester; a stranger is refused."""
+    """More → Delete removes the song for its requester; a stranger is refused."""
     fake = harness.fake
     message = await first_song(fake)
-    button = custom_id(message, "chorus:delete:")
-    stranger = await fake.click_button(message, button, user=fake.bob)
+    stranger = await fake.select(message, "chorus:more:1", ["delete"], user=fake.bob)
     assert "Only" in (await stranger.wait_response())["data"]["content"]
     assert deliveries(fake)
-    click = await fake.click_button(message, button, user=fake.alice)
+    click = await fake.select(message, "chorus:more:1", ["delete"], user=fake.alice)
     await click.wait_response()
     await fake.wait_for(lambda: not deliveries(fake) or None)
 
@@ -135,8 +155,9 @@ async def test_edit_and_rerun_is_prefilled_and_submits_the_change(harness):
     opened = await click.wait_response()
     values = modal_values(opened)
     assert values["description"] == "a polka about tea"
-    assert values["model"] == "v5"
-    edited = {**values, "description": "a tango about tea", "model": "v4 instrumental"}
+    models = next(c["component"] for c in opened["data"]["components"] if c.get("type") == 18)
+    assert [o["value"] for o in models["options"] if o.get("default")] == ["v5|0"]  # picked from a list
+    edited = {**values, "description": "a tango about tea", "model": ["v4|1"]}
     submit = await fake.submit_modal(opened["data"]["custom_id"], edited, user=fake.alice, interaction_from=click)
     assert (await submit.wait_response())["type"] == 5
     await wait_delivery(fake, 2)
@@ -154,7 +175,7 @@ async def test_lyrics_edit_and_make_song(harness):
     click = await fake.click_button(message, custom_id(message, "chorus:lyricsedit:"), user=fake.alice)
     opened = await click.wait_response()
     values = modal_values(opened)
-    assert values["lyrics"] == message["embeds"][0]["description"]
+    assert values["lyrics"] == (await harness.bot.jobs.get(1)).result["lyrics"]["text"]
     edited = values["lyrics"] + "\n[Outro]\nleaves fall"
     submit = await fake.submit_modal(opened["data"]["custom_id"], {**values, "lyrics": edited}, user=fake.alice,
                                      interaction_from=click)
@@ -221,11 +242,10 @@ async def test_failed_jobs_cost_no_quota(harness):
     fake = harness.fake
     await harness.bot.admin.set_limits(fake.guild.id, by=fake.admin.id, daily_quota=1)
     await fake.slash_command("suno", {"prompt": "[fail] first"}, user=fake.alice)
-    await wait_delivery(fake)
 
     async def failed():
         job = await harness.bot.jobs.get(1)
-        return job is not None and job.state == "failed"
+        return job is not None and job.state == "failed" and job.delivery == "delivered"
 
     await eventually(failed)
     it = await fake.slash_command("suno", {"prompt": "second try"}, user=fake.alice)
@@ -265,11 +285,9 @@ async def test_show_reposts_a_song_with_live_buttons(harness):
     await first_song(fake, "show me again")
     it = await fake.slash_command("show", {"job": 1}, user=fake.bob)
     shown = (await it.wait_response())["data"]
-    assert "Job #1" in shown["content"]
+    assert "job #1" in text_of(shown) and "shown again by" in text_of(shown)
     assert shown["allowed_mentions"]["parse"] == []
-    info_id = next(c["custom_id"] for row in shown["components"] for c in row["components"]
-                   if str(c.get("custom_id", "")).startswith("chorus:info:"))
-    click = await fake.click_button(it.original(), info_id, user=fake.bob)
+    click = await fake.select(it.original(), "chorus:more:1", ["info"], user=fake.bob)
     assert "show me again" in (await click.wait_response())["data"]["embeds"][0]["description"]
     missing = await fake.slash_command("show", {"job": 42}, user=fake.bob)
     assert "no finished song #42" in (await missing.wait_response())["data"]["content"]

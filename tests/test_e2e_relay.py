@@ -10,7 +10,7 @@ import pytest
 
 from bot.simulator import UPSTREAM_REFUSAL_MESSAGE, USED_UP_MESSAGE, ManualClock, SimulatorServer, Timings
 from tests.conftest import API_KEY
-from tests.e2e import wait_delivery
+from tests.e2e import text_of, wait_delivery
 from tests.harness import BotHarness
 
 
@@ -36,10 +36,6 @@ async def slow_relay_harness(fake_discord, tmp_path) -> AsyncIterator[tuple[BotH
         await running.stop()
 
 
-def fields_of(message: dict[str, Any]) -> dict[str, str]:
-    return {f["name"]: f["value"] for f in message["embeds"][0].get("fields", [])}
-
-
 async def only_job(harness: BotHarness) -> Any:
     assert harness.bot is not None
     (job,) = await harness.bot.jobs.recent(harness.fake.alice.id, guild_id=harness.fake.guild.id)
@@ -54,26 +50,27 @@ async def test_style_and_title_with_a_description_reach_suno_inside_it_and_the_c
     fake, sim = relay_harness.fake, relay_harness.sim
     options = {"prompt": "a sea shanty about rubber ducks", "style": "emotional punk", "title": "Quack Attack"}
     it = await fake.slash_command("suno", options, user=fake.alice)
-    await wait_delivery(fake)
+    (message,) = await wait_delivery(fake)
     job = await only_job(relay_harness)
     upstream = sim.state.tasks[job.task_id].request  # what survived the relay's rebuild of the body
     assert set(upstream) == {"gpt_description_prompt", "prompt", "mv", "make_instrumental"}
     assert "a sea shanty about rubber ducks" in upstream["gpt_description_prompt"]
     assert "emotional punk" in upstream["gpt_description_prompt"]
     assert "Quack Attack" in upstream["gpt_description_prompt"]
-    card = await it.wait_original(lambda m: bool(m["embeds"]) and "Done" in m["embeds"][0]["title"])
-    assert "ignores style and title" in fields_of(card)["Note"]
-    assert card["embeds"][0]["description"] == ">>> a sea shanty about rubber ducks"  # as the member typed it
+    assert "ignores style and title" in text_of(message)  # said on the song post, which stays
+    card = next(m for m in it.edits if m["embeds"])  # and on the card while the song is made
+    assert "ignores style and title" in card["embeds"][0]["description"]
+    assert card["embeds"][0]["description"].endswith(">>> a sea shanty about rubber ducks")  # as the member typed it
 
 
 async def test_a_description_alone_gets_no_note(relay_harness):
     """Without style or title nothing is folded and the card carries no note."""
     fake, sim = relay_harness.fake, relay_harness.sim
     it = await fake.slash_command("suno", {"prompt": "lofi beats"}, user=fake.alice)
-    await wait_delivery(fake)
+    (message,) = await wait_delivery(fake)
     assert sim.requests_to("submit_music")[0].body["gpt_description_prompt"] == "lofi beats"
-    card = await it.wait_original(lambda m: bool(m["embeds"]) and "Done" in m["embeds"][0]["title"])
-    assert "Note" not in fields_of(card)
+    assert "ignores" not in text_of(message)
+    assert not any("ignores" in str(m["embeds"]) for m in it.edits)
 
 
 async def test_style_that_does_not_fit_into_the_description_is_refused_privately(relay_harness):
@@ -94,16 +91,14 @@ async def test_style_that_does_not_fit_into_the_description_is_refused_privately
 async def test_a_failure_with_one_complete_take_delivers_that_take_and_says_what_happened(relay_harness):
     """FAILURE with one complete and one errored clip: the complete take is posted, with a note about the other."""
     fake, sim = relay_harness.fake, relay_harness.sim
-    it = await fake.slash_command("suno", {"prompt": "[partial] bossa nova"}, user=fake.alice)
+    await fake.slash_command("suno", {"prompt": "[partial] bossa nova"}, user=fake.alice)
     (message,) = await wait_delivery(fake)
     job = await only_job(relay_harness)
     assert sim.state.status(job.task_id) == "FAILURE"  # what CometAPI said
-    assert message["content"].startswith(f"<@{fake.alice.id}> your song is ready")
-    assert "1 of the 2 takes failed" in message["content"]
-    assert len(message["embeds"]) == 1
+    text = text_of(message)
+    assert f"<@{fake.alice.id}> · Suno v5" in text
+    assert "Take B failed" in text and "Here is what worked" in text
     assert [a["filename"].endswith(".mp3") for a in message["attachments"]] == [True]
-    card = await it.wait_original(lambda m: bool(m["embeds"]) and "Done" in m["embeds"][0]["title"])
-    assert "Take 2 failed" in fields_of(card)["Note"]
     assert job.state == "succeeded"
 
 
@@ -123,7 +118,7 @@ async def test_a_running_job_with_no_progress_shows_elapsed_time_not_a_bar_at_ze
     text = str(card["embeds"])
     assert "0%" not in text and "▱" not in text
     started = int(job.submitted_at or job.created_at)
-    assert fields_of(card)["Progress"] == f"Generating, started <t:{started}:R>"
+    assert f"Generating, started <t:{started}:R>" in card["embeds"][0]["description"]
     status = await fake.slash_command("status", {}, user=fake.alice)
     line = (await status.wait_response())["data"]["embeds"][0]["description"]
     assert "Generating" in line and "0%" not in line
@@ -199,8 +194,9 @@ async def test_udio_songs_in_the_nested_query_shape_are_delivered(relay_harness)
     (message,) = await wait_delivery(fake, within=5)
     job = await only_job(relay_harness)
     assert sim.requests_to("udio_query")[0].query == {"ids": job.task_id}
-    assert len(message["embeds"]) == 2
-    assert message["content"].startswith(f"<@{fake.alice.id}> your songs are ready")
+    text = text_of(message)
+    assert "Take A" in text and "Take B" in text
+    assert f"<@{fake.alice.id}> · Udio" in text
 
 
 async def test_a_batch_fetch_that_knows_none_of_the_ids_is_nothing_new_not_an_error(relay_harness, caplog):

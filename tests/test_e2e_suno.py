@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.conftest import API_KEY
-from tests.e2e import wait_delivery
+from tests.e2e import action_rows, buttons, components, eventually, posts, text_of, wait_delivery
 from tests.fakes.discord import pinged_user_ids
 
 
@@ -22,30 +24,35 @@ async def test_suno_song_is_queued_then_delivered(harness):
     assert body["gpt_description_prompt"] == "a sea shanty about rubber ducks"
     assert body["mv"] == "chirp-crow"
 
-    assert message["content"].startswith(f"<@{fake.alice.id}> your songs are ready")
-    assert len(message["embeds"]) == 2
-    first = message["embeds"][0]
-    assert first["title"]
-    assert {f["name"] for f in first["fields"]} >= {"Style", "Model", "Duration"}
-    assert first["image"]["url"].startswith(sim.url)
-    assert first["description"]  # the lyrics, in full
-    assert [a["filename"].endswith(".mp3") for a in message["attachments"]] == [True, True]
-    buttons = [c for row in message["components"] for c in row["components"]]
-    assert {b.get("label") for b in buttons} >= {"Audio 1", "Cover 1", "Lyrics 1", "Audio 2"}
+    text = text_of(message)
+    assert f"<@{fake.alice.id}> · Suno v5 · job #1" in text
+    assert "Take A" in text and "Take B" in text
+    assert message["flags"] & (1 << 15)  # Components V2: one compact container
+    covers = [c["media"]["url"] for c in components(message) if c["type"] == 11]
+    assert len(covers) == 2 and all(url.startswith(sim.url) for url in covers)
+    names = [a["filename"] for a in message["attachments"]]
+    assert len(names) == 2 and len(set(names)) == 2 and all(n.endswith(".mp3") for n in names)
+    assert [c["file"]["url"] for c in components(message) if c["type"] == 13] == [f"attachment://{n}" for n in names]
+    assert len(action_rows(message)) == 2  # one row of actions, one More menu
     sent = fake.find_requests("POST", f"/channels/{fake.music.id}/messages")[-1]
     assert sent.json["allowed_mentions"]["parse"] == []
     assert sent.json["allowed_mentions"]["users"] == [fake.alice.id]
 
 
-async def test_status_card_follows_the_job(harness):
-    """The interaction's original message becomes the job's card, and ends with a link to the song."""
+async def test_the_card_goes_when_the_song_is_posted(harness):
+    """The interaction's original message is the job's card while it is made; once the song is posted the card
+    is deleted, so exactly one public message of the job remains in the channel."""
     fake = harness.fake
     it = await fake.slash_command("suno", {"prompt": "lofi beats to study to"}, user=fake.alice)
-    await wait_delivery(fake)
-    final = await it.wait_original(lambda m: m["embeds"] and "Done" in m["embeds"][0]["title"])
-    fields = {f["name"]: f["value"] for f in final["embeds"][0]["fields"]}
-    assert "Jump to the song" in fields["Result"]
-    assert fields["Asked by"] == f"<@{fake.alice.id}>"
+    card = await it.wait_original(lambda m: bool(m["embeds"]))
+    assert f"<@{fake.alice.id}> · job #1" in card["embeds"][0]["description"]
+    (song,) = await wait_delivery(fake)
+
+    async def card_gone():
+        return it.original() is None
+
+    await eventually(card_gone)
+    assert [m["id"] for m in fake.messages_in(fake.music)] == [song["id"]]
 
 
 @pytest.mark.parametrize(
@@ -83,15 +90,20 @@ async def test_cometapi_errors_become_clear_messages(harness, status, needle):
     assert sim.count("submit_music") == 1
 
 
-async def test_failed_job_posts_reason_and_prompt(harness):
-    """A failed generation is posted with the reason and the member's prompt."""
+async def test_a_failure_is_told_on_the_card_and_privately_without_a_second_post(harness):
+    """A failed generation turns the card into the failure (reason, prompt, Try again) and tells the member
+    privately while the interaction lives: no second public message."""
     fake = harness.fake
-    await fake.slash_command("suno", {"prompt": "[fail] a doomed song"}, user=fake.alice)
-    (message,) = await wait_delivery(fake)
-    assert "failed" in message["content"]
-    embed = message["embeds"][0]
-    assert "[fail] a doomed song" in embed["description"]
-    assert "moderation" in embed["fields"][0]["value"]
+    it = await fake.slash_command("suno", {"prompt": "[fail] a doomed song"}, user=fake.alice)
+    card = await it.wait_original(lambda m: bool(m["embeds"]) and "Failed" in m["embeds"][0]["title"])
+    description = card["embeds"][0]["description"]
+    assert "[fail] a doomed song" in description and "moderation" in description
+    assert [b["label"] for b in buttons(card)] == ["Try again"]
+    (private,) = await fake.wait_for(lambda: it.followups() or None)
+    assert private["flags"] & 64 and "failed" in private["content"]
+    await asyncio.sleep(0.3)
+    assert posts(fake) == []
+    assert [m["id"] for m in fake.messages_in(fake.music) if not m["flags"] & 64] == [card["id"]]
 
 
 async def test_prompt_with_everyone_pings_no_one_else(harness):
@@ -103,11 +115,13 @@ async def test_prompt_with_everyone_pings_no_one_else(harness):
     assert pinged_user_ids(message) == {fake.alice.id}
     assert not message.get("mention_everyone")
     assert message.get("mention_roles", []) == []
-    cards = [m for m in fake.messages_in(fake.music) if m["id"] != message["id"]]
-    assert cards, "the status card should exist"
+    cards = [m for m in fake.state.messages.by_id.values() if m.channel_id == fake.music.id
+             and m.data["id"] != message["id"]]
+    assert cards, "the status card should have existed"
     for card in cards:
-        assert pinged_user_ids(card) == set()
-        assert not card.get("mention_everyone")
+        for version in card.history:
+            assert pinged_user_ids(version) == set()
+            assert not version.get("mention_everyone")
 
 
 async def test_secrets_never_reach_discord(harness):

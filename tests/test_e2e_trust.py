@@ -75,21 +75,21 @@ async def test_info_stays_within_discords_embed_limit_after_escaping(harness):
     fake = harness.fake
     it = await fake.slash_command("suno", {"prompt": "code rap", "lyrics": True}, user=fake.alice)
     opened = await it.wait_response()
-    submit = await fake.submit_modal(opened["data"]["custom_id"], {"lyrics": "```" * 1300}, user=fake.alice,
-                                     interaction_from=it)
+    fences = {"lyrics": "```" * 1300, "style": "```" * 60, "title": "```" * 26}
+    submit = await fake.submit_modal(opened["data"]["custom_id"], fences, user=fake.alice, interaction_from=it)
     await submit.wait_response()
     (message,) = await wait_delivery(fake)
-    click = await fake.click_button(message, custom_id(message, "chorus:info:"), user=fake.bob)
+    click = await fake.select(message, "chorus:more:1", ["info"], user=fake.bob)
     reply = await click.wait_response()
     assert reply["type"] == 4
     (embed,) = reply["data"]["embeds"]
     assert len(embed["description"]) <= 4096
-    assert embed["description"].startswith("```json") and embed["description"].endswith("```")
+    assert embed["description"].count("```") == 2  # the command's own block, never closed early by member text
 
 
 async def test_the_extend_form_accepts_its_own_default(fake_discord, tmp_path):
     """Submitting the Extend form unchanged continues from the end of the take, even when the take's length
-    rounds up to the prefilled whole second (a 94.62 s take is prefilled "95", which used to be refused)."""
+    would round up (a 94.62 s take used to be prefilled "95" and refused; it is now "1:34")."""
     from bot.simulator import SimulatorServer, Timings
     from tests.conftest import API_KEY
     from tests.harness import BotHarness
@@ -107,13 +107,14 @@ async def test_the_extend_form_accepts_its_own_default(fake_discord, tmp_path):
             opened = await click.wait_response()
             prefilled = next(c["value"] for row in opened["data"]["components"] for c in row["components"]
                              if c["custom_id"] == "continue_at")
-            assert float(prefilled) > clips[take - 1]["duration"]
+            minutes, seconds = prefilled.split(":")
+            assert int(minutes) * 60 + int(seconds) == int(clips[take - 1]["duration"])  # m:ss, never past the end
             submit = await fake.submit_modal(opened["data"]["custom_id"], {"continue_at": prefilled},
                                              user=fake.alice, interaction_from=click)
             assert (await submit.wait_response())["type"] == 5
             await eventually(lambda: _submitted(sim, 2))
             body = sim.requests_to("submit_music")[1].body
-            assert body["continue_at"] == clips[take - 1]["duration"]
+            assert body["continue_at"] == int(clips[take - 1]["duration"])
         finally:
             await harness.stop()
 

@@ -7,7 +7,7 @@ import time
 
 from bot.cometapi import Clip, Lyrics, TaskResult
 from bot.store import Job
-from bot.ui import render
+from bot.ui import post, render
 
 
 def job_with(result: TaskResult | None, *, state="succeeded", params=None, error=None) -> Job:
@@ -24,57 +24,115 @@ def clip(n: int, lyrics: str) -> Clip:
                 image_url=f"https://cdn.example/{n}.png", tags="pop", lyrics=lyrics, duration=125.4)
 
 
-def embeds_total(outgoing: render.Outgoing) -> int:
-    return sum(len(embed) for embed in outgoing.embeds)
+def payload(view):
+    """What discord.py sends for a LayoutView."""
+    return view.to_components()
 
 
-def test_short_lyrics_go_in_the_embed_once():
-    """Shared lyrics are shown once, in the first take's embed."""
-    result = TaskResult("t", "succeeded", clips=(clip(1, "la la"), clip(2, "la la")))
-    out = render.delivery(job_with(result), attached_audio=frozenset({"c1", "c2"}))
-    assert [e.description for e in out.embeds] == ["la la", None]
-    assert out.lyrics_file is None
-    assert "Too large" not in out.content
-    assert out.embeds[0].fields[2].value == "2:05"
+def walk(components):
+    from tests.fakes.discord.limits import walk_all
+
+    return list(walk_all(components))
 
 
-def test_long_lyrics_become_a_text_file():
-    """Lyrics that would break the 6,000-character embed budget are attached as lyrics.txt."""
-    result = TaskResult("t", "succeeded", clips=(clip(1, "a" * 3500), clip(2, "b" * 3500)))
-    out = render.delivery(job_with(result))
-    assert out.lyrics_file is not None
-    name, text = out.lyrics_file
-    assert name == "lyrics.txt"
-    assert "a" * 3500 in text and "b" * 3500 in text
-    assert embeds_total(out) <= render.EMBED_TOTAL
+def texts(view) -> str:
+    return "\n".join(c["content"] for c in walk(payload(view)) if c["type"] == 10)
 
 
-def test_failure_shows_reason_and_prompt_and_fits():
-    """A failed job says why and repeats the prompt, within limits, even for huge texts."""
+def test_a_song_post_is_compact_one_row_of_actions_and_one_menu():
+    """Two takes: a heading that mentions the member once, per take a cover, length and the attached MP3 under a
+    distinct name, then exactly one row of buttons and one More menu; no lyrics in the channel."""
+    result = TaskResult("t", "succeeded", clips=(clip(1, "la la la"), clip(2, "la la la")))
+    view = post.song_post(job_with(result), attached={"c1": "Song 1 - Take A.mp3", "c2": "Song 2 - Take B.mp3"})
+    components = walk(payload(view))
+    text = texts(view)
+    assert text.count("<@42>") == 1
+    assert "Take A" in text and "Take B" in text and "la la la" not in text
+    assert [c["file"]["url"] for c in components if c["type"] == 13] == [
+        "attachment://Song 1 - Take A.mp3", "attachment://Song 2 - Take B.mp3",
+    ]
+    assert len([c for c in components if c["type"] == 11]) == 2  # small covers
+    rows = [c for c in components if c["type"] == 1]
+    assert len(rows) == 2
+    assert [b["label"] for b in rows[0]["components"]] == ["Extend A", "Extend B", "Again", "Edit"]
+    (menu,) = rows[1]["components"]
+    assert menu["type"] == 3 and menu["custom_id"] == "chorus:more:7"
+    assert {"lyrics:1", "cover:2", "info", "delete"} <= {o["value"] for o in menu["options"]}
+    assert len(components) <= 40 and len(text) <= 4000
+
+
+def test_a_take_too_large_to_attach_is_a_link():
+    """An MP3 that did not fit the upload limit is linked instead, and the post says why."""
+    result = TaskResult("t", "succeeded", clips=(clip(1, "x"),))
+    view = post.song_post(job_with(result), attached={})
+    assert not [c for c in walk(payload(view)) if c["type"] == 13]
+    assert "[▶ Listen](https://cdn.example/1.mp3)" in texts(view)
+    assert "Too large to attach" in texts(view)
+
+
+def test_audio_file_names_are_distinct_per_take():
+    """Take A and take B of the same title get different, readable file names."""
+    assert post.audio_filename("Electric: Dance!", 1) == "Electric Dance - Take A.mp3"
+    assert post.audio_filename("Electric: Dance!", 2) == "Electric Dance - Take B.mp3"
+
+
+def test_a_continuation_says_what_it_extends():
+    """An extension's post names the job, take and point it continues."""
+    result = TaskResult("t", "succeeded", clips=(clip(1, "x"),))
+    job = dataclasses.replace(job_with(result), kind="extend", parent_job_id=12)
+    view = post.song_post(job, attached={}, lineage=post.Lineage(12, 1, 60.0))
+    assert "extends #12 take A from 1:00" in texts(view)
+
+
+def test_a_failure_post_fits_and_offers_try_again():
+    """A failure told in the channel says why and repeats the prompt, within Discord's limits, even for huge texts."""
     job = job_with(None, state="failed", params={"mv": "chirp-crow", "description": "p" * 9000}, error="e" * 5000)
-    out = render.delivery(job)
-    assert "failed" in out.content
-    assert len(out.embeds[0].description or "") <= render.EMBED_DESCRIPTION
-    assert embeds_total(out) <= render.EMBED_TOTAL
+    view = post.failure_post(job)
+    assert len(texts(view)) <= 4000
+    assert "failed" in texts(view)
+    assert [c["label"] for c in walk(payload(view)) if c["type"] == 2] == ["Try again"]
 
 
-def test_lyrics_job_delivery():
-    """A lyrics job shows its title and text."""
-    result = TaskResult("t", "succeeded", lyrics=Lyrics("Neon", "[Verse]\nrain"))
-    out = render.delivery(job_with(result, params={"prompt": "rain"}))
-    assert out.embeds[0].title == "Neon"
-    assert out.embeds[0].description == "[Verse]\nrain"
+def test_a_lyrics_post_previews_and_offers_the_rest():
+    """Lyrics are previewed (never a wall of text), with Make it a song and the rest under More."""
+    long = "\n".join(f"line {n}" for n in range(60))
+    result = TaskResult("t", "succeeded", lyrics=Lyrics("Neon", long))
+    view = post.lyrics_post(job_with(result, params={"prompt": "rain"}))
+    text = texts(view)
+    assert "Neon" in text and "line 0" in text and "line 59" not in text
+    assert "More → Lyrics" in text
+    labels = [c.get("label") for c in walk(payload(view)) if c["type"] == 2]
+    assert labels == ["Make it a song", "Edit & make song"]
 
 
 def test_status_card_progress_and_early_listen():
-    """A running card shows the progress bar and links to the streams."""
+    """A running card shows real progress as a bar, an estimate from recent songs, and links to the streams."""
+    from bot.core.jobs import ProgressHints
+
     streaming = Clip(id="c", status="streaming", audio_url="https://audiopipe.example/?item_id=c")
     job = job_with(TaskResult("t", "running", progress=40, clips=(streaming,)), state="running")
-    job = Job(**{**{f: getattr(job, f) for f in job.__dataclass_fields__}, "progress": 40})
-    card = render.status_card(job)
-    fields = {f.name: f.value for f in card.fields}
-    assert fields["Progress"].endswith("40%")
-    assert "audiopipe" in fields["Listen while it is made"]
+    job = dataclasses.replace(job, progress=40, submitted_at=1_750_000_000.0)
+    card = render.status_card(job, hints=ProgressHints(typical_seconds=150.0))
+    assert "40%" in card.description
+    assert "usually 2:30, so ready <t:1750000150:R>" in card.description
+    assert "audiopipe" in card.description
+
+
+def test_a_queued_card_says_its_place_in_line():
+    """While CometAPI has not started, the card says where the job stands and how long songs like it take."""
+    from bot.core.jobs import ProgressHints
+
+    card = render.status_card(job_with(None, state="queued"), hints=ProgressHints(95.0, 3))
+    assert "3rd in line" in card.description and "about 1:35" in card.description
+
+
+def test_info_is_readable_with_a_command_to_copy():
+    """Info names the model by its friendly name, shows the prompt and style, and a command to copy."""
+    params = {"mv": "chirp-crow", "description": "a sea shanty", "tags": "folk", "title": "Ahoy"}
+    embed = render.info(job_with(None, params=params))
+    assert "Suno v5" in embed.title
+    assert "/suno prompt:a sea shanty style:folk title:Ahoy model:v5" in embed.description
+    assert "mv" not in embed.description
 
 
 def test_status_list_empty_and_full():
@@ -87,13 +145,11 @@ def test_status_list_empty_and_full():
 
 def test_a_late_song_says_it_is_late():
     """A song that finished after its job was reported timed out says so when it is finally posted."""
-    import dataclasses
-
     result = TaskResult("t", "succeeded", clips=(clip(1, "la"),))
-    on_time = render.delivery(job_with(result), attached_audio=frozenset({"c1"}))
-    late = render.delivery(dataclasses.replace(job_with(result), late=True), attached_audio=frozenset({"c1"}))
-    assert "late" not in on_time.content
-    assert "late" in late.content and "gave up" in late.content
+    on_time = texts(post.song_post(job_with(result), attached={"c1": "a.mp3"}))
+    late = texts(post.song_post(dataclasses.replace(job_with(result), late=True), attached={"c1": "a.mp3"}))
+    assert "late" not in on_time
+    assert "late" in late and "gave up" in late
 
 
 def test_progress_is_a_bar_only_when_it_says_something():

@@ -33,7 +33,7 @@ async def offer_retry(interaction: discord.Interaction, bot: Chorus, refusal: Li
     prompt = render.shorten(render.prompt_of(draft), 1500) if draft is not None else ""
     text = f"{refusal.message}\nNothing was sent or charged."
     if prompt:
-        text += " Here is what you asked for, so nothing is lost:\n```\n" + prompt.replace("```", "`\u200b``") + "\n```"
+        text += " Here is what you asked for, so nothing is lost:\n```\n" + render.code_safe(prompt) + "\n```"
     view = discord.ui.View(timeout=None)
     view.add_item(discord.ui.Button(label="Try again", emoji="🔁", style=discord.ButtonStyle.primary,
                                     custom_id=item_custom_id("retry", draft_id)))

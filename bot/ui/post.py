@@ -149,6 +149,8 @@ def _heading(
              f"<@{job.user_id}> · {render.model_label(job)} · job #{job.id}"]
     if lineage is not None:
         lines.append(f"-# {lineage.describe(job.kind)}")
+    if render.folds_style_and_title(job):
+        lines.append(f"-# {render.FOLDED_NOTE}")
     if job.late:
         lines.append("-# This finished after I gave up waiting for it (see the time-out note), so it comes late.")
     if result is not None and len(result.clips) > len(result.complete_clips):

@@ -41,6 +41,11 @@ def state_label(job: Job) -> str:
     return STATE_LABELS["cancelled"] if job.cancelled else STATE_LABELS.get(job.state, job.state)
 
 
+def code_safe(text: str) -> str:
+    """Member text that can sit in a ``` block without closing it: no two backticks stay side by side."""
+    return text.replace("`", "`\u200b")
+
+
 def shorten(text: str, limit: int) -> str:
     """Cut `text` to `limit` characters, marking the cut with an ellipsis."""
     text = text.strip()
@@ -179,7 +184,7 @@ def _ordinal(n: int) -> str:
 
 def _card_notes(job: Job) -> list[str]:
     """What the member should know beyond the state: a folded style or title, a take that failed."""
-    notes = [FOLDED_NOTE] if _folds_style_and_title(job) else []
+    notes = [FOLDED_NOTE] if folds_style_and_title(job) else []
     result = result_of(job) if job.state == "succeeded" else None
     if result is not None and result.clips and len(result.complete_clips) < len(result.clips):
         for index, clip in enumerate(result.clips, 1):
@@ -188,7 +193,7 @@ def _card_notes(job: Job) -> list[str]:
     return notes
 
 
-def _folds_style_and_title(job: Job) -> bool:
+def folds_style_and_title(job: Job) -> bool:
     """A Suno description-mode job with a style or title, which were sent inside the description."""
     params = job.params
     described = bool(params.get("description")) and not params.get("continue_clip_id")
@@ -220,7 +225,7 @@ def info(job: Job) -> discord.Embed:
         lines.append("**Takes:** " + ", ".join(takes))
     command = copy_command(job)
     if command:
-        lines.append("**Make it again:**\n```\n" + command.replace("```", "`\u200b``") + "\n```")
+        lines.append("**Make it again:**\n```\n" + code_safe(command) + "\n```")
     clip_ids = ", ".join(clip.id for clip in result.clips) if result is not None else "-"
     lines.append(f"-# CometAPI task {job.task_id or '-'} · clips {clip_ids}")
     embed.description = shorten("\n".join(lines), EMBED_DESCRIPTION)

@@ -280,7 +280,8 @@ def _check_attachment_refs(data: dict[str, Any]) -> None:
     for comp in walk_all(data.get("components") or []):
         for key in ("file", "media"):
             url = (comp.get(key) or {}).get("url") if isinstance(comp.get(key), dict) else None
-            if isinstance(url, str) and url.startswith("attachment://") and url.removeprefix("attachment://") not in names:
+            wanted = url.removeprefix("attachment://") if isinstance(url, str) else None
+            if wanted is not None and url != wanted and wanted not in names:
                 raise invalid_form({"components": {"_errors": [
                     {"code": "UNFURLED_MEDIA_ITEM_ATTACHMENT_NOT_FOUND", "message": f"No attachment named {url}"}
                 ]}})
