@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.e2e import buttons, custom_id, deliveries, eventually, text_of, wait_delivery
+from tests.e2e import buttons, corrupt, custom_id, deliveries, eventually, text_of, wait_delivery
+from tests.fakes.discord import pinged_user_ids
 
 
 async def first_song(fake, prompt="a song to follow up"):
@@ -323,3 +324,60 @@ async def test_make_it_a_song_from_lyrics(harness):
     await wait_delivery(fake)
     body = sim.requests_to("submit_music")[0].body
     assert (body["prompt"], body["tags"]) == (words, "acoustic")
+
+
+async def test_a_limit_never_throws_the_prompt_away(slow_harness):
+    """Over a limit, the member gets their request back privately with Try again; pressed once the limit has
+    passed, it starts exactly that request (nothing retyped, nothing charged before)."""
+    slow = slow_harness
+    fake, sim = slow.fake, slow.sim
+    await slow.bot.admin.set_limits(fake.guild.id, by=fake.admin.id, max_concurrent=1, cooldown_seconds=0)
+    await fake.slash_command("suno", {"prompt": "the first one"}, user=fake.alice)
+    await fake.wait_for(lambda: sim.count("submit_music") == 1 or None)
+    it = await fake.slash_command("suno", {"prompt": "a waltz for the moon", "style": "strings"}, user=fake.alice)
+    refused = await it.wait_response()
+    assert refused["data"]["flags"] & 64
+    assert "a waltz for the moon" in refused["data"]["content"] and "Nothing was sent" in refused["data"]["content"]
+    (retry,) = [b for b in buttons(refused["data"]) if b.get("custom_id", "").startswith("chorus:retry:")]
+    assert sim.count("submit_music") == 1
+    early = await fake.click_button(it.original(), retry["custom_id"], user=fake.alice)
+    assert "a waltz for the moon" in (await early.wait_response())["data"]["content"]  # still limited: shown again
+    slow.sim_clock.advance(400)  # the first song finishes, freeing the slot
+    await wait_delivery(fake)
+    click = await fake.click_button(it.original(), retry["custom_id"], user=fake.alice)
+    assert (await click.wait_response())["type"] == 5
+    await fake.wait_for(lambda: sim.count("submit_music") == 2 or None)
+    body = sim.requests_to("submit_music")[1].body
+    assert "a waltz for the moon" in body["gpt_description_prompt"]
+    stranger = await fake.click_button(it.original(), retry["custom_id"], user=fake.bob)
+    assert "Only" in (await stranger.wait_response())["data"]["content"]
+
+
+async def test_a_failure_after_the_token_expired_is_one_short_reply_to_the_card(slow_harness):
+    """When the interaction has expired, the failed card is edited in the channel and the member is told by one
+    short reply to it that pings only them."""
+    slow = slow_harness
+    fake = slow.fake
+    it = await fake.slash_command("suno", {"prompt": "[fail] too late to be private"}, user=fake.alice)
+    card = await it.wait_original(lambda m: bool(m["embeds"]) and "Queued" in m["embeds"][0]["title"])
+    await expire(slow, it)
+    slow.sim_clock.advance(400)
+
+    def replies():
+        found = [m for m in fake.messages_in(fake.music) if (m.get("message_reference") or {}).get("message_id")
+                 == card["id"]]
+        return found or None
+
+    (reply,) = await fake.wait_for(replies)
+    assert pinged_user_ids(reply) == {fake.alice.id}
+    assert "failed" in reply["content"] and "Try again" in reply["content"]
+    edited = fake.state.messages.get(int(card["id"])).snapshot()
+    assert "Failed" in edited["embeds"][0]["title"]
+    public = [m for m in fake.messages_in(fake.music) if not m["flags"] & 64]
+    assert {m["id"] for m in public} == {card["id"], reply["id"]}
+
+
+async def expire(slow, it):
+    """Let the interaction's 15 minutes pass: Discord refuses its token, and the bot's record says it is gone."""
+    slow.fake.expire_interaction(it)
+    await corrupt(slow.settings.database_url, "UPDATE jobs SET interaction_expires_at = 0")
