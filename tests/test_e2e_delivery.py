@@ -235,3 +235,20 @@ async def test_a_taken_over_claim_posts_when_the_first_post_never_arrived(harnes
     await wait_delivery(fake)
     await asyncio.sleep(0.3)
     assert len(posts(fake)) == 1
+
+
+async def test_the_card_estimates_from_recent_songs_of_the_same_model(slow_harness):
+    """Once a song of a model has been made, the next one's card says how long such songs usually take and
+    when this one should be ready, instead of a bar that says nothing."""
+    fake, clock = slow_harness.fake, slow_harness.sim_clock
+    await fake.slash_command("suno", {"prompt": "the first of its kind"}, user=fake.alice)
+    await fake.wait_for(lambda: slow_harness.sim.count("batch_fetch") > 0 or None)
+    clock.advance(400)
+    await wait_delivery(fake)
+    it = await fake.slash_command("suno", {"prompt": "the second"}, user=fake.alice)
+    await fake.wait_for(lambda: slow_harness.sim.count("submit_music") == 2 or None)
+    clock.advance(10)
+    card = await it.wait_original(lambda m: bool(m["embeds"]) and "Generating" in m["embeds"][0]["title"])
+    assert "usually" in card["embeds"][0]["description"] and ":R>" in card["embeds"][0]["description"]
+    clock.advance(400)
+    await wait_delivery(fake, 2)
