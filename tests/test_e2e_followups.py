@@ -379,5 +379,10 @@ async def test_a_failure_after_the_token_expired_is_one_short_reply_to_the_card(
 
 async def expire(slow, it):
     """Let the interaction's 15 minutes pass: Discord refuses its token, and the bot's record says it is gone."""
+
+    async def card_recorded():
+        return (await slow.bot.jobs.get(1)).status_message_id is not None
+
+    await eventually(card_recorded)
     slow.fake.expire_interaction(it)
     await corrupt(slow.settings.database_url, "UPDATE jobs SET interaction_expires_at = 0")

@@ -99,7 +99,8 @@ async def start_job(
             allowed_mentions=discord.AllowedMentions.none(),
         )
         await bot.jobs.remember_status_message(job, message.id)
-    except discord.HTTPException:
-        # The job is submitted and will be delivered; only its live card is lost.
+    except Exception:
+        # The job is submitted and will be delivered (by a post of its own if the card is unknown): only its live
+        # card is lost, which is no reason to apologise to the member.
         log.warning("could not show the status card of job %d", job.id, exc_info=True)
     return job
