@@ -7,6 +7,7 @@ import asyncio
 import aiohttp
 from pydantic import SecretStr
 
+from .account import Account, Balance
 from .client import DEFAULT_BASE_URL, CallObserver, RetryPolicy, Sleep, Timeouts, Transport
 from .errors import (
     APITimeoutError,
@@ -25,33 +26,42 @@ from .errors import (
 )
 from .models import Action, Clip, Lyrics, Phase, Provider, SunoMusicRequest, TaskResult, UdioRequest
 from .suno import Suno
+from .tools import AlignedWord, Instrument, Midi, Note, SunoTools, lrc
 from .udio import Udio
 
 __all__ = [
     "APITimeoutError",
+    "Account",
     "Action",
+    "AlignedWord",
     "AuthError",
     "BadResponseError",
+    "Balance",
     "Clip",
     "CometAPI",
     "CometAPIError",
+    "Instrument",
     "InsufficientBalanceError",
     "InvalidRequestError",
     "Lyrics",
+    "Midi",
     "ModelUnavailableError",
     "NetworkError",
+    "Note",
     "Phase",
     "Provider",
     "RateLimitedError",
     "RetryPolicy",
     "ServerError",
     "SunoMusicRequest",
+    "SunoTools",
     "TaskFailedError",
     "TaskNotFoundError",
     "TaskResult",
     "Timeouts",
     "UdioRequest",
     "UpstreamRejectedError",
+    "lrc",
 ]
 
 
@@ -73,6 +83,7 @@ class CometAPI:
             session, api_key, base_url=base_url, retry=retry, timeouts=timeouts, sleep=sleep, observer=observer
         )
         self.suno = Suno(self.transport)
+        self.tools = SunoTools(self.transport)
         self.udio = Udio(self.transport)
 
     def __repr__(self) -> str:

@@ -270,6 +270,10 @@ class SunoMusicRequest:
     continue_clip_id: str = ""
     continue_at: float | None = None
     task_id: str = ""
+    # A persona ("house voice"): sung by the voice of `artist_clip_id` (custom mode only; the relay drops it from
+    # a description).
+    persona_id: str = ""
+    artist_clip_id: str = ""
 
     @property
     def folds_style_and_title(self) -> bool:
@@ -294,6 +298,9 @@ class SunoMusicRequest:
         body.update(prompt=self.lyrics, tags=self.tags, title=self.title, make_instrumental=self.instrumental)
         if self.negative_tags:
             body["negative_tags"] = self.negative_tags
+        if self.persona_id and mode == "custom":
+            body.update(task="artist_consistency", persona_id=self.persona_id, artist_clip_id=self.artist_clip_id,
+                        generation_type="TEXT")
         if mode == "extend":
             # new-api relays refuse an extend without the original task id ("task id is empty").
             body.update(task="extend", continue_clip_id=self.continue_clip_id, task_id=self.task_id)

@@ -21,14 +21,14 @@ class Suno:
         body = await self._transport.request(
             "POST", "/suno/submit/music", endpoint="suno.submit_music", idempotent=False, json_body=request.to_json()
         )
-        return _task_id(body)
+        return task_id_of(body)
 
     async def submit_lyrics(self, prompt: str) -> str:
         """Start a lyrics task; return its task id."""
         body = await self._transport.request(
             "POST", "/suno/submit/lyrics", endpoint="suno.submit_lyrics", idempotent=False, json_body={"prompt": prompt}
         )
-        return _task_id(body)
+        return task_id_of(body)
 
     async def submit_concat(self, clip_id: str) -> str:
         """Join an extended clip with its parents into one song; return the task id."""
@@ -39,7 +39,7 @@ class Suno:
             idempotent=False,
             json_body={"clip_id": clip_id, "is_infill": False},
         )
-        return _task_id(body)
+        return task_id_of(body)
 
     async def fetch(self, task_id: str) -> TaskResult:
         """Fetch one task."""
@@ -71,7 +71,8 @@ class Suno:
         return {result.task_id: result for result in results if result.task_id in wanted}
 
 
-def _task_id(body: Any) -> str:
+def task_id_of(body: Any) -> str:
+    """The task id in a submit's answer (`data` as a string, or `data.task_id`)."""
     data = body.get("data") if isinstance(body, dict) else None
     if isinstance(data, str | int) and str(data).strip():
         return str(data).strip()

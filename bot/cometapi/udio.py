@@ -9,7 +9,7 @@ from typing import Any
 from .client import Transport
 from .errors import BadResponseError
 from .models import TaskResult, UdioRequest, as_str
-from .suno import _task_id
+from .suno import task_id_of
 
 
 class Udio:
@@ -23,7 +23,7 @@ class Udio:
         body = await self._transport.request(
             "POST", "/udio/generate-proxy", endpoint="udio.generate", idempotent=False, json_body=request.to_json()
         )
-        return _task_id(body)
+        return task_id_of(body)
 
     async def query(self, ids: Sequence[str]) -> dict[str, TaskResult]:
         """Query many generations in one call; return results by the ids asked for (unknown ones are absent)."""

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from aiohttp import web
 
-from . import _render
+from . import _render, tools
 from ._build import UDIO_SECONDS
 from ._model import TERMINAL, Status
 from .faults import (
@@ -177,6 +177,10 @@ async def submit_music(request: web.Request, ctx: SimContext, body: dict[str, An
     if body.get("continue_clip_id") and not body.get("task_id"):
         # new-api relays route an extend to the original task's account, so they insist on task_id.
         return _json(relay_error("invalid_request", "task id is empty"), 400)
+    if not ctx.state.charge(tools.price(body, "MUSIC")):
+        return _json(_NO_QUOTA, 403)
+    if body.get("task") == "gen_stem":
+        return _success(ctx.state.add(tools.stems(ctx.state, body)).id)
     # The task keeps what the upstream saw: the relay's rebuilt body, not what the client sent (see ctx.requests).
     return _success(ctx.state.submit_music(ctx.state.relay.forwarded(body)).id)
 
@@ -187,6 +191,8 @@ async def submit_lyrics(request: web.Request, ctx: SimContext, body: dict[str, A
     prompt = body.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         return _json(relay_error("invalid_request", "prompt_empty"), 400)
+    if not ctx.state.charge(tools.price(body, "LYRICS")):
+        return _json(_NO_QUOTA, 403)
     return _success(ctx.state.submit_lyrics(prompt).id)
 
 
@@ -295,6 +301,79 @@ def _media(found: tuple[str, bytes] | None) -> web.Response:
     return web.Response(body=data, content_type=content_type)
 
 
+_NO_QUOTA = {"code": "quota_not_enough", "message": "user quota is not enough", "data": None}
+_CLIP_NOT_READY = "clip is not complete"
+
+
+def _clip_or_error(ctx: SimContext, request: web.Request) -> tuple[Any, web.Response | None]:
+    found = tools.complete_clip(ctx.state, request.match_info["clip_id"])
+    if found is None:
+        return None, _json(relay_error("invalid_request", _CLIP_NOT_READY), 400)
+    return found[0], None
+
+
+@endpoint("wav")
+async def act_wav(request: web.Request, ctx: SimContext, body: None) -> web.Response:
+    """GET /suno/act/wav/{clip_id}: the lossless WAV link of a complete clip."""
+    clip, error = _clip_or_error(ctx, request)
+    return error or _json({"wav_file_url": f"{_base(request)}/media/{clip.id}.wav"})
+
+
+@endpoint("mp4")
+async def act_mp4(request: web.Request, ctx: SimContext, body: None) -> web.Response:
+    """GET /suno/act/mp4/{clip_id}: the video link of a complete clip."""
+    clip, error = _clip_or_error(ctx, request)
+    return error or _json({"mp4_file_url": f"{_base(request)}/media/{clip.id}.mp4"})
+
+
+@endpoint("timing")
+async def act_timing(request: web.Request, ctx: SimContext, body: None) -> web.Response:
+    """GET /suno/act/timing/{clip_id}: word timing, only once the clip is complete."""
+    clip, error = _clip_or_error(ctx, request)
+    return error or _json(tools.timing(clip))
+
+
+@endpoint("midi")
+async def act_midi(request: web.Request, ctx: SimContext, body: None) -> web.Response:
+    """GET /suno/act/midi/{clip_id}: "running" for a while, then the transcription."""
+    clip, error = _clip_or_error(ctx, request)
+    return error or _json(tools.midi(ctx.state, clip))
+
+
+@endpoint("tags")
+async def act_tags(request: web.Request, ctx: SimContext, body: dict[str, Any]) -> web.Response:
+    """POST /suno/act/tags: a richer style description (raw answer, no envelope)."""
+    original = body.get("original_tags")
+    if not isinstance(original, str) or not original.strip():
+        return _invalid("original_tags is required")
+    richer = f"{original.strip()}, warm analog production, expressive vocals, wide stereo, punchy mix"
+    return _json({"upsampled_tags": richer, "request_id": ctx.state.new_id()})
+
+
+@endpoint("persona")
+async def persona_create(request: web.Request, ctx: SimContext, body: dict[str, Any]) -> web.Response:
+    """POST /suno/persona/create: the raw persona JSON."""
+    made = tools.persona(ctx.state, body)
+    return _json(made) if made is not None else _invalid("root_clip_id is not a complete generated clip")
+
+
+@endpoint("upload")
+async def upload_audio(request: web.Request, ctx: SimContext, body: dict[str, Any]) -> web.Response:
+    """POST /suno/uploads/audio-url: registers external audio as a task with one "upload" clip."""
+    url = body.get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        return _invalid("url must be a public http(s) URL")
+    return _success(ctx.state.add(tools.upload(ctx.state, url)).id)
+
+
+@endpoint("quota", auth=False)
+async def user_quota(request: web.Request, ctx: SimContext, body: None) -> web.Response:
+    """GET /user/quota?key=: the balance host (auth by query parameter)."""
+    if not hmac.compare_digest(request.query.get("key", "").encode(), ctx.api_key.encode()):
+        return _json(status_body(401), 401)
+    return _json(tools.quota(ctx.state))
+
+
 def _base(request: web.Request) -> str:
     """Scheme and host the client used, so result URLs work on any port."""
     return f"{request.scheme}://{request.host}"
@@ -330,6 +409,14 @@ def create_app(ctx: SimContext) -> web.Application:
     app.router.add_post("/suno/fetch", batch_fetch)
     app.router.add_post("/udio/generate-proxy", udio_generate)
     app.router.add_get("/udio/query", udio_query)
+    app.router.add_get("/suno/act/wav/{clip_id}", act_wav)
+    app.router.add_get("/suno/act/mp4/{clip_id}", act_mp4)
+    app.router.add_get("/suno/act/timing/{clip_id}", act_timing)
+    app.router.add_get("/suno/act/midi/{clip_id}", act_midi)
+    app.router.add_post("/suno/act/tags", act_tags)
+    app.router.add_post("/suno/persona/create", persona_create)
+    app.router.add_post("/suno/uploads/audio-url", upload_audio)
+    app.router.add_get("/user/quota", user_quota)
     app.router.add_get("/media/stream/{clip_id}", media_stream)
     app.router.add_get("/media/{name}", media_file)
 

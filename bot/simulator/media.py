@@ -20,7 +20,7 @@ _FRAME_HEADER: Final = b"\xff\xfb\x90\x64"
 _FRAME_BYTES: Final = 417
 _PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 _NAME: Final = re.compile(
-    r"^(?:(?P<large>image_large_)|(?P<image>image_))?(?P<id>[A-Za-z0-9][A-Za-z0-9-]*)\.(?P<ext>mp3|png|mp4)$"
+    r"^(?:(?P<large>image_large_)|(?P<image>image_))?(?P<id>[A-Za-z0-9][A-Za-z0-9-]*)\.(?P<ext>mp3|png|mp4|wav)$"
 )
 
 
@@ -82,6 +82,8 @@ class MediaStore:
             return "image/png", png(media_id, 256 if match["large"] else 64)
         if match["image"] or match["large"]:
             return None
+        if ext == "wav":
+            return "audio/wav", b"RIFF" + bytes(4) + b"WAVEfmt " + bytes(64)
         return ("audio/mpeg", self._audio) if ext == "mp3" else ("video/mp4", mp4())
 
     def stream(self, clip_id: str) -> tuple[str, bytes] | None:

@@ -103,6 +103,20 @@ class SimState:
         self.clips: dict[str, tuple[Clip, Task]] = {}
         self._epoch = time.time() - self.clock()
         self._next: deque[tuple[Outcome, str]] = deque()
+        self.personas: dict[str, str] = {}  # persona id → its root clip id
+        self.midi_polls: dict[str, int] = {}  # clip id → how often its MIDI was asked for
+        # The account's balance; None keeps no account (every submit is accepted, as before).
+        self.balance: float | None = None
+        self.spent = 0.0
+
+    def charge(self, cost: float) -> bool:
+        """Take `cost` from the balance; False (and nothing taken) when it is not enough."""
+        if self.balance is not None:
+            if self.balance < cost:
+                return False
+            self.balance -= cost
+        self.spent += cost
+        return True
 
     # ids and time ---------------------------------------------------------------------------------
     def new_id(self) -> str:
