@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     discord_token: SecretStr
     cometapi_key: SecretStr
     cometapi_base_url: str = "https://api.cometapi.com"
+    # CometAPI's balance lives on another host (the key goes there as a query parameter).
+    cometapi_quota_url: str = "https://query.cometapi.com"
     discord_api_base: str = "https://discord.com/api/v10"
     database_url: str = DEFAULT_DATABASE_URL
     poll_interval: Annotated[float, Field(gt=0)] = 5.0
@@ -44,7 +46,7 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty")
         return value
 
-    @field_validator("cometapi_base_url", "discord_api_base")
+    @field_validator("cometapi_base_url", "cometapi_quota_url", "discord_api_base")
     @classmethod
     def _http_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")

@@ -39,6 +39,7 @@ class BotHarness:
             discord_token=SecretStr(fake.token),
             cometapi_key=SecretStr(API_KEY),
             cometapi_base_url=sim.url,
+            cometapi_quota_url=sim.url,
             discord_api_base=fake.api_base,
             database_url=str(db_path),
             poll_interval=0.05,
@@ -56,7 +57,7 @@ class BotHarness:
     async def start(self) -> Chorus:
         bot = Chorus(
             self.settings, retry=FAST_RETRY, poller_config=self.poller_config, courier_config=self.courier_config,
-            guild_ready_timeout=0.05, now=self.now,
+            guild_ready_timeout=0.05, now=self.now, credit_interval=3600.0,
         )
         self.bot = bot
         self._runner = asyncio.create_task(bot.start(self.settings.discord_token.get_secret_value()))

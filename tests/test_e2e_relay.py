@@ -176,7 +176,7 @@ async def test_a_used_up_key_tells_members_the_bot_is_out_of_credit(relay_harnes
     sim.relay.used_up_keys.add(API_KEY)
     it = await fake.slash_command("suno", {"prompt": "a song on credit"}, user=fake.alice)
     original = await it.wait_original(lambda m: m["content"].startswith("❌"))
-    assert "out of credit" in original["content"]
+    assert "credit ran out" in original["content"]
     assert "API key" not in original["content"]
     assert sim.count("submit_music") == 1
     assert USED_UP_MESSAGE in caplog.text

@@ -77,7 +77,7 @@ async def test_bad_input_is_refused_privately_and_nothing_is_submitted(harness, 
 
 @pytest.mark.parametrize(
     ("status", "needle"),
-    [(402, "out of credit"), (401, "API key"), (500, "try again"), (429, "busy")],
+    [(402, "credit ran out"), (401, "API key"), (500, "try again"), (429, "busy")],
 )
 async def test_cometapi_errors_become_clear_messages(harness, status, needle):
     """A refused submit is explained to the member in plain words, with no traceback."""

@@ -14,14 +14,17 @@ from discord.ext import commands
 
 from bot.app.health import HealthServer
 from bot.app.metrics import Metrics
-from bot.cometapi import CometAPI, RetryPolicy
+from bot.cometapi import Account, CometAPI, RetryPolicy
 from bot.config import Settings
 from bot.core.admin import AdminService
 from bot.core.courier import Courier, CourierConfig
+from bot.core.credit import CreditWatch
 from bot.core.jobs import JobService
 from bot.core.limits import Caps
+from bot.core.personas import PersonaService
 from bot.core.poller import Poller, PollerConfig
 from bot.store import JobStore, describe_url, open_store
+from bot.ui.alerts import warn_credit
 from bot.ui.delivery import Deliverer
 from bot.ui.items.registry import ALL_ITEMS
 from bot.ui.status_cards import StatusCards
@@ -45,6 +48,8 @@ class Chorus(commands.AutoShardedBot):
     admin: AdminService
     poller: Poller
     courier: Courier
+    credit: CreditWatch
+    personas: PersonaService
 
     def __init__(
         self,
@@ -53,6 +58,7 @@ class Chorus(commands.AutoShardedBot):
         retry: RetryPolicy | None = None,
         poller_config: PollerConfig | None = None,
         courier_config: CourierConfig | None = None,
+        credit_interval: float = 900.0,
         now: Callable[[], float] = time.time,
         guild_ready_timeout: float = 2.0,
     ) -> None:
@@ -69,6 +75,7 @@ class Chorus(commands.AutoShardedBot):
         self.settings = settings
         self._retry = retry
         self._courier_config = courier_config or CourierConfig()
+        self._credit_interval = credit_interval
         self._poller_config = poller_config or PollerConfig(
             interval=settings.poll_interval,
             batch_size=settings.poll_batch_size,
@@ -103,7 +110,14 @@ class Chorus(commands.AutoShardedBot):
         self.courier = Courier(self.store, self.deliverer, self._courier_config, metrics=self.metrics, now=self.now)
         caps = Caps(total_in_flight=self.settings.max_jobs_in_flight,
                     guild_in_flight=self.settings.max_guild_jobs_in_flight)
-        self.jobs = JobService(self.store, self.cometapi, caps=caps, on_submitted=lambda _job: self.poller.wake())
+        self.account = Account(self.http_session, self.settings.cometapi_key, base_url=self.settings.cometapi_quota_url)
+        self.credit = CreditWatch(
+            self.store, self.account, lambda settings, balance: warn_credit(self, settings, balance),
+            interval=self._credit_interval, now=self.now,
+        )
+        self.jobs = JobService(self.store, self.cometapi, caps=caps, on_submitted=lambda _job: self.poller.wake(),
+                               on_out_of_credit=lambda job: self.credit.out_of_credit(job.guild_id))
+        self.personas = PersonaService(self.store, self.cometapi)
         self.poller = Poller(
             self.store,
             self.cometapi,
@@ -122,6 +136,7 @@ class Chorus(commands.AutoShardedBot):
         self.status_cards.start()
         await self.courier.start()
         self.poller.start()
+        self.credit.start()
         if self.settings.health_port is not None:
             self.health = HealthServer(self, self.settings.health_host, self.settings.health_port)
             await self.health.start()
@@ -158,6 +173,8 @@ class Chorus(commands.AutoShardedBot):
     async def _close(self) -> None:
         log.info("shutting down: no new commands; finishing the current poll cycle")
         # The poll cycle under way may be delivering, which needs the gateway and HTTP client: stop it first.
+        if hasattr(self, "credit"):
+            await self.credit.stop()
         if hasattr(self, "poller"):
             await self.poller.stop()
             log.debug("poller stopped")

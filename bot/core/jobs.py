@@ -10,11 +10,19 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.cometapi import APITimeoutError, CometAPI, CometAPIError, NetworkError, SunoMusicRequest, UdioRequest
+from bot.cometapi import (
+    APITimeoutError,
+    CometAPI,
+    CometAPIError,
+    InsufficientBalanceError,
+    NetworkError,
+    SunoMusicRequest,
+    UdioRequest,
+)
 from bot.core.limits import Admission, Caps, LimitReachedError, NotAllowedError
 from bot.store import GuildSettings, Job, JobStore, NewJob, Requester
 
@@ -44,6 +52,12 @@ def udio_job(request: UdioRequest, requester: Requester) -> NewJob:
 def concat_job(parent: Job, clip_id: str, requester: Requester) -> NewJob:
     """Join an extended clip with the clips it continues into one song."""
     return NewJob(requester, "suno", "MUSIC", {"clip_id": clip_id, "mv": parent.params.get("mv")}, "concat", parent.id)
+
+
+def stems_job(parent: Job, clip_id: str, take: int, stem: str, requester: Requester) -> NewJob:
+    """Separate a take into stems (`two`: vocals and instrumental; `twelve`: every track). Costs like a song."""
+    params = {"stem_of": clip_id, "task_id": parent.task_id, "stem": stem, "take": take}
+    return NewJob(requester, "suno", "MUSIC", params, "stems", parent.id)
 
 
 def retry_job(draft: Job, requester: Requester) -> NewJob:
@@ -86,11 +100,13 @@ class JobService:
         *,
         caps: Caps | None = None,
         on_submitted: Callable[[Job], None] | None = None,
+        on_out_of_credit: Callable[[Job], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._api = cometapi
         self._caps = caps or Caps()
         self._on_submitted = on_submitted
+        self._on_out_of_credit = on_out_of_credit
         self._submitting: set[int] = set()
         self._typical: dict[tuple[str, str, str | None], tuple[float, float | None]] = {}
 
@@ -134,6 +150,8 @@ class JobService:
                 uncertain = isinstance(exc, APITimeoutError) or (isinstance(exc, NetworkError) and exc.reached_server)
                 await self._store.mark_submit_failed(job.id, MAYBE_ACCEPTED if uncertain else str(exc))
                 log.warning("submit failed for %s: %s: %s", describe_job(job), type(exc).__name__, exc)
+                if isinstance(exc, InsufficientBalanceError) and self._on_out_of_credit is not None:
+                    await self._on_out_of_credit(job)  # admins hear it once
                 raise
             except BaseException:
                 await self._store.mark_submit_failed(job.id, "the bot failed while submitting this job")
@@ -160,6 +178,10 @@ class JobService:
             return await self._api.udio.generate(UdioRequest(**job.params))
         if job.action == "LYRICS":
             return await self._api.suno.submit_lyrics(str(job.params["prompt"]))
+        if job.kind == "stems":
+            return await self._api.tools.submit_stems(
+                str(job.params["stem_of"]), str(job.params["task_id"]), str(job.params["stem"])
+            )
         if job.kind == "concat" or "clip_id" in job.params:  # a concat, however it was started again
             return await self._api.suno.submit_concat(str(job.params["clip_id"]))
         return await self._api.suno.submit_music(SunoMusicRequest(**job.params))

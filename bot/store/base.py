@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
-from .records import GuildSettings, Job, JobUpdate, NewJob, PendingJob, Usage, UsageRow, Worker
+from .records import GuildSettings, Job, JobUpdate, NewJob, PendingJob, Persona, Usage, UsageRow, Worker
 
 # Decides whether a job may be admitted, given what already counts and the store's clock; raises to refuse.
 # The store calls it inside the transaction that inserts the job, so two requests cannot both slip under a limit.
@@ -141,6 +141,22 @@ class JobStore(Protocol):
     async def change_guild_settings(self, guild_id: int, change: SettingsChange, *, by: int | None) -> GuildSettings:
         """Read, change and write a guild's settings in one transaction (concurrent changes never undo each
         other); return the new settings. Whatever `change` raises propagates and nothing is written."""
+        ...
+
+    async def credit_alert_guilds(self) -> list[GuildSettings]:
+        """Settings of every guild that asked for low-credit alerts."""
+        ...
+
+    async def add_persona(self, persona: Persona) -> bool:
+        """Keep a guild's new persona; False if the guild has one of that name already."""
+        ...
+
+    async def personas(self, guild_id: int) -> list[Persona]:
+        """A guild's personas, by name."""
+        ...
+
+    async def remove_persona(self, guild_id: int, name: str) -> bool:
+        """Forget a guild's persona; False if there was none of that name."""
         ...
 
     async def close(self) -> None:

@@ -157,6 +157,19 @@ class JobUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class Persona:
+    """A server's reusable Suno voice, made from one of its songs."""
+
+    guild_id: int
+    name: str
+    description: str
+    persona_id: str
+    root_clip_id: str
+    created_by: int
+    source_job_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class UsageRow:
     """One member's use of one provider and action in a period: jobs that counted, and failures (free)."""
 
@@ -194,6 +207,10 @@ class GuildSettings:
     daily_quota: int = 20  # songs per member per UTC day
     daily_budget: int = 200  # songs per guild per UTC day
     cooldown_seconds: int = 10  # between two jobs of one member
+    # Where admins hear that CometAPI's credit runs low, and below what balance (None: no alerts).
+    alert_channel_id: int | None = None
+    credit_alert_below: float | None = None
+    credit_warned_at: float | None = None  # the warning of the current low spell was posted then
 
     def replace(self, **changes: object) -> GuildSettings:
         """A copy with some settings changed."""

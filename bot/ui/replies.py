@@ -43,7 +43,8 @@ def describe(error: BaseException, *, provider: str | None = None) -> str:
     if isinstance(error, InvalidInputError | LimitReachedError | NotAllowedError | Refusal):
         return error.message
     if isinstance(error, InsufficientBalanceError):
-        return "The bot's CometAPI account is out of credit, so nothing was started. Please tell a server admin."
+        return ("The server's CometAPI credit ran out, so nothing was started or charged. The admins are told in "
+                "their alert channel, if they set one; please tell one too.")
     if isinstance(error, AuthError):
         return "CometAPI refused the bot's API key, so nothing was started. Please tell a server admin."
     if isinstance(error, ModelUnavailableError):

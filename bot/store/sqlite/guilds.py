@@ -27,6 +27,9 @@ async def read(conn: aiosqlite.Connection, guild_id: int) -> GuildSettings:
         daily_quota=row["daily_quota"],
         daily_budget=row["daily_budget"],
         cooldown_seconds=row["cooldown_seconds"],
+        alert_channel_id=row["alert_channel_id"],
+        credit_alert_below=row["credit_alert_below"],
+        credit_warned_at=row["credit_warned_at"],
     )
 
 
@@ -35,8 +38,9 @@ async def write(conn: aiosqlite.Connection, settings: GuildSettings, *, now: flo
     await conn.execute(
         "INSERT OR REPLACE INTO guild_settings (guild_id, allowed_channels, required_role_id,"
         " default_suno_model, default_udio_model, suno_enabled, udio_enabled, max_concurrent, daily_quota,"
-        " daily_budget, cooldown_seconds, updated_at, updated_by)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " daily_budget, cooldown_seconds, alert_channel_id, credit_alert_below, credit_warned_at, updated_at,"
+        " updated_by)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             settings.guild_id,
             json.dumps(sorted(settings.allowed_channels)),
@@ -49,6 +53,9 @@ async def write(conn: aiosqlite.Connection, settings: GuildSettings, *, now: flo
             settings.daily_quota,
             settings.daily_budget,
             settings.cooldown_seconds,
+            settings.alert_channel_id,
+            settings.credit_alert_below,
+            settings.credit_warned_at,
             now,
             by,
         ),

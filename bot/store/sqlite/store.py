@@ -26,6 +26,7 @@ from bot.store.records import (
     JobUpdate,
     NewJob,
     PendingJob,
+    Persona,
     Requester,
     Usage,
     UsageRow,
@@ -173,6 +174,39 @@ class SqliteJobStore:
             settings = change(await guilds.read(conn, guild_id))
             await guilds.write(conn, settings, now=self._now(), by=by)
         return settings
+
+    async def credit_alert_guilds(self) -> list[GuildSettings]:
+        """Settings of every guild with a credit alert."""
+        async with self._conn.execute(
+            "SELECT guild_id FROM guild_settings WHERE credit_alert_below IS NOT NULL AND alert_channel_id IS NOT NULL"
+        ) as cursor:
+            ids = [row[0] for row in await cursor.fetchall()]
+        return [await guilds.read(self._conn, guild_id) for guild_id in ids]
+
+    async def add_persona(self, persona: Persona) -> bool:
+        """Insert the persona unless the guild has one of that name."""
+        async with self._transaction() as conn, conn.execute(
+            "INSERT INTO personas (guild_id, name, description, persona_id, root_clip_id, source_job_id, created_by,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, name) DO NOTHING RETURNING id",
+            (persona.guild_id, persona.name, persona.description, persona.persona_id, persona.root_clip_id,
+             persona.source_job_id, persona.created_by, self._now()),
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def personas(self, guild_id: int) -> list[Persona]:
+        """The guild's personas, by name."""
+        async with self._conn.execute(
+            "SELECT guild_id, name, description, persona_id, root_clip_id, created_by, source_job_id FROM personas"
+            " WHERE guild_id = ? ORDER BY name COLLATE NOCASE", (guild_id,),
+        ) as cursor:
+            return [Persona(*row) for row in await cursor.fetchall()]
+
+    async def remove_persona(self, guild_id: int, name: str) -> bool:
+        """Delete the guild's persona of that name (case-insensitive)."""
+        async with self._transaction() as conn, conn.execute(
+            "DELETE FROM personas WHERE guild_id = ? AND name = ? COLLATE NOCASE RETURNING id", (guild_id, name),
+        ) as cursor:
+            return await cursor.fetchone() is not None
 
     async def check_writable(self) -> None:
         """Take the write lock and let it go: raises if the database cannot be written."""

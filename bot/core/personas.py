@@ -1,0 +1,48 @@
+"""Personas ("house voices"): a server's reusable Suno voices, each made from one of its songs."""
+
+from __future__ import annotations
+
+from bot.cometapi import CometAPI
+from bot.core.validation import InvalidInputError
+from bot.store import Job, JobStore, Persona
+
+MAX_NAME = 40
+MAX_DESCRIPTION = 200
+
+
+class PersonaService:
+    """Makes, lists, finds and removes a guild's personas."""
+
+    def __init__(self, store: JobStore, api: CometAPI) -> None:
+        self._store = store
+        self._api = api
+
+    async def create(self, job: Job, clip_id: str, *, name: str, description: str, by: int) -> Persona:
+        """Make a persona from a take of `job`; InvalidInputError for a bad or taken name."""
+        name, description = name.strip(), description.strip()
+        if not name or len(name) > MAX_NAME:
+            raise InvalidInputError("name", f"Give the persona a name of 1 to {MAX_NAME} characters.")
+        if len(description) > MAX_DESCRIPTION:
+            raise InvalidInputError("description", f"Keep the description under {MAX_DESCRIPTION} characters.")
+        if job.guild_id is None:
+            raise InvalidInputError("persona", "Personas belong to a server: make one from a song posted there.")
+        if await self.find(job.guild_id, name) is not None:  # checked first: never pay for a name that is taken
+            raise InvalidInputError("name", f"This server already has a persona called “{name}”.")
+        persona_id = await self._api.tools.create_persona(clip_id, name, description or name)
+        persona = Persona(job.guild_id, name, description, persona_id, clip_id, by, job.id)
+        if not await self._store.add_persona(persona):
+            raise InvalidInputError("name", f"This server already has a persona called “{name}”.")
+        return persona
+
+    async def list(self, guild_id: int) -> list[Persona]:
+        """The guild's personas, by name."""
+        return await self._store.personas(guild_id)
+
+    async def find(self, guild_id: int, name: str) -> Persona | None:
+        """The guild's persona of that name (case-insensitive), or None."""
+        wanted = name.strip().lower()
+        return next((p for p in await self._store.personas(guild_id) if p.name.lower() == wanted), None)
+
+    async def remove(self, guild_id: int, name: str) -> bool:
+        """Forget a persona (admins)."""
+        return await self._store.remove_persona(guild_id, name)
