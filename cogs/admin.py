@@ -135,6 +135,29 @@ class Admin(commands.GroupCog, group_name="chorus", group_description="Chorus se
         )
         await self._show(interaction, change, "Limits updated.")
 
+    @app_commands.command(name="balance")
+    async def balance(self, interaction: discord.Interaction) -> None:
+        """CometAPI credit left on the bot's account (CometAPI errors are answered by the error path)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        balance = await self.bot.credit.balance()
+        settings = await self.admin.settings(interaction.guild_id or 0)
+        await interaction.edit_original_response(embed=render.balance(balance, settings))
+
+    @app_commands.command(name="credit-alert")
+    @app_commands.describe(channel="Where to warn admins (leave empty to stop the alerts)",
+                           below="Warn once when the balance falls under this many dollars")
+    async def credit_alert(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None,
+        below: app_commands.Range[float, 0, 1_000_000] = 5.0,
+    ) -> None:
+        """Warn admins in a channel when CometAPI's credit runs low or out (once per low spell)."""
+        assert interaction.guild_id is not None  # noqa: S101
+        change = self.admin.set_credit_alert(interaction.guild_id, channel.id if channel else None, below,
+                                             by=interaction.user.id)
+        note = (f"I will warn in {channel.mention} when the credit falls under ${below:,.2f}, and when a song "
+                "cannot start for lack of credit." if channel else "Credit alerts are off.")
+        await self._show(interaction, change, note)
+
     @app_commands.command(name="usage")
     async def usage(self, interaction: discord.Interaction) -> None:
         """Jobs per member and per provider, today and over the last 30 days."""

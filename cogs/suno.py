@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import discord
@@ -10,7 +11,7 @@ from discord.ext import commands
 
 from bot.core.catalog import SUNO_MODELS, suno_model
 from bot.core.jobs import suno_job
-from bot.core.validation import suno_request
+from bot.core.validation import InvalidInputError, suno_request
 from bot.ui.forms import LyricsForm, LyricsFormValues
 from bot.ui.launcher import start_job
 
@@ -37,6 +38,7 @@ class Suno(commands.Cog):
         style="Styles, e.g. indie folk, female vocals",
         title="The song's title",
         lyrics="Write your own lyrics in a form (the prompt then describes the style)",
+        persona="Sing in one of this server's personas (you write the lyrics in a form)",
     )
     @app_commands.choices(model=MODEL_CHOICES)
     async def suno(
@@ -48,13 +50,20 @@ class Suno(commands.Cog):
         style: str | None = None,
         title: str | None = None,
         lyrics: bool = False,
+        persona: str | None = None,
     ) -> None:
         """Make a song with Suno from a description."""
         settings = await self.bot.jobs.guild_settings(interaction.guild_id)
         model = model or (settings.default_suno_model if settings else None)
         # Bad input raises InvalidInputError, answered privately by the tree's error path; nothing is charged.
         request = suno_request(prompt=prompt, model=model, instrumental=instrumental, style=style, title=title)
-        if lyrics:
+        voice = None
+        if persona:
+            voice = await self.bot.personas.find(interaction.guild_id or 0, persona)
+            if voice is None:
+                missing = f"This server has no persona called “{persona}” (see /persona list)."
+                raise InvalidInputError("persona", missing)
+        if lyrics or voice is not None:  # a persona sings lyrics: the relay drops it from a description
             chosen = suno_model(model)
             assert chosen is not None  # noqa: S101 - suno_request accepted the model
 
@@ -63,16 +72,29 @@ class Suno(commands.Cog):
                     lyrics=form.lyrics, prompt=prompt, style=form.style, title=form.title, model=model,
                     instrumental=instrumental,
                 )
+                if voice is not None:
+                    custom = dataclasses.replace(custom, persona_id=voice.persona_id, artist_clip_id=voice.root_clip_id)
                 await start_job(modal_interaction, self.bot, lambda who: suno_job(custom, who))
 
             modal = LyricsForm(
                 interaction,
-                heading="Your lyrics for Suno", style=style or prompt, title=title or "",
+                heading=f"Lyrics for {voice.name[:30]} to sing" if voice else "Your lyrics for Suno",
+                style=style or prompt, title=title or "",
                 max_lyrics=chosen.max_lyrics, on_done=submit_custom,
             )
             await interaction.response.send_modal(modal)
             return
         await start_job(interaction, self.bot, lambda who: suno_job(request, who))
+
+    @suno.autocomplete("persona")
+    async def _personas(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        personas = await self.bot.personas.list(interaction.guild_id or 0)
+        wanted = current.lower()
+        return [app_commands.Choice(name=p.name, value=p.name) for p in personas if wanted in p.name.lower()][:25]
+
+    @suno.autocomplete("style")
+    async def _styles(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=tag, value=tag) for tag in await self.bot.styles.suggest(current)]
 
 
 async def setup(bot: Chorus) -> None:

@@ -58,6 +58,7 @@ class BotHarness:
         bot = Chorus(
             self.settings, retry=FAST_RETRY, poller_config=self.poller_config, courier_config=self.courier_config,
             guild_ready_timeout=0.05, now=self.now, credit_interval=3600.0,
+            tool_poll_interval=0.02,
         )
         self.bot = bot
         self._runner = asyncio.create_task(bot.start(self.settings.discord_token.get_secret_value()))

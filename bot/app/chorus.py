@@ -23,6 +23,7 @@ from bot.core.jobs import JobService
 from bot.core.limits import Caps
 from bot.core.personas import PersonaService
 from bot.core.poller import Poller, PollerConfig
+from bot.core.styles import StyleSuggestions
 from bot.store import JobStore, describe_url, open_store
 from bot.ui.alerts import warn_credit
 from bot.ui.delivery import Deliverer
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS: tuple[str, ...] = (
     "cogs.suno", "cogs.udio", "cogs.lyrics", "cogs.status", "cogs.history", "cogs.context", "cogs.admin",
+    "cogs.persona",
 )
 
 
@@ -50,6 +52,7 @@ class Chorus(commands.AutoShardedBot):
     courier: Courier
     credit: CreditWatch
     personas: PersonaService
+    styles: StyleSuggestions
 
     def __init__(
         self,
@@ -59,6 +62,7 @@ class Chorus(commands.AutoShardedBot):
         poller_config: PollerConfig | None = None,
         courier_config: CourierConfig | None = None,
         credit_interval: float = 900.0,
+        tool_poll_interval: float = 2.0,
         now: Callable[[], float] = time.time,
         guild_ready_timeout: float = 2.0,
     ) -> None:
@@ -83,6 +87,8 @@ class Chorus(commands.AutoShardedBot):
         )
         self.now = now
         self.closing = False
+        # How long take tools (MIDI) wait between asking CometAPI whether they are ready.
+        self.tool_poll_interval = tool_poll_interval
         self._shutdown: asyncio.Future[None] | None = None
         self.metrics = Metrics()
         self.health: HealthServer | None = None
@@ -118,6 +124,7 @@ class Chorus(commands.AutoShardedBot):
         self.jobs = JobService(self.store, self.cometapi, caps=caps, on_submitted=lambda _job: self.poller.wake(),
                                on_out_of_credit=lambda job: self.credit.out_of_credit(job.guild_id))
         self.personas = PersonaService(self.store, self.cometapi)
+        self.styles = StyleSuggestions(self.cometapi)
         self.poller = Poller(
             self.store,
             self.cometapi,

@@ -121,6 +121,16 @@ class AdminService:
             raise InvalidInputError("limits", "Limits are whole numbers, 0 or more (0 means no limit).")
         return await self._change(guild_id, by, **changes)
 
+    async def set_credit_alert(
+        self, guild_id: int, channel_id: int | None, below: float, *, by: int
+    ) -> GuildSettings:
+        """Where and below what balance to warn admins (channel None: no alerts)."""
+        if channel_id is None:
+            return await self._change(guild_id, by, alert_channel_id=None, credit_alert_below=None,
+                                      credit_warned_at=None)
+        return await self._change(guild_id, by, alert_channel_id=channel_id, credit_alert_below=below,
+                                  credit_warned_at=None)
+
     async def usage(self, guild_id: int) -> UsageReport:
         """Counted jobs per member and provider, today (UTC) and over 30 days."""
         now = self._now()

@@ -20,7 +20,7 @@ import discord
 from bot.core.courier import Delivered, PermanentDeliveryError
 from bot.store import Job
 from bot.ui import render
-from bot.ui.post import Lineage, audio_filename, failure_post, lyrics_post, post_marker, song_post
+from bot.ui.post import Lineage, audio_filename, failure_post, lyrics_post, post_marker, song_post, stems_post
 
 if TYPE_CHECKING:
     from bot.app.chorus import Chorus
@@ -33,6 +33,8 @@ PAYLOAD_MARGIN = 64 * 1024
 DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=120, sock_connect=10)
 # How far back a retried delivery looks for its own post (a busy channel moves on, but not 50 messages in minutes).
 HISTORY_LOOKBACK = 50
+# Discord takes at most 10 files per message.
+MAX_FILES = 10
 
 
 def only_requester(user_id: int) -> discord.AllowedMentions:
@@ -114,6 +116,8 @@ class Deliverer:
             view = failure_post(job, note=preface)
         elif job.action == "LYRICS":
             view = lyrics_post(job, note=preface)
+        elif job.kind == "stems":
+            view = stems_post(job, attached={a.clip_id: a.filename for a in audio}, lineage=lineage, note=preface)
         else:
             view = song_post(job, attached={a.clip_id: a.filename for a in audio}, lineage=lineage, note=preface)
         return await channel.send(
@@ -125,8 +129,11 @@ class Deliverer:
 
     async def _lineage(self, job: Job) -> Lineage | None:
         """What a continuation or a whole song comes from (its parent job and take), for its post."""
-        if job.parent_job_id is None or job.kind not in {"extend", "concat"}:
+        if job.parent_job_id is None or job.kind not in {"extend", "concat", "stems"}:
             return None
+        if job.kind == "stems":
+            take = job.params.get("take")
+            return Lineage(job.parent_job_id, take if isinstance(take, int) else None)
         parent = await self._bot.jobs.get(job.parent_job_id)
         result = render.result_of(parent) if parent is not None else None
         clip_id = job.params.get("continue_clip_id") or job.params.get("clip_id")
@@ -171,13 +178,14 @@ class Deliverer:
         if result is None or job.state != "succeeded":
             return []
         audio: list[Audio] = []
-        for take, clip in enumerate(result.complete_clips, 1):
+        for take, clip in enumerate(result.complete_clips[:MAX_FILES], 1):
             path = folder / f"take-{take}.mp3"
             size = await self._fetch(clip.audio_url, path, budget)
             if size is None:
                 continue
             budget -= size
-            audio.append(Audio(clip.id, audio_filename(clip.title, take), path, size))
+            name = f"{_safe_name(clip.title)}.mp3" if job.kind == "stems" else audio_filename(clip.title, take)
+            audio.append(Audio(clip.id, name, path, size))
         return audio
 
     async def _fetch(self, url: str, path: Path, budget: int) -> int | None:
@@ -201,6 +209,10 @@ class Deliverer:
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("could not download %s for attaching (%s); posting a link", url, exc)
             return None
+
+
+def _safe_name(title: str) -> str:
+    return "".join(ch for ch in title if ch.isalnum() or ch in " -_").strip()[:60] or "track"
 
 
 def _custom_ids(components: Sequence[Any]) -> set[str]:

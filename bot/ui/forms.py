@@ -265,3 +265,28 @@ class SongFromTextForm(ChorusForm):
             await safe_reply(interaction, "Write a description or some lyrics first.")
             return
         await self._on_done(interaction, form)
+
+
+class PersonaForm(ChorusForm):
+    """A name and a description for a new persona (a reusable voice) made from a take."""
+
+    def __init__(
+        self, opener: discord.Interaction, title: str, *,
+        on_done: Callable[[discord.Interaction, str, str], Awaitable[None]],
+    ) -> None:
+        super().__init__(opener, title="Make a persona from this voice", name="persona")
+        self._on_done = on_done
+        self.persona_name: discord.ui.TextInput[PersonaForm] = discord.ui.TextInput(
+            label="Name", custom_id="name", max_length=40, placeholder="e.g. Captain Shanty",
+            default=(title or "")[:40] or None,
+        )
+        self.description: discord.ui.TextInput[PersonaForm] = discord.ui.TextInput(
+            label="Description", custom_id="description", style=discord.TextStyle.paragraph, required=False,
+            max_length=200, placeholder="e.g. a raspy baritone with a sea-worn laugh",
+        )
+        for item in (self.persona_name, self.description):
+            self.add_item(item)
+
+    async def on_submit(self, interaction: discord.Interaction, /) -> None:
+        """Make the persona (bad input raises and is answered by on_error)."""
+        await self._on_done(interaction, self.persona_name.value, self.description.value)

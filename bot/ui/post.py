@@ -50,6 +50,8 @@ class Lineage:
     def describe(self, kind: str) -> str:
         """`extends #12 take A from 1:00`, or `the whole song of #12 take A`."""
         take = f" take {take_name(self.take)}" if self.take else ""
+        if kind == "stems":
+            return f"stems of #{self.parent_job_id}{take}"
         if kind == "concat":
             return f"the whole song, from #{self.parent_job_id}{take} and what it extends"
         at = f" from {render.duration(self.at)}" if self.at is not None else ""
@@ -85,6 +87,31 @@ def song_post(
     actions = _actions(job, clips)
     if actions:
         container.add_item(discord.ui.ActionRow(*actions))
+    container.add_item(discord.ui.ActionRow(MoreSelect.for_job(job)))
+    view = discord.ui.LayoutView(timeout=None)
+    view.add_item(container)
+    return view
+
+
+def stems_post(
+    job: Job, *, attached: Mapping[str, str], lineage: Lineage | None = None, note: str | None = None
+) -> discord.ui.LayoutView:
+    """The stems of a take: one line per stem with its download link, the ones that fit attached to play."""
+    result = render.result_of(job)
+    stems = result.complete_clips if result is not None else ()
+    container: Container = discord.ui.Container(accent_colour=render.COLOURS["ok"])
+    what = lineage.describe("stems") if lineage else "stems"
+    heading = f"### 🎚️ {what[0].upper()}{what[1:]}\n<@{job.user_id}> · {len(stems)} tracks · job #{job.id}"
+    if any(stem.id not in attached for stem in stems):
+        heading += "\n-# Not every track fits the upload limit: the links download them all."
+    container.add_item(discord.ui.TextDisplay(heading + (f"\n-# {note}" if note else "")))
+    for stem in stems:
+        link = render.safe_url(stem.audio_url)
+        line = f"**{_plain(stem.title or 'Track')}** · ⏱ {render.duration(stem.duration)}"
+        container.add_item(discord.ui.TextDisplay(line + (f" · [⬇ MP3]({link})" if link else "")))
+        filename = attached.get(stem.id)
+        if filename is not None:
+            container.add_item(discord.ui.File(f"attachment://{filename}"))
     container.add_item(discord.ui.ActionRow(MoreSelect.for_job(job)))
     view = discord.ui.LayoutView(timeout=None)
     view.add_item(container)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.cometapi import TaskResult
+from bot.cometapi import Balance, TaskResult
 from bot.core.admin import UsageReport
 from bot.core.catalog import DEFAULT_SUNO_MODEL, DEFAULT_UDIO_MODEL, SUNO_MODELS, UDIO_MODELS
 from bot.core.jobs import ProgressHints
@@ -350,6 +350,21 @@ def guild_settings(settings: GuildSettings) -> discord.Embed:
         inline=False,
     )
     embed.set_footer(text="Days reset at 00:00 UTC. Jobs CometAPI reports failed do not count; cancelled ones do.")
+    return embed
+
+
+def balance(balance: Balance, settings: GuildSettings) -> discord.Embed:
+    """/chorus balance: what is left on CometAPI, and the alert this server set."""
+    embed = discord.Embed(title="CometAPI credit", colour=COLOURS["busy"])
+    lines = [f"**${balance.account:,.2f}** left on the account (${balance.used:,.2f} used so far)."]
+    if balance.key_remaining is not None:
+        lines.append(f"The bot's key may spend ${balance.key_remaining:,.2f} more.")
+    if settings.alert_channel_id and settings.credit_alert_below is not None:
+        lines.append(f"Admins are warned in <#{settings.alert_channel_id}> below ${settings.credit_alert_below:,.2f}.")
+    else:
+        lines.append("No alert is set: `/chorus credit-alert` warns admins before songs stop.")
+    embed.description = "\n".join(lines)
+    embed.set_footer(text="A song costs about $0.30 at the relay's default prices; lyrics about $0.01.")
     return embed
 
 

@@ -13,6 +13,7 @@ from bot.store import Job
 from bot.ui import render
 from bot.ui.items.base import ChorusSelect, bot_of, may_act
 from bot.ui.items.song import delete_post, send_lyrics, take_letter, take_of
+from bot.ui.items.tools import ToolsSelect
 from bot.ui.launcher import start_job
 from bot.ui.replies import safe_reply
 
@@ -66,6 +67,9 @@ class MoreSelect(ChorusSelect, action="more"):
             await safe_reply(interaction, f"🎬 [Video of {name}]({url})")
         elif what == "whole":
             await start_job(interaction, bot_of(interaction), lambda who: concat_job(job, clip.id, who))
+        elif what == "tools":
+            menu = discord.ui.View(timeout=None).add_item(ToolsSelect.for_take(job, take))
+            await safe_reply(interaction, f"🧰 Tools for {name} of “{clip.title or 'Untitled'}”:", view=menu)
         else:
             await safe_reply(interaction, "That is not available for this song.")
 
@@ -76,7 +80,7 @@ def options_for(job: Job) -> list[discord.SelectOption]:
     options: list[discord.SelectOption] = []
     if job.action == "LYRICS":
         options.append(discord.SelectOption(label="Lyrics (all of them)", value="lyrics", emoji="📝"))
-    else:
+    elif job.kind != "stems":
         for take, clip in enumerate(result.complete_clips if result else (), 1):
             name = take_letter(take)
             if clip.lyrics:
@@ -85,6 +89,11 @@ def options_for(job: Job) -> list[discord.SelectOption]:
                 options.append(discord.SelectOption(label=f"Cover {name}", value=f"cover:{take}", emoji="🖼️"))
             if render.safe_url(clip.video_url):
                 options.append(discord.SelectOption(label=f"Video {name}", value=f"video:{take}", emoji="🎬"))
+            if job.provider == "suno" and job.kind != "stems":
+                options.append(discord.SelectOption(
+                    label=f"Tools for take {name}", value=f"tools:{take}", emoji="🧰",
+                    description="WAV, video, synced lyrics, MIDI, stems, persona",
+                ))
             if job.kind == "extend" and job.provider == "suno":
                 options.append(discord.SelectOption(
                     label=f"Whole song {name}", value=f"whole:{take}", emoji="🧩",

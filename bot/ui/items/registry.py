@@ -12,9 +12,10 @@ from .lyrics import EditLyricsSongButton, MakeSongButton
 from .more import MoreSelect
 from .retry import RetryButton
 from .song import DeleteButton, EditButton, ExtendButton, InfoButton, LyricsButton, RerollButton, WholeSongButton
+from .tools import ToolsSelect
 
 ALL_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     ExtendButton, WholeSongButton, RerollButton, EditButton, InfoButton, DeleteButton, LyricsButton,
     MakeSongButton, EditLyricsSongButton, CancelButton, HistoryPageButton, MoreSelect,
-    RetryButton,
+    RetryButton, ToolsSelect,
 )

@@ -1,0 +1,117 @@
+"""A take's tools, behind More → "Tools for take A": WAV, video, synced lyrics, MIDI, stems, a persona.
+
+Links and files come back privately to whoever asked; stems are a new job of theirs (they cost credit and go
+through their limits); a persona is made by the song's requester or a moderator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import discord
+
+from bot.cometapi import lrc
+from bot.core.jobs import stems_job
+from bot.store import Job
+from bot.ui import render
+from bot.ui.forms import PersonaForm
+from bot.ui.items.base import ChorusSelect, bot_of, may_act
+from bot.ui.items.song import take_letter, take_of
+from bot.ui.launcher import start_job
+from bot.ui.midi import midi_file
+from bot.ui.replies import safe_reply
+
+# MIDI is transcribed on demand: ask this often, this many times, before saying it is not ready.
+MIDI_TRIES = 10
+
+
+class ToolsSelect(ChorusSelect, action="tools", fields=("job", "take")):
+    """The tools of one take of a finished Suno song."""
+
+    def __init__(self, job_id: int, take: int, options: list[discord.SelectOption] | None = None) -> None:
+        super().__init__(job_id, take, placeholder=f"Tools for take {take_letter(take)}", options=options)
+
+    @classmethod
+    def for_take(cls, job: Job, take: int) -> ToolsSelect:
+        """The menu for this take."""
+        name = take_letter(take)
+        options = [
+            discord.SelectOption(label="WAV (lossless)", value="wav", emoji="💿", description="A download link"),
+            discord.SelectOption(label="Video (MP4)", value="mp4", emoji="🎬", description="A link to the video"),
+            discord.SelectOption(label="Synced lyrics (.lrc)", value="lrc", emoji="🎤",
+                                 description="For players that show lyrics in time"),
+            discord.SelectOption(label="MIDI", value="midi", emoji="🎹", description="The notes, for your DAW"),
+            discord.SelectOption(label="Stems: vocals + instrumental", value="stems:two", emoji="🎚️",
+                                 description="A new job of yours: costs like a song"),
+            discord.SelectOption(label="Stems: every track", value="stems:twelve", emoji="🎛️",
+                                 description="A new job of yours: costs about five songs"),
+            discord.SelectOption(label=f"Make a persona from take {name}", value="persona", emoji="🗣️",
+                                 description="This voice, for the server's songs (asker or moderators)"),
+        ]
+        return cls(job.id, take, options=options)
+
+    async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
+        """Do what was picked."""
+        take = self.ids["take"]
+        clip = take_of(job, take)
+        if clip is None or job.provider != "suno":
+            await safe_reply(interaction, "That take has no tools.")
+            return
+        what, _, stem = self.value.partition(":")
+        bot = bot_of(interaction)
+        if what == "stems":
+            await start_job(interaction, bot, lambda who: stems_job(job, clip.id, take, stem, who))
+            return
+        if what == "persona":
+            if not may_act(interaction, job):
+                only = f"Only <@{job.user_id}> (or a moderator) can make a persona of this song."
+                await safe_reply(interaction, only)
+                return
+
+            async def made(form_interaction: discord.Interaction, name: str, description: str) -> None:
+                persona = await bot.personas.create(job, clip.id, name=name, description=description,
+                                                    by=form_interaction.user.id)
+                await safe_reply(form_interaction, f"🗣️ Persona **{discord.utils.escape_markdown(persona.name)}** is "
+                                 f"ready: `/suno persona:{persona.name}` sings in this voice.", ephemeral=False)
+
+            await interaction.response.send_modal(PersonaForm(interaction, clip.title, on_done=made))
+            return
+        # The rest ask CometAPI, which may take longer than Discord's 3 seconds: acknowledge first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        name = f"take {take_letter(take)} of “{clip.title or 'Untitled'}”"
+        if what == "wav":
+            await safe_reply(interaction, f"💿 [WAV of {name}]({await bot.cometapi.tools.wav(clip.id)})")
+        elif what == "mp4":
+            url = render.safe_url(clip.video_url) or await bot.cometapi.tools.mp4(clip.id)
+            await safe_reply(interaction, f"🎬 [Video of {name}]({url})")
+        elif what == "lrc":
+            text = lrc(await bot.cometapi.tools.timing(clip.id), title=clip.title)
+            preview = "\n".join(text.splitlines()[1:9])
+            filename = f"{_stem(clip.title)} - Take {take_letter(take)}.lrc"
+            file = discord.File(io.BytesIO(text.encode()), filename=filename)
+            await interaction.edit_original_response(
+                content=f"🎤 Synced lyrics of {name}: load the file in a player that shows lyrics.\n```\n"
+                        f"{render.code_safe(preview)}\n```",
+                attachments=[file],
+            )
+        elif what == "midi":
+            await self._midi(interaction, clip.id, name, clip.title, take)
+
+    async def _midi(self, interaction: discord.Interaction, clip_id: str, name: str, title: str, take: int) -> None:
+        bot = bot_of(interaction)
+        for _ in range(MIDI_TRIES):
+            midi = await bot.cometapi.tools.midi(clip_id)
+            if midi.ready:
+                data = midi_file(midi.instruments)
+                file = discord.File(io.BytesIO(data), filename=f"{_stem(title)} - Take {take_letter(take)}.mid")
+                instruments = ", ".join(i.name for i in midi.instruments) or "no instruments"
+                await interaction.edit_original_response(content=f"🎹 MIDI of {name} ({instruments}).",
+                                                         attachments=[file])
+                return
+            await asyncio.sleep(bot.tool_poll_interval)
+        await safe_reply(interaction, "🎹 CometAPI is still transcribing the MIDI. Please ask again in a minute.")
+
+
+def _stem(title: str) -> str:
+    return "".join(ch for ch in title if ch.isalnum() or ch in " -_").strip()[:60] or "song"
