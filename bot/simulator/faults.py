@@ -22,6 +22,15 @@ ENDPOINTS: Final = frozenset(
         "udio_generate",
         "udio_query",
         "media",
+        # Suno's take tools and the balance host
+        "wav",
+        "mp4",
+        "timing",
+        "midi",
+        "tags",
+        "persona",
+        "upload",
+        "quota",
     }
 )
 FAULT_NAMES: Final = frozenset({"ok", "hang", "malformed", "html", "reset", "null_data", "relay_429"})

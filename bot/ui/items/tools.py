@@ -11,7 +11,7 @@ import io
 
 import discord
 
-from bot.cometapi import lrc
+from bot.cometapi import Clip, ModelUnavailableError, lrc
 from bot.core.jobs import stems_job
 from bot.store import Job
 from bot.ui import render
@@ -22,6 +22,7 @@ from bot.ui.launcher import start_job
 from bot.ui.midi import midi_file
 from bot.ui.replies import safe_reply
 
+TOOL_NAMES = {"wav": "The WAV", "mp4": "The video", "lrc": "Synced lyrics", "midi": "MIDI"}
 # MIDI is transcribed on demand: ask this often, this many times, before saying it is not ready.
 MIDI_TRIES = 10
 
@@ -80,6 +81,15 @@ class ToolsSelect(ChorusSelect, action="tools", fields=("job", "take")):
         # The rest ask CometAPI, which may take longer than Discord's 3 seconds: acknowledge first.
         await interaction.response.defer(ephemeral=True, thinking=True)
         name = f"take {take_letter(take)} of “{clip.title or 'Untitled'}”"
+        try:
+            await self._ask(interaction, what, clip, name, take)
+        except ModelUnavailableError:
+            # Several of these routes are documented only in CometAPI's navigation (shared/api §2.10 to §2.13).
+            await safe_reply(interaction, f"{TOOL_NAMES.get(what, 'That')} is not available on CometAPI right now. "
+                             "Nothing was charged; please try again later.")
+
+    async def _ask(self, interaction: discord.Interaction, what: str, clip: Clip, name: str, take: int) -> None:
+        bot = bot_of(interaction)
         if what == "wav":
             await safe_reply(interaction, f"💿 [WAV of {name}]({await bot.cometapi.tools.wav(clip.id)})")
         elif what == "mp4":
