@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.e2e import answers, buttons, eventually, posts, text_of, wait_delivery
+from tests.e2e import answers, buttons, posts, text_of, wait_delivery
 
 
 async def first_song(fake, prompt="a song with tools"):
@@ -166,7 +166,7 @@ async def test_balance_and_one_warning_per_low_spell(harness):
     await admin.wait_response()
     sim.state.balance = 3.5
     shown = await fake.slash_command("chorus balance", {}, user=fake.admin)
-    await fake.wait_for(lambda: shown.original() and shown.original()["embeds"] or None)
+    await fake.wait_for(lambda: (shown.original() and shown.original()["embeds"]) or None)
     assert "$3.50" in shown.original()["embeds"][0]["description"]
     for _ in range(2):
         await harness.bot.credit.check()
