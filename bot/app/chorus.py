@@ -17,11 +17,14 @@ from bot.app.metrics import Metrics
 from bot.cometapi import CometAPI, RetryPolicy
 from bot.config import Settings
 from bot.core.admin import AdminService
+from bot.core.community import Community
+from bot.core.community.timers import CommunityTimers, TimersConfig
 from bot.core.courier import Courier, CourierConfig
 from bot.core.jobs import JobService
 from bot.core.limits import Caps
 from bot.core.poller import Poller, PollerConfig
 from bot.store import JobStore, describe_url, open_store
+from bot.ui.community.herald import DiscordHerald
 from bot.ui.delivery import Deliverer
 from bot.ui.items.registry import ALL_ITEMS
 from bot.ui.status_cards import StatusCards
@@ -31,6 +34,7 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS: tuple[str, ...] = (
     "cogs.suno", "cogs.udio", "cogs.lyrics", "cogs.status", "cogs.history", "cogs.context", "cogs.admin",
+    "cogs.charts", "cogs.battle", "cogs.challenge", "cogs.jam",
 )
 
 
@@ -45,6 +49,8 @@ class Chorus(commands.AutoShardedBot):
     admin: AdminService
     poller: Poller
     courier: Courier
+    community: Community
+    timers: CommunityTimers
 
     def __init__(
         self,
@@ -53,6 +59,7 @@ class Chorus(commands.AutoShardedBot):
         retry: RetryPolicy | None = None,
         poller_config: PollerConfig | None = None,
         courier_config: CourierConfig | None = None,
+        timers_config: TimersConfig | None = None,
         now: Callable[[], float] = time.time,
         guild_ready_timeout: float = 2.0,
     ) -> None:
@@ -69,6 +76,7 @@ class Chorus(commands.AutoShardedBot):
         self.settings = settings
         self._retry = retry
         self._courier_config = courier_config or CourierConfig()
+        self._timers_config = timers_config or TimersConfig()
         self._poller_config = poller_config or PollerConfig(
             interval=settings.poll_interval,
             batch_size=settings.poll_batch_size,
@@ -100,7 +108,8 @@ class Chorus(commands.AutoShardedBot):
         )
         self.status_cards = StatusCards(self, now=self.now, yield_to=lambda channel: self.courier.busy_in(channel))
         self.deliverer = Deliverer(self, self.http_session, self.status_cards)
-        self.courier = Courier(self.store, self.deliverer, self._courier_config, metrics=self.metrics, now=self.now)
+        self.courier = Courier(self.store, self.deliverer, self._courier_config, metrics=self.metrics, now=self.now,
+                               on_delivered=lambda: self.timers.wake())
         caps = Caps(total_in_flight=self.settings.max_jobs_in_flight,
                     guild_in_flight=self.settings.max_guild_jobs_in_flight)
         self.jobs = JobService(self.store, self.cometapi, caps=caps, on_submitted=lambda _job: self.poller.wake())
@@ -115,6 +124,9 @@ class Chorus(commands.AutoShardedBot):
             busy_submits=lambda: self.jobs.submitting,
         )
         self.admin = AdminService(self.store, now=self.now)
+        self.community = Community(self.store, now=self.now)
+        self.timers = CommunityTimers(self.store, DiscordHerald(self), self.community.battles,
+                                      self.community.challenges, self._timers_config, now=self.now)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(*ALL_ITEMS)
@@ -122,6 +134,7 @@ class Chorus(commands.AutoShardedBot):
         self.status_cards.start()
         await self.courier.start()
         self.poller.start()
+        self.timers.start()
         if self.settings.health_port is not None:
             self.health = HealthServer(self, self.settings.health_host, self.settings.health_port)
             await self.health.start()
@@ -161,6 +174,9 @@ class Chorus(commands.AutoShardedBot):
         if hasattr(self, "poller"):
             await self.poller.stop()
             log.debug("poller stopped")
+        if hasattr(self, "timers"):
+            await self.timers.stop()
+            log.debug("community timers stopped")
         if hasattr(self, "courier"):
             await self.courier.stop()  # lets the posts under way finish
             log.debug("courier stopped")

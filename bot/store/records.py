@@ -194,6 +194,8 @@ class GuildSettings:
     daily_quota: int = 20  # songs per member per UTC day
     daily_budget: int = 200  # songs per guild per UTC day
     cooldown_seconds: int = 10  # between two jobs of one member
+    song_of_day_channel_id: int | None = None  # where the previous day's most liked song is featured (None: off)
+    battle_minutes: int = 24 * 60  # how long a song battle takes votes
 
     def replace(self, **changes: object) -> GuildSettings:
         """A copy with some settings changed."""

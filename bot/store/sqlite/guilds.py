@@ -27,6 +27,8 @@ async def read(conn: aiosqlite.Connection, guild_id: int) -> GuildSettings:
         daily_quota=row["daily_quota"],
         daily_budget=row["daily_budget"],
         cooldown_seconds=row["cooldown_seconds"],
+        song_of_day_channel_id=row["song_of_day_channel_id"],
+        battle_minutes=row["battle_minutes"],
     )
 
 
@@ -35,8 +37,8 @@ async def write(conn: aiosqlite.Connection, settings: GuildSettings, *, now: flo
     await conn.execute(
         "INSERT OR REPLACE INTO guild_settings (guild_id, allowed_channels, required_role_id,"
         " default_suno_model, default_udio_model, suno_enabled, udio_enabled, max_concurrent, daily_quota,"
-        " daily_budget, cooldown_seconds, updated_at, updated_by)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " daily_budget, cooldown_seconds, song_of_day_channel_id, battle_minutes, updated_at, updated_by)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             settings.guild_id,
             json.dumps(sorted(settings.allowed_channels)),
@@ -49,6 +51,8 @@ async def write(conn: aiosqlite.Connection, settings: GuildSettings, *, now: flo
             settings.daily_quota,
             settings.daily_budget,
             settings.cooldown_seconds,
+            settings.song_of_day_channel_id,
+            settings.battle_minutes,
             now,
             by,
         ),

@@ -12,11 +12,14 @@ from bot.core.jobs import concat_job
 from bot.store import Job
 from bot.ui import render
 from bot.ui.items.base import ChorusSelect, bot_of, may_act
-from bot.ui.items.song import delete_post, send_lyrics, take_letter, take_of
+from bot.ui.items.song import delete_post, open_extend_form, send_lyrics, take_letter, take_of
 from bot.ui.launcher import start_job
 from bot.ui.replies import safe_reply
 
 MAX_OPTIONS = 25  # Discord's limit per select
+# A row holds at most 5 buttons: Like, Again and Edit leave room for two Extends on the post (bot.ui.post); a
+# third take is extended from this menu.
+ROW_EXTENDS = 2
 
 
 class MoreSelect(ChorusSelect, action="more"):
@@ -40,7 +43,7 @@ class MoreSelect(ChorusSelect, action="more"):
             if not may_act(interaction, job):
                 await safe_reply(interaction, f"Only <@{job.user_id}> (or a moderator) can delete this post.")
                 return
-            await delete_post(interaction)
+            await delete_post(interaction, job)
         elif what == "lyrics" and job.action == "LYRICS":
             result = render.result_of(job)
             lyrics = result.lyrics if result is not None else None
@@ -64,6 +67,8 @@ class MoreSelect(ChorusSelect, action="more"):
             await interaction.response.send_message(embed=cover.set_image(url=url), ephemeral=True)
         elif what == "video" and (url := render.safe_url(clip.video_url)):
             await safe_reply(interaction, f"🎬 [Video of {name}]({url})")
+        elif what == "extend":
+            await open_extend_form(interaction, job, take)
         elif what == "whole":
             await start_job(interaction, bot_of(interaction), lambda who: concat_job(job, clip.id, who))
         else:
@@ -85,6 +90,8 @@ def options_for(job: Job) -> list[discord.SelectOption]:
                 options.append(discord.SelectOption(label=f"Cover {name}", value=f"cover:{take}", emoji="🖼️"))
             if render.safe_url(clip.video_url):
                 options.append(discord.SelectOption(label=f"Video {name}", value=f"video:{take}", emoji="🎬"))
+            if take > ROW_EXTENDS and job.provider == "suno" and job.kind != "concat":
+                options.append(discord.SelectOption(label=f"Extend {name}", value=f"extend:{take}", emoji="⏩"))
             if job.kind == "extend" and job.provider == "suno":
                 options.append(discord.SelectOption(
                     label=f"Whole song {name}", value=f"whole:{take}", emoji="🧩",
