@@ -35,11 +35,12 @@ class DiscordHerald:
             channel = self._bot.get_channel(channel_id) or await self._bot.fetch_channel(channel_id)
             if not isinstance(channel, discord.abc.Messageable):
                 return None
-            reference = (discord.MessageReference(message_id=reply_to, channel_id=channel_id, fail_if_not_exists=False)
-                         if reply_to else None)
+            extra = {}
+            if reply_to:
+                extra["reference"] = discord.MessageReference(message_id=reply_to, channel_id=channel_id,
+                                                              fail_if_not_exists=False)
             message = await channel.send(
-                view=view, nonce=nonce, allowed_mentions=mentions or discord.AllowedMentions.none(),
-                reference=reference or discord.utils.MISSING,
+                view=view, nonce=nonce, allowed_mentions=mentions or discord.AllowedMentions.none(), **extra
             )
         except (discord.Forbidden, discord.NotFound) as exc:
             log.warning("cannot post %s in channel %d (%s %s); giving it up", nonce, channel_id, exc.status, exc.text)
