@@ -35,13 +35,13 @@ class DiscordHerald:
             channel = self._bot.get_channel(channel_id) or await self._bot.fetch_channel(channel_id)
             if not isinstance(channel, discord.abc.Messageable):
                 return None
-            extra = {}
+            allowed = mentions or discord.AllowedMentions.none()
             if reply_to:
-                extra["reference"] = discord.MessageReference(message_id=reply_to, channel_id=channel_id,
-                                                              fail_if_not_exists=False)
-            message = await channel.send(
-                view=view, nonce=nonce, allowed_mentions=mentions or discord.AllowedMentions.none(), **extra
-            )
+                reference = discord.MessageReference(message_id=reply_to, channel_id=channel_id,
+                                                     fail_if_not_exists=False)
+                message = await channel.send(view=view, nonce=nonce, allowed_mentions=allowed, reference=reference)
+            else:
+                message = await channel.send(view=view, nonce=nonce, allowed_mentions=allowed)
         except (discord.Forbidden, discord.NotFound) as exc:
             log.warning("cannot post %s in channel %d (%s %s); giving it up", nonce, channel_id, exc.status, exc.text)
             return None
