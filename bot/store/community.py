@@ -252,8 +252,13 @@ class CommunityStore(Protocol):
         """Open battles whose voting time is over."""
         ...
 
-    async def open_battle(self, battle_id: int, *, message_id: int, opened_at: float, closes_at: float) -> bool:
-        """`making` → `open`: the face-off is posted; False if it was not making any more."""
+    async def open_battle(self, battle_id: int, *, opened_at: float, closes_at: float) -> bool:
+        """`making` → `open`: votes are taken from now on (the face-off is posted next); False if it was not making
+        any more."""
+        ...
+
+    async def set_battle_message(self, battle_id: int, message_id: int) -> None:
+        """Record the battle's face-off post."""
         ...
 
     async def finish_battle(
@@ -301,8 +306,16 @@ class CommunityStore(Protocol):
         """Entries still in (not taken out, their song not deleted), in order of submission."""
         ...
 
-    async def start_challenge_voting(self, challenge_id: int, *, message_id: int | None, vote_ends_at: float) -> bool:
-        """`open` → `voting`; False if it was not open any more."""
+    async def start_challenge_voting(self, challenge_id: int, *, vote_ends_at: float) -> bool:
+        """`open` → `voting` (the vote post comes next); False if it was not open any more."""
+        ...
+
+    async def challenges_voting(self) -> list[Challenge]:
+        """Challenges in their voting phase."""
+        ...
+
+    async def set_challenge_vote_message(self, challenge_id: int, message_id: int) -> None:
+        """Record a challenge's vote post."""
         ...
 
     async def finish_challenge(

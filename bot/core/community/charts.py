@@ -50,10 +50,12 @@ class ChartService:
 
 
 def favourite_styles(songs: Iterable[Job], *, count: int = 3) -> list[str]:
-    """The styles a member uses most: each song's tags (as asked, and as the takes came back) counted once."""
+    """The styles a member uses most, each counted once per song: the style they asked for, or (when they asked for
+    none) the styles the takes came back with."""
     tally: Counter[str] = Counter()
     for job in songs:
-        raw = [str(job.params.get("tags") or "")] + [clip.tags for clip in takes(job)]
+        asked = str(job.params.get("tags") or "")
+        raw = [asked] if asked.strip() else [clip.tags for clip in takes(job)]
         styles = {part.strip().lower() for text in raw for part in text.replace(";", ",").split(",")}
         tally.update(style for style in styles if style and len(style) <= 40)
     return [style for style, _ in sorted(tally.items(), key=lambda item: (-item[1], item[0]))[:count]]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -131,8 +132,14 @@ class CommunityTimers:
         self.last_run_at = self._now()
         for battle in await self._store.battles_in("making"):
             await self._guarded(self._maybe_open, battle, what=f"opening battle {battle.id}")
+        for battle in await self._store.battles_in("open"):
+            if battle.message_id is None and (battle.closes_at or 0) > self._now():
+                await self._guarded(self._face_off, battle, what=f"posting the face-off of battle {battle.id}")
         for battle in await self._store.battles_due(self._now()):
             await self._guarded(self._close, battle, what=f"closing battle {battle.id}")
+        for challenge in await self._store.challenges_voting():
+            if challenge.vote_message_id is None and (challenge.vote_ends_at or 0) > self._now():
+                await self._guarded(self._vote_post, challenge, what=f"posting the vote of challenge {challenge.id}")
         for challenge in await self._store.challenges_due(self._now()):
             await self._guarded(self._advance, challenge, what=f"moving challenge {challenge.id} on")
         for where in await self._store.song_of_day_guilds():
@@ -157,19 +164,27 @@ class CommunityTimers:
         if await self._store.removed_songs(battle.job_ids):
             await self._call_off(battle, None, "a song in it was deleted")
             return
-        sides = contenders(battle, jobs)
-        if sides is None:
+        if contenders(battle, jobs) is None:
             await self._call_off(battle, None, "the songs did not come back with two complete takes")
             return
+        # Open first, then post: a vote pressed the instant the face-off appears is already taken.
         now = self._now()
         closes_at = now + battle.voting_seconds
-        message_id = await self._herald.face_off(battle, sides, closes_at)
-        if message_id is None:
-            await self._store.finish_battle(battle.id, state="called_off", winner=None, votes=None,
-                                            note="the face-off could not be posted", result_message_id=None)
+        if await self._store.open_battle(battle.id, opened_at=now, closes_at=closes_at):
+            log.info("battle %d is open until %.0f", battle.id, closes_at)
+            await self._face_off(dataclasses.replace(battle, state="open", opened_at=now, closes_at=closes_at))
+
+    async def _face_off(self, battle: Battle) -> None:
+        """Post an open battle's face-off (again after a crash: its nonce keeps Discord from doubling it)."""
+        sides = contenders(battle, await self._battles.jobs_of(battle))
+        if sides is None:
+            await self._call_off(battle, None, "a song in it is gone")
             return
-        await self._store.open_battle(battle.id, message_id=message_id, opened_at=now, closes_at=closes_at)
-        log.info("battle %d is open until %.0f", battle.id, closes_at)
+        message_id = await self._herald.face_off(battle, sides, battle.closes_at or self._now())
+        if message_id is None:
+            await self._call_off(battle, None, "the face-off could not be posted")
+            return
+        await self._store.set_battle_message(battle.id, message_id)
 
     async def _call_off(self, battle: Battle, sides: tuple[Contender, Contender] | None, note: str) -> None:
         result = BattleResult(None, None, note)
@@ -197,16 +212,24 @@ class CommunityTimers:
         if challenge.state == "open":
             entries = await self._challenges.entries(challenge.id)
             if len(entries) >= 2:
+                # Voting opens first, then the post: a vote picked the instant it appears is already taken.
                 ends_at = self._now() + challenge.voting_seconds
-                message_id = await self._herald.challenge_voting(challenge, entries, ends_at)
-                await self._store.start_challenge_voting(challenge.id, message_id=message_id, vote_ends_at=ends_at)
-                log.info("challenge %d is voting until %.0f", challenge.id, ends_at)
+                if await self._store.start_challenge_voting(challenge.id, vote_ends_at=ends_at):
+                    log.info("challenge %d is voting until %.0f", challenge.id, ends_at)
+                    await self._vote_post(dataclasses.replace(challenge, state="voting", vote_ends_at=ends_at))
                 return
             # Nothing to vote on: straight to the results (one entry wins unopposed, none means no winner).
         board = await self._challenges.leaderboard(challenge)
         message_id = await self._herald.challenge_results(challenge, board)
         await self._store.finish_challenge(challenge.id, state="closed", result_message_id=message_id)
         log.info("challenge %d closed with %d entries", challenge.id, len(board))
+
+    async def _vote_post(self, challenge: Challenge) -> None:
+        """Post a voting challenge's entries and menu (again after a crash: its nonce keeps it single)."""
+        entries = await self._challenges.entries(challenge.id)
+        message_id = await self._herald.challenge_voting(challenge, entries, challenge.vote_ends_at or self._now())
+        # 0: the channel refused for good; voting still ends on time and the results are tried there.
+        await self._store.set_challenge_vote_message(challenge.id, message_id or 0)
 
     # ---- song of the day --------------------------------------------------------------------------------------
 

@@ -180,14 +180,19 @@ class CommunityMixin:
                                 (now,))
         return [row_to(Battle, r) for r in rows]
 
-    async def open_battle(self, battle_id: int, *, message_id: int, opened_at: float, closes_at: float) -> bool:
+    async def open_battle(self, battle_id: int, *, opened_at: float, closes_at: float) -> bool:
         """`making` → `open`."""
         async with self._transaction() as conn, conn.execute(
-            "UPDATE battles SET state = 'open', message_id = ?, opened_at = ?, closes_at = ?"
-            " WHERE id = ? AND state = 'making' RETURNING id",
-            (message_id, opened_at, closes_at, battle_id),
+            "UPDATE battles SET state = 'open', opened_at = ?, closes_at = ? WHERE id = ? AND state = 'making'"
+            " RETURNING id",
+            (opened_at, closes_at, battle_id),
         ) as cursor:
             return await cursor.fetchone() is not None
+
+    async def set_battle_message(self, battle_id: int, message_id: int) -> None:
+        """Record the face-off post."""
+        async with self._transaction() as conn:
+            await conn.execute("UPDATE battles SET message_id = ? WHERE id = ?", (message_id, battle_id))
 
     async def finish_battle(
         self, battle_id: int, *, state: BattleState, winner: str | None, votes: tuple[int, int] | None,
@@ -313,14 +318,22 @@ class CommunityMixin:
         )
         return [row_to(ChallengeEntry, r) for r in rows]
 
-    async def start_challenge_voting(self, challenge_id: int, *, message_id: int | None, vote_ends_at: float) -> bool:
+    async def start_challenge_voting(self, challenge_id: int, *, vote_ends_at: float) -> bool:
         """`open` → `voting`."""
         async with self._transaction() as conn, conn.execute(
-            "UPDATE challenges SET state = 'voting', vote_message_id = ?, vote_ends_at = ?"
-            " WHERE id = ? AND state = 'open' RETURNING id",
-            (message_id, vote_ends_at, challenge_id),
+            "UPDATE challenges SET state = 'voting', vote_ends_at = ? WHERE id = ? AND state = 'open' RETURNING id",
+            (vote_ends_at, challenge_id),
         ) as cursor:
             return await cursor.fetchone() is not None
+
+    async def challenges_voting(self) -> list[Challenge]:
+        """Challenges in their voting phase."""
+        return [row_to(Challenge, r) for r in await self._rows("SELECT * FROM challenges WHERE state = 'voting'")]
+
+    async def set_challenge_vote_message(self, challenge_id: int, message_id: int) -> None:
+        """Record the vote post."""
+        async with self._transaction() as conn:
+            await conn.execute("UPDATE challenges SET vote_message_id = ? WHERE id = ?", (message_id, challenge_id))
 
     async def finish_challenge(
         self, challenge_id: int, *, state: ChallengeState, result_message_id: int | None
