@@ -163,3 +163,17 @@ async def test_a_battle_is_refused_over_a_limit_and_nothing_starts(harness):
     assert reply["flags"] & 64 and "daily limit" in reply["content"]
     assert (sim.count("submit_music"), sim.count("udio_generate")) == (1, 0)
     assert await bot.store.battles_in("making") == []
+
+
+async def test_a_battle_whose_song_fails_is_dropped_quietly(harness):
+    """A failed song calls its battle off without a post: the card already told the starter why."""
+    fake, bot = harness.fake, harness.bot
+    it = await fake.slash_command("battle", {"prompt": "this one will [fail]"}, user=fake.alice)
+    assert (await it.wait_response())["type"] == 5
+
+    async def called_off():
+        battle = await bot.community.battles.get(1)
+        return battle.state == "called_off"
+
+    await eventually(called_off)
+    assert posted(fake, "chorus-battle-1") is None and posted(fake, "chorus-battle-end-1") is None

@@ -187,8 +187,12 @@ class CommunityTimers:
         await self._store.set_battle_message(battle.id, message_id)
 
     async def _call_off(self, battle: Battle, sides: tuple[Contender, Contender] | None, note: str) -> None:
+        """End a battle with no winner; said in the channel only when its face-off was posted (before that, the
+        starter already saw their song fail or vanish, and nobody else knew of the battle)."""
         result = BattleResult(None, None, note)
-        message_id = await self._herald.battle_result(battle, sides, result)
+        message_id = None
+        if battle.message_id:
+            message_id = await self._herald.battle_result(battle, sides, result)
         await self._store.finish_battle(battle.id, state="called_off", winner=None, votes=None, note=note,
                                         result_message_id=message_id)
         log.info("battle %d called off: %s", battle.id, note)
