@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from bot.core.limits import NotAllowedError
 from tests.e2e import answers, buttons, eventually, text_of, wait_delivery
 from tests.fakes.discord import pinged_user_ids
 
@@ -60,8 +63,10 @@ async def test_a_battle_from_prompt_to_result(shifted_harness):
     assert "B · Take B wins!" in text and "**Take B** 2 votes · Take A 1 vote" in text
     assert pinged_user_ids(result) == {fake.alice.id}
     assert result["message_reference"]["message_id"] == face_off["id"]
-    _, late = await vote(fake, face_off, 1, fake.admin)
-    assert "voting has closed" in late["content"]
+    closed = await fake.wait_for(lambda: (m := fake.message(int(face_off["id"])).snapshot()) and not buttons(m) and m)
+    assert "Voting closed: **A** 1 · **B** 2, B wins." in text_of(closed) and "Take A" in text_of(closed)
+    with pytest.raises(NotAllowedError, match="voting has closed"):  # a member whose screen still shows the buttons
+        await shifted_harness.bot.community.battles.vote(1, fake.admin.id, "a")
     battle = await shifted_harness.bot.community.battles.get(1)
     assert (battle.state, battle.winner, battle.votes_a, battle.votes_b) == ("closed", "b", 1, 2)
 

@@ -103,6 +103,8 @@ async def test_a_challenge_from_start_to_results(shifted_harness):
         return (await bot.community.challenges.current(fake.guild.id)).state == "closed"
 
     await eventually(closed)
+    ended = fake.message(int(voting["id"])).snapshot()
+    assert not buttons(ended) and "Voting is closed" in text_of(ended)
 
 
 async def test_challenge_votes_at_the_same_instant_count_once(shifted_harness):

@@ -47,6 +47,16 @@ class DiscordHerald:
             return None
         return message.id
 
+    async def _edit(self, channel_id: int, message_id: int, view: discord.ui.LayoutView) -> None:
+        """Replace an earlier post's view (its vote buttons go once voting closed); a failure is only logged."""
+        try:
+            channel = self._bot.get_channel(channel_id) or await self._bot.fetch_channel(channel_id)
+            if isinstance(channel, discord.abc.Messageable):
+                partial = discord.PartialMessage(channel=channel, id=message_id)
+                await partial.edit(view=view, allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException as exc:
+            log.warning("could not close the votes of message %d (%s %s)", message_id, exc.status, exc.text)
+
     async def face_off(self, battle: Battle, sides: tuple[Contender, Contender], closes_at: float) -> int | None:
         """Post the face-off (nobody is pinged: the starter sees their song posted already)."""
         return await self._send(battle.channel_id, posts.face_off(battle, sides, closes_at),
@@ -57,8 +67,13 @@ class DiscordHerald:
     ) -> int | None:
         """Post the result as a reply to the face-off, pinging only the battle's starter (nobody if called off)."""
         mentions = only_users([battle.starter_id]) if result.winner is not None else None
-        return await self._send(battle.channel_id, posts.battle_result(battle, sides, result),
-                                nonce=f"chorus-battle-end-{battle.id}", mentions=mentions, reply_to=battle.message_id)
+        posted = await self._send(battle.channel_id, posts.battle_result(battle, sides, result),
+                                  nonce=f"chorus-battle-end-{battle.id}", mentions=mentions, reply_to=battle.message_id)
+        if battle.message_id and sides is not None and result.votes is not None:
+            # The face-off keeps its songs but trades its vote buttons for the votes.
+            await self._edit(battle.channel_id, battle.message_id,
+                             posts.face_off(battle, sides, battle.closes_at or 0, result=result))
+        return posted
 
     async def challenge_voting(self, challenge: Challenge, entries: list[Entry], ends_at: float) -> int | None:
         """Post the entries and the vote menu (nobody is pinged)."""
@@ -67,8 +82,13 @@ class DiscordHerald:
 
     async def challenge_results(self, challenge: Challenge, board: list[Standing]) -> int | None:
         """Post the results and leaderboard (nobody is pinged)."""
-        return await self._send(challenge.channel_id, posts.challenge_results(challenge, board),
-                                nonce=f"chorus-results-{challenge.id}", reply_to=challenge.vote_message_id)
+        posted = await self._send(challenge.channel_id, posts.challenge_results(challenge, board),
+                                  nonce=f"chorus-results-{challenge.id}", reply_to=challenge.vote_message_id)
+        if challenge.vote_message_id:
+            entries = sorted((standing.entry for standing in board), key=lambda e: e.entry.submitted_at)
+            await self._edit(challenge.channel_id, challenge.vote_message_id,
+                             posts.challenge_voting(challenge, entries, challenge.vote_ends_at or 0, closed=True))
+        return posted
 
     async def song_of_day(self, where: SongOfDayGuild, day: float, song: ChartRow) -> int | None:
         """Feature the song (nobody is pinged)."""

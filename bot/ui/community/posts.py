@@ -52,8 +52,11 @@ def _side(side: Contender) -> discord.ui.Item[Any]:
     return discord.ui.Section(text, accessory=discord.ui.Thumbnail[discord.ui.LayoutView](cover))
 
 
-def face_off(battle: Battle, sides: tuple[Contender, Contender], closes_at: float) -> discord.ui.LayoutView:
-    """The battle's face-off: the prompt, both sides to listen to, and the vote buttons."""
+def face_off(
+    battle: Battle, sides: tuple[Contender, Contender], closes_at: float, *, result: BattleResult | None = None
+) -> discord.ui.LayoutView:
+    """The battle's face-off: the prompt, both sides to listen to, and the vote buttons; once it has a `result`, the
+    votes instead of the buttons."""
     container: Container = discord.ui.Container(accent_colour=discord.Colour.orange())
     what = "two takes of one song" if battle.mode == "takes" else "Suno against Udio on one prompt"
     container.add_item(discord.ui.TextDisplay(
@@ -62,6 +65,11 @@ def face_off(battle: Battle, sides: tuple[Contender, Contender], closes_at: floa
     container.add_item(discord.ui.TextDisplay(f"-# Started by <@{battle.starter_id}>: {what}."))
     for side in sides:
         container.add_item(_side(side))
+    if result is not None and result.votes is not None:
+        a, b = result.votes
+        verdict = "a tie" if result.winner == "tie" else f"{(result.winner or '').upper()} wins"
+        container.add_item(discord.ui.TextDisplay(f"Voting closed: **A** {a} · **B** {b}, {verdict}."))
+        return _view(container)
     container.add_item(discord.ui.TextDisplay(
         f"Voting closes <t:{int(closes_at)}:R>. One vote each (press the other side to change it); "
         "the counts stay hidden until the end."
@@ -103,18 +111,23 @@ def battle_result(
     return _view(container)
 
 
-def challenge_voting(challenge: Challenge, entries: list[Entry], ends_at: float) -> discord.ui.LayoutView:
-    """The entries of a challenge, with links, and the vote menu(s)."""
+def challenge_voting(
+    challenge: Challenge, entries: list[Entry], ends_at: float, *, closed: bool = False
+) -> discord.ui.LayoutView:
+    """The entries of a challenge, with links, and the vote menu(s) (none once `closed`)."""
     container: Container = discord.ui.Container(accent_colour=discord.Colour.gold())
+    how = (f"Listen, then pick your favourite below: one vote each (you can change it), never for your own. Votes "
+           f"are anonymous and the counts stay hidden until the results <t:{int(ends_at)}:R>.")
+    if closed:
+        how = "Voting is closed: the results are in the reply below."
     container.add_item(discord.ui.TextDisplay(
-        f"### 🗳️ Vote: {plain(challenge.theme)}\n{len(entries)} entries. Listen, then pick your favourite below: one "
-        f"vote each (you can change it), never for your own. Votes are anonymous and the counts stay hidden until "
-        f"the results <t:{int(ends_at)}:R>."
+        f"### 🗳️ Vote: {plain(challenge.theme)}\n{len(entries)} entries. {how}"
     ))
     lines = [f"**{n}.** {plain(render.shorten(title_of(e.job), 80))} by <@{e.entry.user_id}> · {song_link(e.job)}"
              for n, e in enumerate(entries, 1)]
     container.add_item(discord.ui.TextDisplay(render.shorten("\n".join(lines), 3000)))
-    for page in range(min((len(entries) + PER_MENU - 1) // PER_MENU, MAX_VOTE_MENUS)):
+    pages = 0 if closed else min((len(entries) + PER_MENU - 1) // PER_MENU, MAX_VOTE_MENUS)
+    for page in range(pages):
         chunk = entries[page * PER_MENU:(page + 1) * PER_MENU]
         options = [discord.SelectOption(label=render.shorten(f"{page * PER_MENU + n}. {title_of(e.job)}", 100),
                                         value=str(e.entry.user_id), description=f"song #{e.job.id}")
