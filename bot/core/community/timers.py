@@ -77,20 +77,30 @@ class CommunityTimers:
         self.config = config or TimersConfig()
         self._now = now
         self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.last_run_at: float | None = None
 
     def start(self) -> None:
         """Run rounds in the background until stopped."""
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="chorus-community-timers")
 
-    async def stop(self) -> None:
-        """Stop the loop (a round under way is cancelled; its state moves only after a post, so nothing is lost)."""
-        if self._task is not None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """Let a round under way finish (cancel it after `grace` s: a post cut off is made again at the next start,
+        and its nonce keeps Discord from doubling it), then stop."""
+        self._stopping.set()
+        self._wake.set()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace)
+        except TimeoutError:
+            log.warning("community timers did not finish their round within %.0fs of shutdown; cancelling it", grace)
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
 
     def wake(self) -> None:
         """Look now (a song was posted: a battle may be ready to open)."""
@@ -102,7 +112,7 @@ class CommunityTimers:
         return self._task is not None and not self._task.done()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             self._wake.clear()
             try:
                 await self.run_once()
