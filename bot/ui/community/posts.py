@@ -159,7 +159,7 @@ def challenge_results(challenge: Challenge, board: list[Standing]) -> discord.ui
     else:
         crown = f"<@{winners[0].entry.entry.user_id}> wins!"
     container.add_item(discord.ui.TextDisplay(
-        f"### 🏆 Challenge results: {plain(challenge.theme)}\n{crown}"
+        f"### 🏆 Challenge results: {plain(challenge.theme)}\n{render.shorten(crown, 300)}"
     ))
     container.add_item(discord.ui.TextDisplay(render.shorten("\n".join(lines), 3500)))
     return _view(container)
