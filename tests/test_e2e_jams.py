@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e import buttons, custom_id, deliveries, text_of, wait_delivery
+from tests.e2e import answers, buttons, custom_id, deliveries, text_of, wait_delivery
 from tests.fakes.discord import pinged_user_ids
 
 
@@ -13,6 +13,7 @@ async def open_jam(fake, theme="a song about our cat"):
     message = await it.wait_original()
     thread = await fake.wait_for(lambda: fake.world.channels.get(int(message["id"])))
     panel = await fake.wait_for(lambda: next(iter(fake.messages_in(thread)), None))
+    assert len(answers(fake, it)) == 1
     return thread, panel
 
 
@@ -21,7 +22,9 @@ async def add_line(fake, panel, user, line):
     opened = await click.wait_response()
     assert opened["type"] == 9
     submit = await fake.submit_modal(opened["data"]["custom_id"], {"line": line}, user=user, interaction_from=click)
-    return (await submit.wait_response())["data"]
+    reply = (await submit.wait_response())["data"]
+    assert len(answers(fake, click)) == 1 and len(answers(fake, submit)) == 1
+    return reply
 
 
 async def test_a_jam_from_lines_to_a_song_credited_to_every_contributor(harness):
@@ -43,6 +46,7 @@ async def test_a_jam_from_lines_to_a_song_credited_to_every_contributor(harness)
     make = await fake.click_button(panel, custom_id(panel, "chorus:jamsong:"), user=fake.alice)
     assert (await make.wait_response())["type"] == 5
     (song,) = await wait_delivery(fake, channel=thread)
+    assert len(answers(fake, make)) == 1 and len(answers(fake, refused)) == 1
     body = sim.requests_to("submit_music")[0].body
     assert body["prompt"].splitlines() == [
         "Whiskers on the keyboard", f"She naps on the router, hi <@{fake.alice.id}> @everyone",
