@@ -157,6 +157,27 @@ class Admin(commands.GroupCog, group_name="chorus", group_description="Chorus se
         note = (f"I will warn in {channel.mention} when the credit falls under ${below:,.2f}, and when a song "
                 "cannot start for lack of credit." if channel else "Credit alerts are off.")
         await self._show(interaction, change, note)
+    @app_commands.command(name="song-of-the-day")
+    @app_commands.describe(channel="Where to feature the previous day's most liked song each day (empty: off)")
+    async def song_of_the_day(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+    ) -> None:
+        """Feature the previous day's most liked song in a channel every day, or stop."""
+        assert interaction.guild_id is not None  # noqa: S101
+        change = self.admin.set_song_of_day(interaction.guild_id, channel.id if channel else None,
+                                            by=interaction.user.id)
+        note = (f"Each day, the previous day's most liked song is featured in {channel.mention}." if channel
+                else "Song of the day is off.")
+        await self._show(interaction, change, note)
+        self.bot.timers.wake()
+
+    @app_commands.command(name="battle-length")
+    @app_commands.describe(minutes="How long a new song battle takes votes (default 1440: a day)")
+    async def battle_length(self, interaction: discord.Interaction, minutes: app_commands.Range[int, 1, 10080]) -> None:
+        """Set how long song battles take votes."""
+        assert interaction.guild_id is not None  # noqa: S101
+        change = self.admin.set_battle_minutes(interaction.guild_id, minutes, by=interaction.user.id)
+        await self._show(interaction, change, f"New battles take votes for {minutes} minutes.")
 
     @app_commands.command(name="usage")
     async def usage(self, interaction: discord.Interaction) -> None:

@@ -40,7 +40,12 @@ class History(commands.Cog):
             await interaction.response.send_message(f"There is no finished song #{job} here.", ephemeral=True)
             return
         note = f"shown again by {interaction.user.mention}"
-        view = lyrics_post(found, note=note) if found.action == "LYRICS" else song_post(found, attached={}, note=note)
+        if found.action == "LYRICS":
+            view = lyrics_post(found, note=note)
+        else:
+            likes = await self.bot.community.likes.count(found.id)
+            credits = await self.bot.community.jams.credits(found.id)
+            view = song_post(found, attached={}, note=note, likes=likes, credits=credits)
         # Nobody is pinged by a repeat: the requester was told when it was made.
         await interaction.response.send_message(view=view, allowed_mentions=discord.AllowedMentions.none())
 

@@ -129,3 +129,32 @@ async def slow_harness(fake_discord, tmp_path):  # noqa: F811
         await running.start()
         yield running
         await running.stop()
+
+
+class ShiftedClock:
+    """The real clock plus an offset a test moves forward (a day passes at once), for the bot and its store."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        import time
+
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@pytest.fixture
+async def shifted_harness(fake_discord, simulator, tmp_path):  # noqa: F811
+    """The bot on a clock the test can move forward (`shifted_harness.clock.advance(seconds)`): timers due in a day
+    fire at once, and likes pressed "later" are later."""
+    from tests.harness import BotHarness
+
+    clock = ShiftedClock()
+    running = BotHarness(fake_discord, simulator, tmp_path / "chorus.db", now=clock)
+    running.clock = clock  # type: ignore[attr-defined]
+    await running.start()
+    yield running
+    await running.stop()

@@ -11,6 +11,7 @@ from pydantic import SecretStr
 
 from bot.app.chorus import Chorus
 from bot.config import Settings
+from bot.core.community.timers import TimersConfig
 from bot.core.courier import CourierConfig
 from bot.core.poller import PollerConfig
 from bot.simulator import SimulatorServer
@@ -51,6 +52,8 @@ class BotHarness:
         # Deliveries looked for often; a claim's lease of a few seconds, as tests restart the bot mid-post.
         self.courier_config = CourierConfig(interval=0.05, lease=5.0, renew_every=1.0, heartbeat_every=1.0,
                                             heartbeat_timeout=3.0)
+        # Community timers look often (battles close, challenges move on, song of the day), with no pause floor.
+        self.timers_config = TimersConfig(interval=0.05, min_pause=0.02)
         self.bot: Chorus | None = None
         self._runner: asyncio.Task[None] | None = None
 
@@ -58,7 +61,7 @@ class BotHarness:
         bot = Chorus(
             self.settings, retry=FAST_RETRY, poller_config=self.poller_config, courier_config=self.courier_config,
             guild_ready_timeout=0.05, now=self.now, credit_interval=3600.0,
-            tool_poll_interval=0.02,
+            tool_poll_interval=0.02, timers_config=self.timers_config,
         )
         self.bot = bot
         self._runner = asyncio.create_task(bot.start(self.settings.discord_token.get_secret_value()))

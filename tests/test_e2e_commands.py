@@ -36,8 +36,8 @@ async def test_udio_song_is_delivered(harness):
     )
     text = text_of(message)
     assert "Udio" in text and "Take A" in text and "Take B" in text
-    # Udio cannot be extended: the one row of actions is Again and Edit.
-    assert [b.get("label") for b in action_rows(message)[0]["components"]] == ["Again", "Edit"]
+    # Udio cannot be extended: the one row of actions is Like, Again and Edit.
+    assert [b.get("label") for b in action_rows(message)[0]["components"]] == ["Like", "Again", "Edit"]
 
 
 async def test_udio_unavailable_is_said_plainly(harness):

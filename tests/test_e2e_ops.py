@@ -32,6 +32,7 @@ async def test_healthz_reports_each_check(harness):
     assert '"database": {"ok": true}' in body
     assert '"poller": {"ok": true' in body
     assert '"courier": {"ok": true' in body
+    assert '"community_timers": {"ok": true' in body
 
 
 async def _ok(url):
@@ -56,6 +57,14 @@ async def test_healthz_fails_when_the_courier_stops(harness):
     status, body = await get(f"http://127.0.0.1:{harness.bot.health.port}/healthz")
     assert status == 503
     assert '"courier": {"ok": false' in body
+
+
+async def test_healthz_fails_when_the_community_timers_stop(harness):
+    """A dead community loop (battles would never close) turns /healthz into a 503 naming it."""
+    await harness.bot.timers.stop()
+    status, body = await get(f"http://127.0.0.1:{harness.bot.health.port}/healthz")
+    assert status == 503
+    assert '"community_timers": {"ok": false' in body
 
 
 async def test_metrics_count_jobs_calls_cycles_and_latency(harness):

@@ -54,7 +54,7 @@ def test_a_song_post_is_compact_one_row_of_actions_and_one_menu():
     assert len([c for c in components if c["type"] == 11]) == 2  # small covers
     rows = [c for c in components if c["type"] == 1]
     assert len(rows) == 2
-    assert [b["label"] for b in rows[0]["components"]] == ["Extend A", "Extend B", "Again", "Edit"]
+    assert [b["label"] for b in rows[0]["components"]] == ["Like", "Extend A", "Extend B", "Again", "Edit"]
     (menu,) = rows[1]["components"]
     assert menu["type"] == 3 and menu["custom_id"] == "chorus:more:7"
     assert {"lyrics:1", "cover:2", "info", "delete"} <= {o["value"] for o in menu["options"]}

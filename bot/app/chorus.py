@@ -17,6 +17,8 @@ from bot.app.metrics import Metrics
 from bot.cometapi import Account, CometAPI, RetryPolicy
 from bot.config import Settings
 from bot.core.admin import AdminService
+from bot.core.community import Community
+from bot.core.community.timers import CommunityTimers, TimersConfig
 from bot.core.courier import Courier, CourierConfig
 from bot.core.credit import CreditWatch
 from bot.core.jobs import JobService
@@ -26,6 +28,7 @@ from bot.core.poller import Poller, PollerConfig
 from bot.core.styles import StyleSuggestions
 from bot.store import JobStore, describe_url, open_store
 from bot.ui.alerts import warn_credit
+from bot.ui.community.herald import DiscordHerald
 from bot.ui.delivery import Deliverer
 from bot.ui.items.registry import ALL_ITEMS
 from bot.ui.status_cards import StatusCards
@@ -36,6 +39,7 @@ log = logging.getLogger(__name__)
 EXTENSIONS: tuple[str, ...] = (
     "cogs.suno", "cogs.udio", "cogs.lyrics", "cogs.status", "cogs.history", "cogs.context", "cogs.admin",
     "cogs.persona",
+    "cogs.charts", "cogs.battle", "cogs.challenge", "cogs.jam",
 )
 
 
@@ -53,6 +57,8 @@ class Chorus(commands.AutoShardedBot):
     credit: CreditWatch
     personas: PersonaService
     styles: StyleSuggestions
+    community: Community
+    timers: CommunityTimers
 
     def __init__(
         self,
@@ -63,6 +69,7 @@ class Chorus(commands.AutoShardedBot):
         courier_config: CourierConfig | None = None,
         credit_interval: float = 900.0,
         tool_poll_interval: float = 2.0,
+        timers_config: TimersConfig | None = None,
         now: Callable[[], float] = time.time,
         guild_ready_timeout: float = 2.0,
     ) -> None:
@@ -80,6 +87,7 @@ class Chorus(commands.AutoShardedBot):
         self._retry = retry
         self._courier_config = courier_config or CourierConfig()
         self._credit_interval = credit_interval
+        self._timers_config = timers_config or TimersConfig()
         self._poller_config = poller_config or PollerConfig(
             interval=settings.poll_interval,
             batch_size=settings.poll_batch_size,
@@ -113,7 +121,8 @@ class Chorus(commands.AutoShardedBot):
         )
         self.status_cards = StatusCards(self, now=self.now, yield_to=lambda channel: self.courier.busy_in(channel))
         self.deliverer = Deliverer(self, self.http_session, self.status_cards)
-        self.courier = Courier(self.store, self.deliverer, self._courier_config, metrics=self.metrics, now=self.now)
+        self.courier = Courier(self.store, self.deliverer, self._courier_config, metrics=self.metrics, now=self.now,
+                               on_delivered=lambda: self.timers.wake())
         caps = Caps(total_in_flight=self.settings.max_jobs_in_flight,
                     guild_in_flight=self.settings.max_guild_jobs_in_flight)
         self.account = Account(self.http_session, self.settings.cometapi_key, base_url=self.settings.cometapi_quota_url)
@@ -136,6 +145,9 @@ class Chorus(commands.AutoShardedBot):
             busy_submits=lambda: self.jobs.submitting,
         )
         self.admin = AdminService(self.store, now=self.now)
+        self.community = Community(self.store, now=self.now)
+        self.timers = CommunityTimers(self.store, DiscordHerald(self), self.community.battles,
+                                      self.community.challenges, self._timers_config, now=self.now)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(*ALL_ITEMS)
@@ -144,6 +156,7 @@ class Chorus(commands.AutoShardedBot):
         await self.courier.start()
         self.poller.start()
         self.credit.start()
+        self.timers.start()
         if self.settings.health_port is not None:
             self.health = HealthServer(self, self.settings.health_host, self.settings.health_port)
             await self.health.start()
@@ -185,6 +198,9 @@ class Chorus(commands.AutoShardedBot):
         if hasattr(self, "poller"):
             await self.poller.stop()
             log.debug("poller stopped")
+        if hasattr(self, "timers"):
+            await self.timers.stop()
+            log.debug("community timers stopped")
         if hasattr(self, "courier"):
             await self.courier.stop()  # lets the posts under way finish
             log.debug("courier stopped")

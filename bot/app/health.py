@@ -52,6 +52,7 @@ class HealthServer:
             "database": await self._database_ok(),
             "poller": self._poller_ok(),
             "courier": self._courier_ok(),
+            "community_timers": self._timers_ok(),
         }
         healthy = all(check["ok"] for check in checks.values())
         return web.json_response({"status": "ok" if healthy else "unhealthy", "checks": checks},
@@ -81,6 +82,13 @@ class HealthServer:
         # A round may take long (large files, rate limits), but the loop itself must be alive.
         age = None if last is None else round(self._bot.now() - last, 1)
         return {"ok": courier.running, "seconds_since_last_round": age}
+
+    def _timers_ok(self) -> dict[str, Any]:
+        timers = self._bot.timers
+        last = timers.last_run_at
+        # Battles close and challenges move on only while this loop runs.
+        age = None if last is None else round(self._bot.now() - last, 1)
+        return {"ok": timers.running, "seconds_since_last_round": age}
 
     def _poller_ok(self) -> dict[str, Any]:
         poller = self._bot.poller

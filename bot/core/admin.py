@@ -130,6 +130,15 @@ class AdminService:
                                       credit_warned_at=None)
         return await self._change(guild_id, by, alert_channel_id=channel_id, credit_alert_below=below,
                                   credit_warned_at=None)
+    async def set_song_of_day(self, guild_id: int, channel_id: int | None, *, by: int) -> GuildSettings:
+        """Feature the previous day's most liked song in a channel every day, or stop (None)."""
+        return await self._change(guild_id, by, song_of_day_channel_id=channel_id)
+
+    async def set_battle_minutes(self, guild_id: int, minutes: int, *, by: int) -> GuildSettings:
+        """How long new song battles take votes (1 minute to 7 days)."""
+        if not 1 <= minutes <= 7 * 24 * 60:
+            raise InvalidInputError("minutes", "Battles take votes for 1 minute to 7 days (10080 minutes).")
+        return await self._change(guild_id, by, battle_minutes=minutes)
 
     async def usage(self, guild_id: int) -> UsageReport:
         """Counted jobs per member and provider, today (UTC) and over 30 days."""

@@ -96,8 +96,10 @@ class Courier:
         metrics: CourierMetrics | None = None,
         now: Clock = time.time,
         owner: str | None = None,
+        on_delivered: Callable[[], None] | None = None,
     ) -> None:
         self._store = store
+        self._on_delivered = on_delivered  # e.g. wake the community timers: a battle may be ready to open
         self._deliver = deliver
         self.config = config or CourierConfig()
         self._metrics = metrics
@@ -239,6 +241,8 @@ class Courier:
         if not await self._store.mark_delivered(job.id, where.channel_id, where.message_id, owner=self.owner,
                                                 note=where.note):
             log.warning("job %d was delivered but its claim had been taken over", job.id)
+        if self._on_delivered is not None:
+            self._on_delivered()
         if self._metrics is not None and job.finished_at is not None:
             self._metrics.observe_delivery(self._now() - job.finished_at)
         log.info(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
+from .community import CommunityStore
 from .records import GuildSettings, Job, JobUpdate, NewJob, PendingJob, Persona, Usage, UsageRow, Worker
 
 # Decides whether a job may be admitted, given what already counts and the store's clock; raises to refuse.
@@ -14,8 +15,9 @@ Admit = Callable[[Usage, float], None]
 SettingsChange = Callable[[GuildSettings], GuildSettings]
 
 
-class JobStore(Protocol):
-    """Persistent jobs with a legal-transitions-only state machine and exactly-once delivery claims."""
+class JobStore(CommunityStore, Protocol):
+    """Persistent jobs with a legal-transitions-only state machine and exactly-once delivery claims (and, through
+    CommunityStore, likes, battles, challenges, jams and song of the day)."""
 
     async def create(self, new: NewJob, admit: Admit | None = None) -> Job:
         """Record a job in state `submitting`, before anything is sent to CometAPI.

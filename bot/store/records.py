@@ -211,6 +211,8 @@ class GuildSettings:
     alert_channel_id: int | None = None
     credit_alert_below: float | None = None
     credit_warned_at: float | None = None  # the warning of the current low spell was posted then
+    song_of_day_channel_id: int | None = None  # where the previous day's most liked song is featured (None: off)
+    battle_minutes: int = 24 * 60  # how long a song battle takes votes
 
     def replace(self, **changes: object) -> GuildSettings:
         """A copy with some settings changed."""

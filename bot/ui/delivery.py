@@ -39,7 +39,13 @@ MAX_FILES = 10
 
 def only_requester(user_id: int) -> discord.AllowedMentions:
     """Mentions that can ping the requester and nobody else (AllowedMentions' defaults allow @everyone)."""
-    return discord.AllowedMentions(everyone=False, roles=False, replied_user=False, users=[discord.Object(id=user_id)])
+    return only_users([user_id])
+
+
+def only_users(user_ids: Sequence[int]) -> discord.AllowedMentions:
+    """Mentions that can ping exactly these members, each once, and nobody else."""
+    users = [discord.Object(id=user_id) for user_id in dict.fromkeys(user_ids)]
+    return discord.AllowedMentions(everyone=False, roles=False, replied_user=False, users=users)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +118,7 @@ class Deliverer:
         self, channel: discord.abc.Messageable, job: Job, audio: list[Audio], lineage: Lineage | None, *,
         preface: str | None = None,
     ) -> discord.Message:
+        mentions = only_requester(job.user_id)
         if job.state != "succeeded":
             view = failure_post(job, note=preface)
         elif job.action == "LYRICS":
@@ -119,12 +126,16 @@ class Deliverer:
         elif job.kind == "stems":
             view = stems_post(job, attached={a.clip_id: a.filename for a in audio}, lineage=lineage, note=preface)
         else:
-            view = song_post(job, attached={a.clip_id: a.filename for a in audio}, lineage=lineage, note=preface)
+            credits = await self._bot.community.jams.credits(job.id) if job.state == "succeeded" else None
+            view = song_post(job, attached={a.clip_id: a.filename for a in audio}, lineage=lineage, note=preface,
+                             credits=credits)
+            if credits:  # a jam song pings every member who wrote a line, and nobody else
+                mentions = only_users(credits)
         return await channel.send(
             view=view,
             files=[discord.File(a.path, filename=a.filename) for a in audio],
             nonce=job.nonce,
-            allowed_mentions=only_requester(job.user_id),
+            allowed_mentions=mentions,
         )
 
     async def _lineage(self, job: Job) -> Lineage | None:

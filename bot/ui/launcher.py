@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
 
 from bot.cometapi import CometAPIError
+from bot.core.jobs import NOT_STARTED
 from bot.core.limits import LimitReachedError
 from bot.core.validation import InvalidInputError
 from bot.store import Job, NewJob, Requester
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Runs once a request's jobs are recorded, before anything is sent to CometAPI (raising withdraws them).
+OnReserved = Callable[[list[Job]], Awaitable[None]]
 # Interaction tokens live 15 minutes; stop using one a little early so an edit never races its expiry.
 TOKEN_LIFETIME = timedelta(minutes=15) - timedelta(seconds=30)
 
@@ -62,37 +66,70 @@ async def start_job(
     build: Callable[[Requester], NewJob],
     *,
     draft_id: int | None = None,
+    on_reserved: OnReserved | None = None,
 ) -> Job | None:
     """Reserve the job, acknowledge, submit, then show the status card; None when it did not start.
 
     A limit never throws the request away: the member is shown it back, privately, with a Try again button
     (`draft_id` is that kept request when this is the retry). Other refusals (bad input, a rule) raise before
     anything is acknowledged, so the caller's error path answers them privately; nothing is charged either way.
+    `on_reserved` runs once the job is recorded and before it is submitted (e.g. to tie it to a jam or a battle,
+    so that even a song that finishes at once is posted as part of it).
     """
+    jobs = await start_jobs(interaction, bot, [build], draft_id=draft_id, on_reserved=on_reserved)
+    return jobs[0] if jobs else None
+
+
+async def start_jobs(
+    interaction: discord.Interaction,
+    bot: Chorus,
+    builds: Sequence[Callable[[Requester], NewJob]],
+    *,
+    draft_id: int | None = None,
+    on_reserved: OnReserved | None = None,
+) -> list[Job] | None:
+    """Start one or more jobs for one interaction (a battle of Suno against Udio makes two): all are reserved
+    through the limits before anything is acknowledged or sent, or none is. The first job's card answers the
+    interaction; the others are posted when done. None when nothing started."""
+    requester = requester_of(interaction)
+    # Only the first job owns the interaction's token (its card); the others must never edit that message.
+    quiet = dataclasses.replace(requester, interaction_token=None, interaction_expires_at=None)
+    reserved: list[Job] = []
     try:
-        job = await bot.jobs.reserve(build(requester_of(interaction)), draft_id=draft_id)
+        for index, build in enumerate(builds):
+            reserved.append(await bot.jobs.reserve(build(requester if index == 0 else quiet),
+                                                   draft_id=draft_id if index == 0 else None))
+        if on_reserved is not None:
+            await on_reserved(reserved)
     except LimitReachedError as refusal:
-        if refusal.draft_job_id is None:
-            raise
+        await _withdraw(bot, reserved, f"{NOT_STARTED}: another job of the same request was refused")
+        if refusal.draft_job_id is None or len(builds) > 1:
+            raise  # the one error path says which limit applies (Try again starts a single job only)
         await offer_retry(interaction, bot, refusal, refusal.draft_job_id)
         return None
+    except BaseException:
+        await _withdraw(bot, reserved, "the request was refused before it started")
+        raise
     try:
         if not interaction.response.is_done():
             await interaction.response.defer(thinking=True)
     except discord.HTTPException:
         # Discord's 3 s window has passed: nothing was sent to CometAPI, so nothing is lost or charged.
-        await bot.jobs.withdraw(job, "Discord's time to answer the command ran out before the job started")
-        log.warning("could not acknowledge the interaction for job %d in time", job.id)
+        await _withdraw(bot, reserved, "Discord's time to answer the command ran out before the job started")
+        log.warning("could not acknowledge the interaction for job(s) %s in time", [job.id for job in reserved])
         return None
-    try:
-        job = await bot.jobs.send(job)
-    except CometAPIError as exc:
-        await safe_reply(interaction, "❌ " + describe(exc, provider=job.provider))
-        return None
-    except Exception as exc:
-        log.exception("submitting job %d failed", job.id)
-        await safe_reply(interaction, "❌ " + describe(exc, provider=job.provider))
-        return None
+    sent: list[Job] = []
+    for index, job in enumerate(reserved):
+        try:
+            sent.append(await bot.jobs.send(job))
+        except Exception as exc:
+            if not isinstance(exc, CometAPIError):
+                log.exception("submitting job %d failed", job.id)
+            if index == 0:
+                await _withdraw(bot, reserved[1:], "the first job of the same request could not be started")
+                await safe_reply(interaction, "❌ " + describe(exc, provider=job.provider))
+                return None
+    job = sent[0]
     try:
         message = await interaction.edit_original_response(
             content=None, embed=render.status_card(job), view=card_view(job),
@@ -103,4 +140,9 @@ async def start_job(
         # The job is submitted and will be delivered (by a post of its own if the card is unknown): only its live
         # card is lost, which is no reason to apologise to the member.
         log.warning("could not show the status card of job %d", job.id, exc_info=True)
-    return job
+    return sent
+
+
+async def _withdraw(bot: Chorus, jobs: Sequence[Job], reason: str) -> None:
+    for job in jobs:
+        await bot.jobs.withdraw(job, reason)

@@ -2,14 +2,14 @@
 
 A song post is one container: a heading that names the song and mentions its member once, then per take a
 line with a small cover, its style and length, and the MP3 playing inline (or a link when it is too large to
-attach), then one row of actions (Extend, Again, Edit) and one "More" menu for the rest (lyrics, full-size
+attach), then one row of actions (Like, Extend, Again, Edit) and one "More" menu for the rest (lyrics, full-size
 cover, video, whole song, Info, Delete). Lyrics never fill the channel: they are one press away, in full.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +19,9 @@ from bot.cometapi import Clip, TaskResult
 from bot.store import Job
 from bot.ui import render
 from bot.ui.items.base import ChorusButton
+from bot.ui.items.like import LikeButton
 from bot.ui.items.lyrics import EditLyricsSongButton, MakeSongButton
-from bot.ui.items.more import MoreSelect
+from bot.ui.items.more import ROW_EXTENDS, MoreSelect
 from bot.ui.items.song import EditButton, ExtendButton, RerollButton, take_letter
 
 # A Components V2 message holds at most 4,000 characters of text; lyrics shown in a lyrics post stop here.
@@ -69,14 +70,16 @@ def post_marker(job: Job) -> str:
 
 
 def song_post(
-    job: Job, *, attached: Mapping[str, str], lineage: Lineage | None = None, note: str | None = None
+    job: Job, *, attached: Mapping[str, str], lineage: Lineage | None = None, note: str | None = None,
+    likes: int = 0, credits: Sequence[int] | None = None,
 ) -> discord.ui.LayoutView:
     """The post of a finished song job. `attached` maps clip id → the file name its MP3 is attached under; `note`
-    is one more small line (e.g. why it came by DM)."""
+    is one more small line (e.g. why it came by DM); `likes` is the Like button's count; `credits` are the members
+    a jam song is by (each mentioned once, instead of the requester)."""
     result = render.result_of(job)
     clips = result.complete_clips[:MAX_TAKES] if result is not None else ()
     container: Container = discord.ui.Container(accent_colour=render.COLOURS["ok"])
-    heading = _heading(job, clips, result, lineage, attached) + (f"\n-# {note}" if note else "")
+    heading = _heading(job, clips, result, lineage, attached, credits) + (f"\n-# {note}" if note else "")
     container.add_item(discord.ui.TextDisplay(heading))
     shared_title = len({clip.title for clip in clips}) == 1
     for take, clip in enumerate(clips, 1):
@@ -84,9 +87,7 @@ def song_post(
         filename = attached.get(clip.id)
         if filename is not None:
             container.add_item(discord.ui.File(f"attachment://{filename}"))
-    actions = _actions(job, clips)
-    if actions:
-        container.add_item(discord.ui.ActionRow(*actions))
+    container.add_item(discord.ui.ActionRow(*_actions(job, clips, likes)))
     container.add_item(discord.ui.ActionRow(MoreSelect.for_job(job)))
     view = discord.ui.LayoutView(timeout=None)
     view.add_item(container)
@@ -169,11 +170,15 @@ def failure_text(job: Job, *, mention: bool) -> str:
 
 
 def _heading(
-    job: Job, clips: tuple[Clip, ...], result: TaskResult | None, lineage: Lineage | None, attached: Mapping[str, str]
+    job: Job, clips: tuple[Clip, ...], result: TaskResult | None, lineage: Lineage | None, attached: Mapping[str, str],
+    credits: Sequence[int] | None = None,
 ) -> str:
     titles = list(dict.fromkeys(clip.title or "Untitled" for clip in clips)) or ["Untitled"]
+    by = f"<@{job.user_id}>"
+    if credits:
+        by = "A jam by " + ", ".join(f"<@{user}>" for user in dict.fromkeys(credits))
     lines = [f"### 🎶 {_plain(render.shorten(' / '.join(titles), 200))}",
-             f"<@{job.user_id}> · {render.model_label(job)} · job #{job.id}"]
+             f"{by} · {render.model_label(job)} · job #{job.id}"]
     if lineage is not None:
         lines.append(f"-# {lineage.describe(job.kind)}")
     if render.folds_style_and_title(job):
@@ -210,13 +215,14 @@ def _take(take: int, clip: Clip, *, attached: bool, shared_title: bool) -> disco
     return discord.ui.Section(text, accessory=thumbnail)
 
 
-def _actions(job: Job, clips: tuple[Clip, ...]) -> list[ChorusButton]:
-    """One row: Extend per take (Suno), Again and Edit; a whole song offers none (joining again changes nothing)."""
+def _actions(job: Job, clips: tuple[Clip, ...], likes: int) -> list[ChorusButton]:
+    """One row: Like, Extend per take (Suno), Again and Edit; a whole song offers only Like (joining again changes
+    nothing)."""
+    items: list[ChorusButton] = [LikeButton(job.id, likes)]
     if job.kind == "concat":
-        return []
-    items: list[ChorusButton] = []
+        return items
     if job.provider == "suno":
-        items += [ExtendButton(job.id, take) for take in range(1, min(len(clips), 3) + 1)]
+        items += [ExtendButton(job.id, take) for take in range(1, min(len(clips), ROW_EXTENDS) + 1)]
     items += [RerollButton(job.id), EditButton(job.id)]
     return items
 

@@ -327,6 +327,11 @@ def _limit(value: int, unit: str) -> str:
     return "no limit" if value == 0 else f"{value} {unit}"
 
 
+def _minutes(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    return " ".join(part for part in (f"{hours} h" if hours else "", f"{rest} min" if rest else "") if part) or "0 min"
+
+
 def guild_settings(settings: GuildSettings) -> discord.Embed:
     """A guild's settings as an admin reads them."""
     embed = discord.Embed(title="Chorus settings for this server", colour=COLOURS["busy"])
@@ -339,6 +344,9 @@ def guild_settings(settings: GuildSettings) -> discord.Embed:
     udio = UDIO_MODELS.get(settings.default_udio_model or DEFAULT_UDIO_MODEL, settings.default_udio_model or "?")
     embed.add_field(name="Suno", value=f"{on[settings.suno_enabled]} · default {suno}")
     embed.add_field(name="Udio", value=f"{on[settings.udio_enabled]} · default {udio}")
+    featured = f"<#{settings.song_of_day_channel_id}>" if settings.song_of_day_channel_id else "off"
+    embed.add_field(name="Song of the day", value=featured)
+    embed.add_field(name="Battles take votes for", value=_minutes(settings.battle_minutes))
     embed.add_field(
         name="Limits",
         value=(

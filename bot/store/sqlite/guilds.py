@@ -30,6 +30,8 @@ async def read(conn: aiosqlite.Connection, guild_id: int) -> GuildSettings:
         alert_channel_id=row["alert_channel_id"],
         credit_alert_below=row["credit_alert_below"],
         credit_warned_at=row["credit_warned_at"],
+        song_of_day_channel_id=row["song_of_day_channel_id"],
+        battle_minutes=row["battle_minutes"],
     )
 
 
@@ -38,9 +40,9 @@ async def write(conn: aiosqlite.Connection, settings: GuildSettings, *, now: flo
     await conn.execute(
         "INSERT OR REPLACE INTO guild_settings (guild_id, allowed_channels, required_role_id,"
         " default_suno_model, default_udio_model, suno_enabled, udio_enabled, max_concurrent, daily_quota,"
-        " daily_budget, cooldown_seconds, alert_channel_id, credit_alert_below, credit_warned_at, updated_at,"
-        " updated_by)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " daily_budget, cooldown_seconds, alert_channel_id, credit_alert_below, credit_warned_at,"
+        " song_of_day_channel_id, battle_minutes, updated_at, updated_by)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             settings.guild_id,
             json.dumps(sorted(settings.allowed_channels)),
@@ -56,6 +58,8 @@ async def write(conn: aiosqlite.Connection, settings: GuildSettings, *, now: flo
             settings.alert_channel_id,
             settings.credit_alert_below,
             settings.credit_warned_at,
+            settings.song_of_day_channel_id,
+            settings.battle_minutes,
             now,
             by,
         ),

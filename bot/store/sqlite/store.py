@@ -36,6 +36,7 @@ from bot.store.records import (
 )
 
 from . import guilds
+from .community import CommunityMixin
 from .db import connect
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ _USAGE_SQL = (
 )
 
 
-class SqliteJobStore:
+class SqliteJobStore(CommunityMixin):
     """JobStore backed by one aiosqlite connection. Writes are serialised by a lock and run in transactions."""
 
     def __init__(self, conn: aiosqlite.Connection, *, now: Clock = time.time) -> None:

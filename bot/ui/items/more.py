@@ -12,12 +12,15 @@ from bot.core.jobs import concat_job
 from bot.store import Job
 from bot.ui import render
 from bot.ui.items.base import ChorusSelect, bot_of, may_act
-from bot.ui.items.song import delete_post, send_lyrics, take_letter, take_of
+from bot.ui.items.song import delete_post, open_extend_form, send_lyrics, take_letter, take_of
 from bot.ui.items.tools import ToolsSelect
 from bot.ui.launcher import start_job
 from bot.ui.replies import safe_reply
 
 MAX_OPTIONS = 25  # Discord's limit per select
+# A row holds at most 5 buttons: Like, Again and Edit leave room for two Extends on the post (bot.ui.post); a
+# third take is extended from this menu.
+ROW_EXTENDS = 2
 
 
 class MoreSelect(ChorusSelect, action="more"):
@@ -41,7 +44,7 @@ class MoreSelect(ChorusSelect, action="more"):
             if not may_act(interaction, job):
                 await safe_reply(interaction, f"Only <@{job.user_id}> (or a moderator) can delete this post.")
                 return
-            await delete_post(interaction)
+            await delete_post(interaction, job)
         elif what == "lyrics" and job.action == "LYRICS":
             result = render.result_of(job)
             lyrics = result.lyrics if result is not None else None
@@ -65,6 +68,8 @@ class MoreSelect(ChorusSelect, action="more"):
             await interaction.response.send_message(embed=cover.set_image(url=url), ephemeral=True)
         elif what == "video" and (url := render.safe_url(clip.video_url)):
             await safe_reply(interaction, f"🎬 [Video of {name}]({url})")
+        elif what == "extend":
+            await open_extend_form(interaction, job, take)
         elif what == "whole":
             await start_job(interaction, bot_of(interaction), lambda who: concat_job(job, clip.id, who))
         elif what == "tools":
@@ -94,6 +99,8 @@ def options_for(job: Job) -> list[discord.SelectOption]:
                     label=f"Tools for take {name}", value=f"tools:{take}", emoji="🧰",
                     description="WAV, video, synced lyrics, MIDI, stems, persona",
                 ))
+            if take > ROW_EXTENDS and job.provider == "suno" and job.kind != "concat":
+                options.append(discord.SelectOption(label=f"Extend {name}", value=f"extend:{take}", emoji="⏩"))
             if job.kind == "extend" and job.provider == "suno":
                 options.append(discord.SelectOption(
                     label=f"Whole song {name}", value=f"whole:{take}", emoji="🧩",

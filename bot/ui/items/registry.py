@@ -6,8 +6,12 @@ from typing import Any
 
 import discord
 
+from .battle import BattleVoteButton
 from .card import CancelButton
+from .challenge import ChallengeVoteSelect
 from .history import HistoryPageButton
+from .jam import JamLineButton, JamSongButton
+from .like import LikeButton
 from .lyrics import EditLyricsSongButton, MakeSongButton
 from .more import MoreSelect
 from .retry import RetryButton
@@ -17,5 +21,5 @@ from .tools import ToolsSelect
 ALL_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     ExtendButton, WholeSongButton, RerollButton, EditButton, InfoButton, DeleteButton, LyricsButton,
     MakeSongButton, EditLyricsSongButton, CancelButton, HistoryPageButton, MoreSelect,
-    RetryButton, ToolsSelect,
+    RetryButton, ToolsSelect, LikeButton, BattleVoteButton, ChallengeVoteSelect, JamLineButton, JamSongButton,
 )

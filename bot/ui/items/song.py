@@ -38,17 +38,22 @@ class ExtendButton(ChorusButton, action="extend", fields=("job", "take")):
 
     async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
         """Open the extend form for this take."""
-        clip = take_of(job, self.ids["take"])
-        if clip is None or not job.task_id:
-            await safe_reply(interaction, "That take cannot be extended.")
-            return
-        parent = job
+        await open_extend_form(interaction, job, self.ids["take"])
 
-        async def submit(form_interaction: discord.Interaction, request: SunoMusicRequest) -> None:
-            await start_job(form_interaction, bot_of(form_interaction),
-                            lambda who: suno_job(request, who, parent_job_id=parent.id))
 
-        await interaction.response.send_modal(ExtendForm(interaction, parent.params, clip, job.task_id, on_done=submit))
+async def open_extend_form(interaction: discord.Interaction, job: Job, take: int) -> None:
+    """The form that continues one of the job's takes as the presser's own job."""
+    clip = take_of(job, take)
+    if clip is None or not job.task_id or job.provider != "suno":
+        await safe_reply(interaction, "That take cannot be extended.")
+        return
+    parent = job
+
+    async def submit(form_interaction: discord.Interaction, request: SunoMusicRequest) -> None:
+        await start_job(form_interaction, bot_of(form_interaction),
+                        lambda who: suno_job(request, who, parent_job_id=parent.id))
+
+    await interaction.response.send_modal(ExtendForm(interaction, parent.params, clip, job.task_id, on_done=submit))
 
 
 class WholeSongButton(ChorusButton, action="whole", fields=("job", "take")):
@@ -113,7 +118,7 @@ class DeleteButton(ChorusButton, action="delete"):
 
     async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
         """Delete the message, then say whether it worked (one answer either way)."""
-        await delete_post(interaction)
+        await delete_post(interaction, job)
 
 
 class LyricsButton(ChorusButton, action="lyrics", fields=("job", "take")):
@@ -146,8 +151,12 @@ async def send_lyrics(interaction: discord.Interaction, title: str, text: str) -
         await interaction.response.send_message(f"**{heading}**", file=file, ephemeral=True)
 
 
-async def delete_post(interaction: discord.Interaction) -> None:
-    """Delete the message the interaction came from, then say whether it worked (one answer either way)."""
+async def delete_post(interaction: discord.Interaction, job: Job) -> None:
+    """Delete the message the interaction came from, then say whether it worked (one answer either way).
+
+    Deleting the song's own post (not a copy shown again with /show) deletes the song for the community too: it
+    drops out of charts, battles, challenges and song of the day.
+    """
     if interaction.message is None:
         await safe_reply(interaction, "I cannot find that message any more.")
         return
@@ -156,4 +165,6 @@ async def delete_post(interaction: discord.Interaction) -> None:
     except discord.HTTPException as exc:
         await safe_reply(interaction, f"I could not delete it (Discord said {exc.status}).")
         return
+    if interaction.message.id == job.delivered_message_id and job.action == "MUSIC":
+        await bot_of(interaction).community.remove_song(job.id, by=interaction.user.id)
     await safe_reply(interaction, "Deleted.")

@@ -1,0 +1,86 @@
+"""/challenge: weekly song challenges. Admins start one; members enter a song and vote; results come by themselves."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.community.challenges import DEFAULT_VOTING, parse_duration
+from bot.ui.community import charts as render_charts
+from bot.ui.items.jam import plain
+from bot.ui.replies import Refusal
+
+if TYPE_CHECKING:
+    from bot.app.chorus import Chorus
+
+
+@app_commands.guild_only()
+class Challenges(commands.GroupCog, group_name="challenge", group_description="Weekly song challenges"):
+    """Start, enter, follow and moderate challenges."""
+
+    def __init__(self, bot: Chorus) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(name="start")
+    @app_commands.describe(
+        theme="What the songs are about, e.g. songs about the sea",
+        ends="When entries close, from now: 7d, 48h, 1d12h, 90m (a bare number is hours)",
+        voting="How long voting lasts after that (default 24h)",
+    )
+    async def start(self, interaction: discord.Interaction, theme: str, ends: str, voting: str | None = None) -> None:
+        """Start a challenge in this channel (Manage Server)."""
+        assert interaction.guild_id is not None and interaction.channel_id is not None  # noqa: S101 - guild_only
+        if not interaction.permissions.manage_guild:
+            raise Refusal("Only members with the Manage Server permission can start a challenge.")
+        challenge = await self.bot.community.challenges.start(
+            guild_id=interaction.guild_id, channel_id=interaction.channel_id, theme=theme, by=interaction.user.id,
+            ends_in=parse_duration(ends), voting=parse_duration(voting, field="voting") if voting else DEFAULT_VOTING,
+        )
+        await interaction.response.send_message(
+            f"### 🎯 New challenge: {plain(challenge.theme)}\nMake a song for it (`/suno`, `/udio`, …), then enter it "
+            f"with `/challenge submit job:<number>`: one entry each, and entering again replaces yours. Entries close "
+            f"<t:{int(challenge.submit_ends_at)}:R>; then everyone votes (anonymously, never for their own).",
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    @app_commands.command(name="submit")
+    @app_commands.describe(job="The number of a song you made since the challenge started (see /history)")
+    async def submit(self, interaction: discord.Interaction, job: app_commands.Range[int, 1]) -> None:
+        """Enter one of your songs in the running challenge (entering again replaces your entry)."""
+        assert interaction.guild_id is not None  # noqa: S101 - guild_only
+        challenge, outcome = await self.bot.community.challenges.submit(interaction.guild_id, interaction.user.id, job)
+        text = f"Song #{job} is your entry in **{plain(challenge.theme)}**."
+        if outcome.replaced_job_id is not None:
+            text += f" It replaces song #{outcome.replaced_job_id} (one entry each)."
+        text += f" Entries close <t:{int(challenge.submit_ends_at)}:R>."
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="status")
+    async def status(self, interaction: discord.Interaction) -> None:
+        """The running challenge: theme, phase, entries and yours."""
+        assert interaction.guild_id is not None  # noqa: S101 - guild_only
+        challenge = await self.bot.community.challenges.current(interaction.guild_id)
+        entries = await self.bot.community.challenges.entries(challenge.id) if challenge else []
+        embed = render_charts.challenge_status(challenge, entries, interaction.user.id)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="remove")
+    @app_commands.describe(member="Whose entry to take out")
+    async def remove(self, interaction: discord.Interaction, member: discord.Member) -> None:
+        """Take a member's entry out of the running challenge (moderators)."""
+        assert interaction.guild_id is not None  # noqa: S101 - guild_only
+        if not interaction.permissions.manage_messages:
+            raise Refusal("Only moderators (Manage Messages) can take an entry out.")
+        challenge = await self.bot.community.challenges.remove(interaction.guild_id, member.id, by=interaction.user.id)
+        await interaction.response.send_message(
+            f"Took {member.mention}'s entry out of **{plain(challenge.theme)}**.", ephemeral=True
+        )
+
+
+async def setup(bot: Chorus) -> None:
+    """Load this extension's cog into the bot."""
+    await bot.add_cog(Challenges(bot))
