@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_settings
-from bot.store.factory import sqlite_path
+from bot.store.factory import describe_url, sqlite_path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = [
@@ -82,14 +82,40 @@ def test_problems_are_listed_one_per_line_without_values(clean_env):
 
 
 def test_unsupported_database_scheme(clean_env):
-    """Only SQLite URLs and plain paths are accepted for now, with a clear line."""
+    """Only SQLite URLs, plain paths and PostgreSQL URLs are accepted; anything else gets a clear line."""
     clean_env.setenv("DISCORD_TOKEN", "tok")
     clean_env.setenv("COMETAPI_KEY", "key")
-    clean_env.setenv("DATABASE_URL", "postgres://db/x")
+    clean_env.setenv("DATABASE_URL", "mysql://db/x")
     with pytest.raises(ConfigError) as caught:
         load_settings(None)
-    assert caught.value.problems == ["DATABASE_URL: unsupported database URL scheme 'postgres' (use sqlite:///path)"]
+    assert caught.value.problems == [
+        "DATABASE_URL: unsupported database URL scheme 'mysql' (use sqlite:///path or postgresql://…)"
+    ]
     assert sqlite_path("sqlite:////abs/x.db") == Path("/abs/x.db")
+
+
+@pytest.mark.parametrize("url", ["postgresql://chorus:s3cret-pw@db:5432/chorus", "postgres://chorus:s3cret-pw@db/chorus"])
+def test_postgres_urls_are_accepted_and_logged_without_the_password(clean_env, url):
+    """DATABASE_URL may name PostgreSQL (postgresql:// or postgres://); the log line shows it without the password."""
+    clean_env.setenv("DISCORD_TOKEN", "tok")
+    clean_env.setenv("COMETAPI_KEY", "key")
+    clean_env.setenv("DATABASE_URL", url)
+    assert load_settings(None).database_url == url
+    described = describe_url(url)
+    assert "s3cret-pw" not in described
+    assert described.startswith("postgresql://chorus@db") and described.endswith("/chorus")
+
+
+def test_a_postgres_url_without_a_host_is_refused(clean_env):
+    """A postgresql:// URL with no host stops the bot with a line that shows the expected shape."""
+    clean_env.setenv("DISCORD_TOKEN", "tok")
+    clean_env.setenv("COMETAPI_KEY", "key")
+    clean_env.setenv("DATABASE_URL", "postgresql:///chorus")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None)
+    assert caught.value.problems == [
+        "DATABASE_URL: a postgresql:// URL needs a host (postgresql://user:password@host:5432/database)"
+    ]
 
 
 def test_secrets_are_hidden_in_repr(clean_env):

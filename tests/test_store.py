@@ -1,4 +1,5 @@
-"""The task store on a real SQLite file: migrations, transitions, claims, restarts."""
+"""The store's contract, on both backends (a real SQLite file, and a fresh PostgreSQL database when the tests have
+a cluster): transitions, claims, restarts. SQLite's own migrations and file mode are checked here too."""
 
 from __future__ import annotations
 
@@ -7,10 +8,33 @@ import asyncio
 import aiosqlite
 import pytest
 
-from bot.store import IllegalTransitionError, JobUpdate, open_store
+from bot.store import INTERRUPTED_SUBMIT, IllegalTransitionError, JobUpdate, open_store
 from bot.store.sqlite.db import connect, migrations
-from bot.store.sqlite.store import INTERRUPTED_SUBMIT
 from tests.conftest import ALICE, new_job
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request, db_path):
+    """Where the store under test lives: a SQLite file, or a new PostgreSQL database (skipped without one)."""
+    if request.param == "sqlite":
+        return str(db_path)
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+async def store(store_url, clock):
+    opened = await open_store(store_url, now=clock)
+    yield opened
+    await opened.close()
+
+
+def duplicate_error(store_url):
+    """What each backend raises when a unique index refuses a row."""
+    if store_url.startswith("postgresql://"):
+        import asyncpg
+
+        return asyncpg.UniqueViolationError
+    return aiosqlite.IntegrityError
 
 
 async def test_fresh_database_is_migrated_in_wal_mode(db_path):
@@ -91,12 +115,12 @@ async def test_in_flight_lists_only_queued_and_running(store):
     assert pending[1].state == "running"
 
 
-async def test_task_ids_are_unique_per_provider(store):
+async def test_task_ids_are_unique_per_provider(store, store_url):
     """The same CometAPI task cannot be recorded for two jobs."""
     first = await store.create(new_job())
     second = await store.create(new_job())
     await store.mark_submitted(first.id, "dup")
-    with pytest.raises(aiosqlite.IntegrityError):
+    with pytest.raises(duplicate_error(store_url)):
         await store.mark_submitted(second.id, "dup")
 
 
@@ -130,10 +154,10 @@ async def test_claim_then_deliver_exactly_once(store):
     assert (done.delivery, done.delivered_message_id, done.delivered_channel_id) == ("delivered", 999, 2001)
 
 
-async def test_concurrent_claimers_on_two_connections_get_one_claim(db_path, clock):
-    """Two stores on the same file racing for the same jobs: each job is claimed by exactly one."""
-    first = await open_store(str(db_path), now=clock)
-    second = await open_store(str(db_path), now=clock)
+async def test_concurrent_claimers_on_two_connections_get_one_claim(store_url, clock):
+    """Two stores on the same database racing for the same jobs: each job is claimed by exactly one."""
+    first = await open_store(store_url, now=clock)
+    second = await open_store(store_url, now=clock)
     try:
         jobs = [await _finished(first, f"t{i}") for i in range(20)]
         await live(first, "a")
@@ -209,9 +233,9 @@ async def test_release_retries_or_gives_up(store):
     assert await store.deliverable(lease_seconds=0) == []
 
 
-async def test_restart_keeps_pending_jobs_and_deliveries(db_path, clock):
+async def test_restart_keeps_pending_jobs_and_deliveries(store_url, clock):
     """Closing and reopening the store (a restart) loses no in-flight job and no undelivered result."""
-    store = await open_store(str(db_path), now=clock)
+    store = await open_store(store_url, now=clock)
     running = await store.create(new_job())
     await store.mark_submitted(running.id, "a")
     finished = await _finished(store, "b")
@@ -219,7 +243,7 @@ async def test_restart_keeps_pending_jobs_and_deliveries(db_path, clock):
     await store.claim_delivery(finished.id, owner=ME, lease_seconds=60)  # the crash happens mid-delivery
     await store.close()
     clock.advance(61)
-    reopened = await open_store(str(db_path), now=clock)
+    reopened = await open_store(store_url, now=clock)
     try:
         assert [p.id for p in await reopened.in_flight()] == [running.id]
         assert [j.id for j in await reopened.deliverable(lease_seconds=60)] == [finished.id]

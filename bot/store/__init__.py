@@ -7,6 +7,7 @@ from .factory import check_database_url, describe_url, open_store
 from .records import (
     DELIVERABLE,
     IN_FLIGHT,
+    INTERRUPTED_SUBMIT,
     TERMINAL,
     TRANSITIONS,
     DeliveryState,
@@ -25,6 +26,7 @@ from .records import (
 
 __all__ = [
     "DELIVERABLE",
+    "INTERRUPTED_SUBMIT",
     "IN_FLIGHT",
     "TERMINAL",
     "TRANSITIONS",
