@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -53,7 +54,7 @@ class Chorus(commands.AutoShardedBot):
         retry: RetryPolicy | None = None,
         poller_config: PollerConfig | None = None,
         courier_config: CourierConfig | None = None,
-        now: Callable[[], float] = time.time,
+        now: Callable[[], float] | None = None,
         guild_ready_timeout: float = 2.0,
     ) -> None:
         intents = discord.Intents.none()
@@ -74,7 +75,9 @@ class Chorus(commands.AutoShardedBot):
             batch_size=settings.poll_batch_size,
             deadline=settings.job_deadline_minutes * 60.0,
         )
-        self.now = now
+        # An injected clock (tests) also replaces the store's; without one, a shared database keeps its own.
+        self._store_clock = now
+        self.now = now or time.time
         self.closing = False
         self._shutdown: asyncio.Future[None] | None = None
         self.metrics = Metrics()
@@ -90,7 +93,7 @@ class Chorus(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         """Build everything the bot owns, in dependency order, then start the background loops."""
         self.http_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
-        self.store = await open_store(self.settings.database_url, now=self.now)
+        self.store = await open_store(self.settings.database_url, now=self._store_clock)
         self.cometapi = CometAPI(
             self.http_session,
             self.settings.cometapi_key,
@@ -103,16 +106,20 @@ class Chorus(commands.AutoShardedBot):
         self.courier = Courier(self.store, self.deliverer, self._courier_config, metrics=self.metrics, now=self.now)
         caps = Caps(total_in_flight=self.settings.max_jobs_in_flight,
                     guild_in_flight=self.settings.max_guild_jobs_in_flight)
-        self.jobs = JobService(self.store, self.cometapi, caps=caps, on_submitted=lambda _job: self.poller.wake())
+        self.jobs = JobService(self.store, self.cometapi, caps=caps, on_submitted=lambda _job: self.poller.wake(),
+                               owner=self.courier.owner)
         self.poller = Poller(
             self.store,
             self.cometapi,
-            self._poller_config,
+            dataclasses.replace(self._poller_config, peer_timeout=self._courier_config.heartbeat_timeout),
             on_finished=self.courier.wake,
             on_progress=self.status_cards.on_progress,
             metrics=self.metrics,
             now=self.now,
             busy_submits=lambda: self.jobs.submitting,
+            # One owner name per process (the courier's): polls, submits and delivery claims all carry it.
+            owner=self.courier.owner,
+            dead_owners=self.courier.dead_owners,
         )
         self.admin = AdminService(self.store, now=self.now)
         for extension in EXTENSIONS:

@@ -205,8 +205,9 @@ class Courier:
         return sum(done)
 
     async def dead_owners(self) -> set[str]:
-        """Owners whose claims may be taken over now: silent too long, or their process is gone."""
-        now = self._now()
+        """Owners whose claims may be taken over now: silent too long (on the store's clock, which wrote the
+        heartbeats), or their process is gone."""
+        now = await self._store.clock()
         return {worker.owner for worker in await self._store.workers() if self._gone(worker, now)}
 
     def _gone(self, worker: Worker, now: float) -> bool:

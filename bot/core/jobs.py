@@ -62,8 +62,11 @@ class JobService:
         *,
         caps: Caps | None = None,
         on_submitted: Callable[[Job], None] | None = None,
+        owner: str | None = None,
     ) -> None:
         self._store = store
+        # This process, recorded on each job it submits: only it (or, once it is gone, another) may recover one.
+        self._owner = owner
         self._api = cometapi
         self._caps = caps or Caps()
         self._on_submitted = on_submitted
@@ -83,7 +86,7 @@ class JobService:
             settings = await self._store.guild_settings(new.requester.guild_id)
             _check_rules(settings, new)
             admission = Admission(settings, self._caps, counts_towards_quota=new.action == "MUSIC")
-        return await self._store.create(new, admission)
+        return await self._store.create(new, admission, owner=self._owner)
 
     async def send(self, job: Job) -> Job:
         """Make the paid CometAPI call for a reserved job and record its task id (or why it failed)."""
