@@ -11,7 +11,9 @@ from types import TracebackType
 
 import aiohttp
 import discord
+import yarl
 from discord.ext import commands
+from discord.gateway import DiscordWebSocket
 
 from bot.app.health import HealthServer
 from bot.app.metrics import Metrics
@@ -30,13 +32,17 @@ from bot.ui.tree import ChorusTree
 
 log = logging.getLogger(__name__)
 
+# Discord allows one IDENTIFY per 5 seconds per bucket (shard id % max_concurrency), per bot token.
+IDENTIFY_SPACING = 5.0
+
 EXTENSIONS: tuple[str, ...] = (
     "cogs.suno", "cogs.udio", "cogs.lyrics", "cogs.status", "cogs.history", "cogs.context", "cogs.admin",
 )
 
 
 class Chorus(commands.AutoShardedBot):
-    """AutoShardedBot asks Discord (or DISCORD_API_BASE) for the gateway URL itself, and is shard-ready."""
+    """AutoShardedBot running SHARD_IDS of SHARD_COUNT shards (all of Discord's recommended count when unset); several
+    processes share one database and take turns to IDENTIFY."""
 
     user: discord.ClientUser
     http_session: aiohttp.ClientSession
@@ -66,7 +72,10 @@ class Chorus(commands.AutoShardedBot):
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=ChorusTree,
             guild_ready_timeout=guild_ready_timeout,
+            shard_count=settings.shard_count,
         )
+        if settings.shard_ids is not None:
+            self.shard_ids = list(settings.shard_ids)  # this process's slice (settings checked it against the count)
         self.settings = settings
         self._retry = retry
         self._courier_config = courier_config or CourierConfig()
@@ -82,6 +91,7 @@ class Chorus(commands.AutoShardedBot):
         self._shutdown: asyncio.Future[None] | None = None
         self.metrics = Metrics()
         self.health: HealthServer | None = None
+        self._identify_buckets = 1
 
     async def login(self, token: str) -> None:
         """Point discord.py's REST traffic at DISCORD_API_BASE, then log in."""
@@ -89,6 +99,27 @@ class Chorus(commands.AutoShardedBot):
         # assignment sends all Discord traffic to DISCORD_API_BASE: a rate-limit proxy or a local fake.
         discord.http.Route.BASE = self.settings.discord_api_base
         await super().login(token)
+
+    async def launch_shards(self) -> None:
+        """Take the gateway URL (and, without SHARD_COUNT, the shard count) from DISCORD_API_BASE's GET /gateway/bot,
+        then connect this process's shards."""
+        shards, url, limits = await self.http.get_bot_gateway()
+        # With shard_count given discord.py skips /gateway/bot and dials DEFAULT_GATEWAY, which it also falls back to
+        # after an invalidated session: aim it at the answer, so a REST proxy or a fake keeps the websocket too.
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        self._identify_buckets = max(1, int(limits.get("max_concurrency") or 1))
+        if self.settings.shard_count is None:
+            self.shard_count = shards
+        await super().launch_shards()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Wait for this shard's IDENTIFY turn: one per 5 s per bucket across every process sharing the database."""
+        bucket = (shard_id or 0) % self._identify_buckets
+        try:
+            await self.store.take_turn(f"identify:{bucket}", spacing=IDENTIFY_SPACING)
+        except Exception:
+            log.exception("could not take an IDENTIFY turn from the database; waiting %.0f s instead", IDENTIFY_SPACING)
+            await asyncio.sleep(IDENTIFY_SPACING)
 
     async def setup_hook(self) -> None:
         """Build everything the bot owns, in dependency order, then start the background loops."""
