@@ -21,7 +21,7 @@ CONTRACT = [
 
 @pytest.fixture
 def clean_env(monkeypatch):
-    for name in [*CONTRACT, "POLL_BATCH_SIZE", "JOB_DEADLINE_MINUTES"]:
+    for name in [*CONTRACT, "POLL_BATCH_SIZE", "JOB_DEADLINE_MINUTES", "SHARD_COUNT", "SHARD_IDS"]:
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -141,3 +141,44 @@ def test_python_m_bot_reports_bad_config_and_exits_non_zero(tmp_path):
     assert any("DISCORD_TOKEN" in line for line in lines)
     assert any("COMETAPI_KEY" in line for line in lines)
     assert any("POLL_INTERVAL" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("count", "ids", "expected"),
+    [
+        ("3", "0,1", (3, (0, 1))),
+        ("3", " 2 ", (3, (2,))),
+        ("4", "", (4, None)),
+        ("", "", (None, None)),
+    ],
+)
+def test_shard_settings_are_read(clean_env, count, ids, expected):
+    """SHARD_COUNT and SHARD_IDS (comma-separated) give this process its slice of the gateway; blank means unset."""
+    clean_env.setenv("DISCORD_TOKEN", "tok")
+    clean_env.setenv("COMETAPI_KEY", "key")
+    clean_env.setenv("SHARD_COUNT", count)
+    clean_env.setenv("SHARD_IDS", ids)
+    settings = load_settings(None)
+    assert (settings.shard_count, settings.shard_ids) == expected
+
+
+@pytest.mark.parametrize(
+    ("count", "ids", "problem"),
+    [
+        (None, "1", "SHARD_IDS: needs SHARD_COUNT (the number of shards of the whole bot)"),
+        ("3", "0,3", "SHARD_IDS: must list different shard numbers from 0 to 2"),
+        ("3", "1,1", "SHARD_IDS: must list different shard numbers from 0 to 2"),
+        ("3", "one", "SHARD_IDS: must be shard numbers separated by commas, e.g. 0,1"),
+        ("0", "", "SHARD_COUNT: Input should be greater than or equal to 1"),
+    ],
+)
+def test_bad_shard_settings_stop_the_bot_with_one_line(clean_env, count, ids, problem):
+    """Shard ids outside 0…SHARD_COUNT-1, repeated, unparsable or without SHARD_COUNT are refused with one line."""
+    clean_env.setenv("DISCORD_TOKEN", "tok")
+    clean_env.setenv("COMETAPI_KEY", "key")
+    if count is not None:
+        clean_env.setenv("SHARD_COUNT", count)
+    clean_env.setenv("SHARD_IDS", ids)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None)
+    assert caught.value.problems == [problem]

@@ -324,6 +324,16 @@ async def test_a_submit_in_progress_in_another_live_process_is_never_recovered(s
     ]
 
 
+async def test_a_dead_processes_submit_is_recovered_without_waiting_for_the_grace_period(store, clock):
+    """A dead owner submits nothing any more: its `submitting` job is failed at once, however young."""
+    await live(store, "dead")
+    stuck = await store.create(new_job(), owner="dead")
+    assert await store.recover_interrupted_submits(older_than=clock.now - 120, owner=ME) == []
+    assert await store.recover_interrupted_submits(older_than=clock.now - 120, owner=ME, dead_owners={"dead"}) == [
+        stuck.id
+    ]
+
+
 async def test_a_retired_processes_interrupted_submit_is_recovered(store, clock):
     """A submit whose owner stopped (no heartbeat row any more) is recovered by any process."""
     await live(store, "gone")

@@ -96,8 +96,9 @@ class JobStore(Protocol):
     ) -> list[int]:
         """Jobs left in `submitting` by a crash: fail them and queue a notice to their members.
 
-        Only jobs recorded before `older_than` whose submitter is `owner` (this process; `exclude` lists the
-        ones it is submitting right now), is among `dead_owners`, has no heartbeat row, or is unknown. A submit
+        Jobs of `dead_owners` (their process is gone, so nothing of theirs is under way) at once; others only when
+        recorded before `older_than` and submitted by `owner` (this process; `exclude` lists the ones it is
+        submitting right now), by a process without a heartbeat row (retired), or by no known process. A submit
         under way in another live process is never failed.
         """
         ...

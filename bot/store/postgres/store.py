@@ -338,9 +338,10 @@ class PostgresJobStore:
         a submit under way in another live process is never touched."""
         rows = await self._pool.fetch(
             f"UPDATE jobs SET state = 'submit_failed', error = $2, delivery = 'pending', updated_at = {NOW},"
-            f" finished_at = {NOW} WHERE state = 'submitting' AND created_at < $3 AND NOT (id = ANY($4::bigint[]))"
-            " AND (submit_owner IS NULL OR submit_owner = $5 OR submit_owner = ANY($6::text[])"
-            " OR submit_owner NOT IN (SELECT owner FROM workers)) RETURNING id",
+            f" finished_at = {NOW} WHERE state = 'submitting' AND ((created_at < $3 AND NOT (id = ANY($4::bigint[]))"
+            " AND (submit_owner IS NULL OR submit_owner = $5 OR submit_owner NOT IN (SELECT owner FROM workers)))"
+            # A dead owner is submitting nothing any more: its jobs are failed at once, without the grace period.
+            " OR submit_owner = ANY($6::text[])) RETURNING id",
             self._t(), INTERRUPTED_SUBMIT, older_than, list(exclude), owner, sorted(dead_owners),
         )
         ids = sorted(row[0] for row in rows)

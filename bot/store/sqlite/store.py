@@ -357,11 +357,12 @@ class SqliteJobStore:
         for n, dead in enumerate(sorted(dead_owners)):
             params[f"dead{n}"] = dead
             names.append(f":dead{n}")
+        # A dead owner is submitting nothing any more: its jobs are failed at once, without the grace period.
         gone = f" OR submit_owner IN ({', '.join(names)})" if names else ""
         sql = (
             "UPDATE jobs SET state = 'submit_failed', error = :error, delivery = 'pending', updated_at = :now,"  # noqa: S608 - integers and placeholders only
-            f" finished_at = :now WHERE state = 'submitting' AND created_at < :older AND id NOT IN ({skip})"
-            " AND (submit_owner IS NULL OR submit_owner = :me OR submit_owner NOT IN (SELECT owner FROM workers)"
+            f" finished_at = :now WHERE state = 'submitting' AND ((created_at < :older AND id NOT IN ({skip})"
+            " AND (submit_owner IS NULL OR submit_owner = :me OR submit_owner NOT IN (SELECT owner FROM workers)))"
             f"{gone}) RETURNING id"
         )
         async with self._transaction() as conn, conn.execute(sql, params) as cursor:
