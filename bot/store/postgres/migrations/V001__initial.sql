@@ -42,8 +42,9 @@ CREATE TABLE jobs (
     poll_owner             text
 );
 
--- The poller's claim: in-flight jobs, least recently polled first.
-CREATE INDEX jobs_in_flight ON jobs (polled_at NULLS FIRST, id) WHERE state IN ('queued', 'running');
+-- The poller's claim reads every in-flight job (and sorts by polled_at, which is left out of the index so that
+-- rewriting it each cycle stays a heap-only update).
+CREATE INDEX jobs_in_flight ON jobs (id) WHERE state IN ('queued', 'running');
 -- Admission counts what is in progress (bot-wide, per guild, per member) on every submit.
 CREATE INDEX jobs_live ON jobs (guild_id, user_id) WHERE state IN ('submitting', 'queued', 'running');
 CREATE INDEX jobs_overdue ON jobs (finished_at) WHERE state = 'timed_out';
