@@ -10,7 +10,7 @@ import time
 import asyncpg
 import pytest
 
-from bot.store import JobUpdate, open_store
+from bot.store import JobUpdate, describe_url, open_store
 from bot.store.postgres.db import migrations
 from tests.conftest import new_job
 
@@ -122,3 +122,45 @@ async def test_late_polls_are_claimed_once_per_interval_across_processes(three_p
     assert sorted(len(jobs) for jobs in claimed) == [0, 0, 1]
     clock.advance(301)
     assert len(await three_processes[1].overdue(since=since, owner="p1", every=300)) == 1
+
+
+async def test_a_sqlite_database_is_copied_to_an_empty_postgres_one_as_it_was(db_path, postgres_url, clock):
+    """`python -m bot.store.to_postgres`: every job (in flight, finished, awaiting delivery) and guild setting arrives
+    unchanged with its id; new jobs continue after the copied ids; a non-empty target is refused."""
+    import sys
+
+    from bot.store import GuildSettings
+
+    async def to_postgres() -> tuple[int, str]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.store.to_postgres", f"sqlite:///{db_path}", postgres_url,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await proc.communicate()
+        return proc.returncode or 0, out.decode()
+
+    source = await open_store(str(db_path), now=clock)
+    running = await source.create(new_job(), owner="old")
+    await source.mark_submitted(running.id, "in-flight")
+    finished = await source.create(new_job("udio"), owner="old")
+    await source.mark_submitted(finished.id, "done")
+    await source.apply([JobUpdate(finished.id, "succeeded", progress=100, result={"clips": [{"id": "c1"}]})])
+    await source.create(new_job())
+    await source.change_guild_settings(3001, lambda s: s.replace(daily_quota=3, suno_enabled=False,
+                                                                 allowed_channels=frozenset({7, 8})), by=42)
+    before = [await source.get(job_id) for job_id in range(1, 4)]
+    await source.close()
+
+    assert await to_postgres() == (0, f"copied 3 job(s) and 1 guild(s) to {describe_url(postgres_url)}\n")
+    target = await open_store(postgres_url, now=clock)
+    try:
+        assert [await target.get(job_id) for job_id in range(1, 4)] == before
+        assert [p.id for p in await target.in_flight()] == [running.id]
+        assert [j.id for j in await target.deliverable(lease_seconds=60)] == [finished.id]
+        assert await target.guild_settings(3001) == GuildSettings(3001, allowed_channels=frozenset({7, 8}),
+                                                                  suno_enabled=False, daily_quota=3)
+        assert (await target.create(new_job())).id == 4
+    finally:
+        await target.close()
+    code, said = await to_postgres()
+    assert (code, said.startswith("not copied:")) == (1, True)
