@@ -102,6 +102,14 @@ async def test_a_silent_processes_share_goes_to_the_others(three_processes, cloc
     assert sorted(job.id for job in first + second) == ids
 
 
+async def test_a_process_known_dead_stops_counting_at_once(three_processes, clock):
+    """A process the courier knows is gone (its pid vanished on this host) leaves the share at once, before its
+    heartbeat goes stale."""
+    await seed_in_flight(three_processes[0], 30)
+    claimed = await three_processes[0].claim_polls("p0", every=5, peers_within=20, dead_owners={"p2"})
+    assert len(claimed) == 15
+
+
 async def test_a_newly_submitted_job_is_claimed_at_once(three_processes, clock):
     """A job submitted after a round (never polled) is handed out on the next claim, interval or not."""
     await seed_in_flight(three_processes[0], 6)

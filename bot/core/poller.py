@@ -174,7 +174,7 @@ class Poller:
         else:
             # This process's share; other processes fetch the rest, and none fetches a job twice in one interval.
             jobs = await self._store.claim_polls(
-                self._owner, every=self.config.interval, peers_within=self.config.peer_timeout
+                self._owner, every=self.config.interval, peers_within=self.config.peer_timeout, dead_owners=dead
             )
         report.in_flight = len(jobs)
         jobs += await self._overdue_due(now)

@@ -67,13 +67,15 @@ class JobStore(Protocol):
         """Every job CometAPI is still working on, oldest first."""
         ...
 
-    async def claim_polls(self, owner: str, *, every: float, peers_within: float) -> list[PendingJob]:
+    async def claim_polls(
+        self, owner: str, *, every: float, peers_within: float, dead_owners: Collection[str] = ()
+    ) -> list[PendingJob]:
         """This process's share of the in-flight jobs for one poll cycle, oldest first.
 
         Across every process sharing the store, a job is handed out at most once per `every` seconds, and each
         process takes about its share (the in-flight jobs divided by the processes whose heartbeat is younger
-        than `peers_within` seconds), so each job is fetched by one process per cycle. A backend that serves
-        one process returns every in-flight job.
+        than `peers_within` seconds and that are not among `dead_owners`), so each job is fetched by one process
+        per cycle. A backend that serves one process returns every in-flight job.
         """
         ...
 

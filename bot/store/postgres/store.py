@@ -238,17 +238,20 @@ class PostgresJobStore:
         )
         return [_pending(row) for row in rows]
 
-    async def claim_polls(self, owner: str, *, every: float, peers_within: float) -> list[PendingJob]:
+    async def claim_polls(
+        self, owner: str, *, every: float, peers_within: float, dead_owners: Collection[str] = ()
+    ) -> list[PendingJob]:
         """Claim this process's share of the in-flight jobs not handed to anyone in the last `every` seconds.
 
-        The share is ⌈in flight ÷ live processes⌉, least recently polled first; rows another process is
+        The share is ⌈in flight ÷ live processes⌉ (a process known dead no longer counts, even before its
+        heartbeat is stale), least recently polled first; rows another process is
         claiming at this instant are skipped (`SKIP LOCKED`), never waited for or taken twice.
         """
         async with self._pool.acquire() as conn, conn.transaction():
             counts = await _row(conn,
                 "SELECT (SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')),"
-                f" (SELECT count(*) FROM workers WHERE heartbeat_at >= {NOW} - $2)",
-                self._t(), peers_within,
+                f" (SELECT count(*) FROM workers WHERE heartbeat_at >= {NOW} - $2 AND owner <> ALL($3::text[]))",
+                self._t(), peers_within, sorted(dead_owners),
             )
             share = math.ceil(counts[0] / max(counts[1], 1))
             if not share:

@@ -262,7 +262,9 @@ class SqliteJobStore:
             rows = await cursor.fetchall()
         return [PendingJob(*row) for row in rows]
 
-    async def claim_polls(self, owner: str, *, every: float, peers_within: float) -> list[PendingJob]:
+    async def claim_polls(
+        self, owner: str, *, every: float, peers_within: float, dead_owners: Collection[str] = ()
+    ) -> list[PendingJob]:
         """Every in-flight job: one process uses a SQLite file, so its share is everything (and nothing is
         written: the poll cycle costs what it did before several processes could share a database)."""
         return await self.in_flight()
