@@ -1,6 +1,7 @@
 """Benchmark the batch poller against the simulator with 10, 1,000 and 10,000 pending jobs.
 
-Run: `python bench/poller.py` (options: --sizes 10,1000,10000 --batch-size 50 --cycles 3).
+Run: `python bench/poller.py` (options: --sizes 10,1000,10000 --batch-size 50 --cycles 3; --postgres DSN measures the
+PostgreSQL backend's poll claims on a fresh database instead of SQLite).
 Prints, per size: CometAPI calls per cycle, wall and CPU time per cycle, and the peak RSS of this process.
 The simulator runs in a child process so its work is not counted. Not a test: figures, not assertions.
 """
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import aiohttp
@@ -44,7 +46,45 @@ async def seed_store(store: JobStore, ids: dict[str, list[str]]) -> None:
             await store.mark_submitted(job.id, task_id)
 
 
-async def bench_size(size: int, batch_size: int, cycles: int) -> dict[str, float]:
+class SteppedClock:
+    """The store's clock, moved one poll interval per cycle: cycles here run back to back, and a shared database
+    hands a job out at most once per interval."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def open_bench_store(tmp: str, postgres: str | None, clock: SteppedClock) -> tuple[JobStore, str | None]:
+    """A SQLite file in `tmp`, or a fresh database on the `postgres` server (and its name, to drop)."""
+    if postgres is None:
+        return await open_store(str(Path(tmp) / "bench.db")), None
+    import asyncpg
+
+    from tests.conftest import with_database
+
+    name = f"chorus_bench_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(postgres)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return await open_store(with_database(postgres, name), now=clock), name
+
+
+async def drop_bench_database(postgres: str, name: str) -> None:
+    import asyncpg
+
+    admin = await asyncpg.connect(postgres)
+    try:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def bench_size(size: int, batch_size: int, cycles: int, postgres: str | None = None) -> dict[str, float]:
     udio = size // 10  # a tenth of the traffic on Udio, as a mixed server would have
     child = subprocess.Popen(
         [sys.executable, str(ROOT / "bench" / "_simulator_child.py"), API_KEY, str(size - udio), str(udio)],
@@ -58,14 +98,24 @@ async def bench_size(size: int, batch_size: int, cycles: int) -> dict[str, float
         assert child.stdout is not None
         hello = json.loads(child.stdout.readline())
         with tempfile.TemporaryDirectory() as tmp:
-            store = await open_store(str(Path(tmp) / "bench.db"))
+            clock = SteppedClock()
+            store, database = await open_bench_store(tmp, postgres, clock)
             await seed_store(store, hello["ids"])
             async with aiohttp.ClientSession() as session:
                 api = CometAPI(session, SecretStr(API_KEY), base_url=hello["url"])
                 config = PollerConfig(batch_size=batch_size, deadline=10**9)
-                poller = Poller(store, api, config, on_finished=finished_too_soon)
+                # Wired as the bot wires it: an owner (its share of a shared database; everything on SQLite) and the
+                # courier's look at the workers table for dead owners, every cycle.
+                await store.beat("bench", host="bench", pid=1)
+
+                async def dead_owners() -> set[str]:
+                    return {worker.owner for worker in await store.workers() if worker.owner != "bench"}
+
+                poller = Poller(store, api, config, on_finished=finished_too_soon, owner="bench",
+                                dead_owners=dead_owners)
                 walls, cpus, calls = [], [], []
                 for _ in range(cycles + 1):
+                    clock.now += config.interval
                     wall, cpu = time.perf_counter(), time.process_time()
                     report = await poller.run_cycle()
                     walls.append(time.perf_counter() - wall)
@@ -73,6 +123,8 @@ async def bench_size(size: int, batch_size: int, cycles: int) -> dict[str, float
                     calls.append(report.calls)
                     assert report.errors == 0, "the simulator should not fail in a benchmark"
             await store.close()
+            if postgres is not None and database is not None:
+                await drop_bench_database(postgres, database)
     finally:
         if child.stdin:
             child.stdin.close()
@@ -95,14 +147,17 @@ def main() -> None:
     parser.add_argument("--sizes", default="10,1000,10000")
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--cycles", type=int, default=3)
+    parser.add_argument("--postgres", default=None,
+                        help="an admin DSN: measure the PostgreSQL backend (its claims) instead of SQLite")
     args = parser.parse_args()
-    print(f"batch size {args.batch_size}; steady-state figures are medians of {args.cycles} cycles")
+    backend = "PostgreSQL (one process claiming its share)" if args.postgres else "SQLite"
+    print(f"{backend}; batch size {args.batch_size}; steady-state figures are medians of {args.cycles} cycles")
     print(
         f"{'pending':>8} {'calls/cycle':>11} {'expected':>8} {'wall/cycle':>10} {'cpu/cycle':>9} "
         f"{'1st wall':>8} {'1st cpu':>8} {'peak RSS':>9}"
     )
     for size in (int(s) for s in args.sizes.split(",")):
-        r = asyncio.run(bench_size(size, args.batch_size, args.cycles))
+        r = asyncio.run(bench_size(size, args.batch_size, args.cycles, args.postgres))
         print(
             f"{r['size']:>8,} {r['calls']:>11.0f} {r['expected_calls']:>8} {r['wall']:>9.3f}s {r['cpu']:>8.3f}s "
             f"{r['first_wall']:>7.2f}s {r['first_cpu']:>7.2f}s {r['rss_mib']:>6.1f} MiB"

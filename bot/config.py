@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_core import ErrorDetails
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.store import check_database_url
 
@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # Port of the /healthz and /metrics endpoint; unset means off.
     health_port: Annotated[int, Field(ge=0, le=65535)] | None = None
     health_host: str = "127.0.0.1"
+    # Scaling out: how many gateway shards the bot has in all, and which of them this process runs (e.g. "0,1").
+    # Unset: Discord's recommended count, all in this process.
+    shard_count: Annotated[int, Field(ge=1)] | None = None
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
 
     @field_validator("discord_token", "cometapi_key")
     @classmethod
@@ -62,10 +66,34 @@ class Settings(BaseSettings):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return value
 
-    @field_validator("discord_guild_id", "health_port", mode="before")
+    @field_validator("discord_guild_id", "health_port", "shard_count", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_list(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        try:
+            return tuple(int(part) for part in value.split(","))
+        except ValueError:
+            raise ValueError("must be shard numbers separated by commas, e.g. 0,1") from None
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards_in_range(cls, value: tuple[int, ...] | None, info: ValidationInfo) -> tuple[int, ...] | None:
+        if value is None:
+            return None
+        count = info.data.get("shard_count")
+        if count is None:
+            raise ValueError("needs SHARD_COUNT (the number of shards of the whole bot)")
+        if not value or len(set(value)) != len(value) or any(not 0 <= shard < count for shard in value):
+            raise ValueError(f"must list different shard numbers from 0 to {count - 1}")
+        return value
 
 
 class ConfigError(Exception):

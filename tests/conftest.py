@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -38,6 +40,43 @@ async def store(db_path, clock) -> AsyncIterator[JobStore]:
     opened = await open_store(str(db_path), now=clock)
     yield opened
     await opened.close()
+
+
+# ---- PostgreSQL: a fresh database per test on the cluster .ci/run starts (skipped where there is none) ----------
+
+POSTGRES_ENV = "CHORUS_TEST_POSTGRES_URL"
+
+
+def postgres_admin_url() -> str:
+    """The test cluster's DSN, or skip: the quick-start test command must pass on a machine without PostgreSQL."""
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"no PostgreSQL for the tests: set {POSTGRES_ENV} (.ci/run starts a throwaway cluster and sets it)")
+    return url
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server, another database."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A DSN of a new, empty database, dropped after the test."""
+    import asyncpg
+
+    admin_url = postgres_admin_url()
+    name = f"chorus_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield with_database(admin_url, name)
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 async def relax_limits(store: JobStore, guild_id: int) -> None:

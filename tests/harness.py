@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -26,28 +27,29 @@ class BotHarness:
         self,
         fake: FakeDiscord,
         sim: SimulatorServer,
-        db_path: Path,
+        db_path: Path | str,
         *,
         poller: PollerConfig | None = None,
-        now: Callable[[], float] = time.time,
+        now: Callable[[], float] | None = time.time,
         relaxed_limits: bool = True,
+        overrides: dict[str, Any] | None = None,
     ) -> None:
         self.now = now
         self.relaxed_limits = relaxed_limits
         self.fake = fake
         self.sim = sim
-        self.settings = Settings(
-            discord_token=SecretStr(fake.token),
-            cometapi_key=SecretStr(API_KEY),
-            cometapi_base_url=sim.url,
-            cometapi_quota_url=sim.url,
-            discord_api_base=fake.api_base,
-            database_url=str(db_path),
-            poll_interval=0.05,
-            discord_guild_id=fake.guild.id,
-            health_port=0,  # a free port; the tests read it from bot.health.port
-            _env_file=None,  # type: ignore[call-arg]
-        )
+        values: dict[str, Any] = {
+            "discord_token": SecretStr(fake.token),
+            "cometapi_key": SecretStr(API_KEY),
+            "cometapi_base_url": sim.url,
+            "cometapi_quota_url": sim.url,
+            "discord_api_base": fake.api_base,
+            "database_url": str(db_path),
+            "poll_interval": 0.05,
+            "discord_guild_id": fake.guild.id,
+            "health_port": 0,  # a free port; the tests read it from bot.health.port
+        }
+        self.settings = Settings(**{**values, **(overrides or {})}, _env_file=None)  # type: ignore[call-arg]
         self.poller_config = poller or PollerConfig(interval=0.05, batch_size=50, deadline=600)
         # Deliveries looked for often; a claim's lease of a few seconds, as tests restart the bot mid-post.
         self.courier_config = CourierConfig(interval=0.05, lease=5.0, renew_every=1.0, heartbeat_every=1.0,

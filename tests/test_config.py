@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_settings
-from bot.store.factory import sqlite_path
+from bot.store.factory import describe_url, sqlite_path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = [
@@ -21,7 +21,7 @@ CONTRACT = [
 
 @pytest.fixture
 def clean_env(monkeypatch):
-    for name in [*CONTRACT, "POLL_BATCH_SIZE", "JOB_DEADLINE_MINUTES"]:
+    for name in [*CONTRACT, "POLL_BATCH_SIZE", "JOB_DEADLINE_MINUTES", "SHARD_COUNT", "SHARD_IDS"]:
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -82,14 +82,40 @@ def test_problems_are_listed_one_per_line_without_values(clean_env):
 
 
 def test_unsupported_database_scheme(clean_env):
-    """Only SQLite URLs and plain paths are accepted for now, with a clear line."""
+    """Only SQLite URLs, plain paths and PostgreSQL URLs are accepted; anything else gets a clear line."""
     clean_env.setenv("DISCORD_TOKEN", "tok")
     clean_env.setenv("COMETAPI_KEY", "key")
-    clean_env.setenv("DATABASE_URL", "postgres://db/x")
+    clean_env.setenv("DATABASE_URL", "mysql://db/x")
     with pytest.raises(ConfigError) as caught:
         load_settings(None)
-    assert caught.value.problems == ["DATABASE_URL: unsupported database URL scheme 'postgres' (use sqlite:///path)"]
+    assert caught.value.problems == [
+        "DATABASE_URL: unsupported database URL scheme 'mysql' (use sqlite:///path or postgresql://…)"
+    ]
     assert sqlite_path("sqlite:////abs/x.db") == Path("/abs/x.db")
+
+
+@pytest.mark.parametrize("url", ["postgresql://chorus:s3cret-pw@db:5432/chorus", "postgres://chorus:s3cret-pw@db/chorus"])
+def test_postgres_urls_are_accepted_and_logged_without_the_password(clean_env, url):
+    """DATABASE_URL may name PostgreSQL (postgresql:// or postgres://); the log line shows it without the password."""
+    clean_env.setenv("DISCORD_TOKEN", "tok")
+    clean_env.setenv("COMETAPI_KEY", "key")
+    clean_env.setenv("DATABASE_URL", url)
+    assert load_settings(None).database_url == url
+    described = describe_url(url)
+    assert "s3cret-pw" not in described
+    assert described.startswith("postgresql://chorus@db") and described.endswith("/chorus")
+
+
+def test_a_postgres_url_without_a_host_is_refused(clean_env):
+    """A postgresql:// URL with no host stops the bot with a line that shows the expected shape."""
+    clean_env.setenv("DISCORD_TOKEN", "tok")
+    clean_env.setenv("COMETAPI_KEY", "key")
+    clean_env.setenv("DATABASE_URL", "postgresql:///chorus")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None)
+    assert caught.value.problems == [
+        "DATABASE_URL: a postgresql:// URL needs a host (postgresql://user:password@host:5432/database)"
+    ]
 
 
 def test_secrets_are_hidden_in_repr(clean_env):
@@ -115,3 +141,44 @@ def test_python_m_bot_reports_bad_config_and_exits_non_zero(tmp_path):
     assert any("DISCORD_TOKEN" in line for line in lines)
     assert any("COMETAPI_KEY" in line for line in lines)
     assert any("POLL_INTERVAL" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("count", "ids", "expected"),
+    [
+        ("3", "0,1", (3, (0, 1))),
+        ("3", " 2 ", (3, (2,))),
+        ("4", "", (4, None)),
+        ("", "", (None, None)),
+    ],
+)
+def test_shard_settings_are_read(clean_env, count, ids, expected):
+    """SHARD_COUNT and SHARD_IDS (comma-separated) give this process its slice of the gateway; blank means unset."""
+    clean_env.setenv("DISCORD_TOKEN", "tok")
+    clean_env.setenv("COMETAPI_KEY", "key")
+    clean_env.setenv("SHARD_COUNT", count)
+    clean_env.setenv("SHARD_IDS", ids)
+    settings = load_settings(None)
+    assert (settings.shard_count, settings.shard_ids) == expected
+
+
+@pytest.mark.parametrize(
+    ("count", "ids", "problem"),
+    [
+        (None, "1", "SHARD_IDS: needs SHARD_COUNT (the number of shards of the whole bot)"),
+        ("3", "0,3", "SHARD_IDS: must list different shard numbers from 0 to 2"),
+        ("3", "1,1", "SHARD_IDS: must list different shard numbers from 0 to 2"),
+        ("3", "one", "SHARD_IDS: must be shard numbers separated by commas, e.g. 0,1"),
+        ("0", "", "SHARD_COUNT: Input should be greater than or equal to 1"),
+    ],
+)
+def test_bad_shard_settings_stop_the_bot_with_one_line(clean_env, count, ids, problem):
+    """Shard ids outside 0…SHARD_COUNT-1, repeated, unparsable or without SHARD_COUNT are refused with one line."""
+    clean_env.setenv("DISCORD_TOKEN", "tok")
+    clean_env.setenv("COMETAPI_KEY", "key")
+    if count is not None:
+        clean_env.setenv("SHARD_COUNT", count)
+    clean_env.setenv("SHARD_IDS", ids)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None)
+    assert caught.value.problems == [problem]

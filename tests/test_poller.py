@@ -576,3 +576,19 @@ async def test_the_courier_posts_in_order_within_a_channel_and_in_parallel_acros
     assert await courier.run_once() == 9
     assert peak == {"channel": 1, "all": 3}
     assert order == {c: [j.id for j in jobs if j.channel_id == c] for c in channels}
+
+
+async def test_another_live_bot_in_the_same_process_is_not_taken_for_dead(store, clock):
+    """Two couriers in one process (same host and pid) both beating: neither counts the other as dead; an earlier run
+    of this process id that fell silent before this one started is dead at once."""
+    import os
+    import socket
+
+    first = Courier(store, Inbox(), COURIER, now=clock, owner="first")
+    second = Courier(store, Inbox(), COURIER, now=clock, owner="second")
+    await store.beat("earlier-run", host=socket.gethostname(), pid=os.getpid())
+    clock.advance(1)
+    await store.beat("first", host=first.host, pid=first.pid)
+    await store.beat("second", host=second.host, pid=second.pid)
+    assert await first.dead_owners() == {"earlier-run"}
+    assert await second.dead_owners() == {"earlier-run"}

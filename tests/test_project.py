@@ -71,3 +71,15 @@ def test_lint_and_types_are_clean(tool):
         pytest.skip(f"{tool[0]} is not installed")
     proc = subprocess.run([exe, *tool[1:]], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+def test_compose_scale_profile_runs_every_shard_once_on_postgres():
+    """The `scale` profile runs PostgreSQL and one process per shard: SHARD_IDS 0 … SHARD_COUNT-1, each once, all on
+    the compose PostgreSQL; the `postgres` profile offers the database alone."""
+    compose = (ROOT / "compose.yaml").read_text(encoding="utf-8")
+    (count,) = re.findall(r'SHARD_COUNT: "(\d+)"', compose)
+    ids = sorted(int(found) for found in re.findall(r'SHARD_IDS: "(\d+)"', compose))
+    assert ids == list(range(int(count)))
+    assert "DATABASE_URL: postgresql://" in compose
+    assert "profiles: [postgres, scale]" in compose and "profiles: [scale]" in compose
+    assert "condition: service_healthy" in compose

@@ -69,12 +69,13 @@ async def test_bad_or_missing_key_gets_gateway_401(sim: SimulatorServer, headers
 
 
 async def test_request_log_records_calls_without_the_key(sim: SimulatorServer, http: aiohttp.ClientSession) -> None:
-    """Each request is logged with endpoint, method, path, query and body, and the key is never stored."""
+    """Each request is logged with endpoint, method, path, query, body and arrival time; the key is never stored."""
     await submit(http, {"gpt_description_prompt": "rain", "mv": "chirp-v4"})
     async with http.get("/udio/query", params={"ids": "x,y"}) as resp:
         assert resp.status == 200
     first, second = sim.requests
-    assert first == (
+    assert 0 < first.at <= second.at
+    assert first[:6] == (
         "submit_music",
         "POST",
         "/suno/submit/music",

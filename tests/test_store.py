@@ -1,4 +1,5 @@
-"""The task store on a real SQLite file: migrations, transitions, claims, restarts."""
+"""The store's contract, on both backends (a real SQLite file, and a fresh PostgreSQL database when the tests have
+a cluster): transitions, claims, restarts. SQLite's own migrations and file mode are checked here too."""
 
 from __future__ import annotations
 
@@ -7,10 +8,36 @@ import asyncio
 import aiosqlite
 import pytest
 
-from bot.store import IllegalTransitionError, JobUpdate, open_store
+from bot.store import INTERRUPTED_SUBMIT, IllegalTransitionError, JobUpdate, open_store
 from bot.store.sqlite.db import connect, migrations
-from bot.store.sqlite.store import INTERRUPTED_SUBMIT
 from tests.conftest import ALICE, new_job
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request, db_path):
+    """Where the store under test lives: a SQLite file, or a new PostgreSQL database (skipped without one)."""
+    if request.param == "sqlite":
+        return str(db_path)
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+async def store(store_url, clock):
+    opened = await open_store(store_url, now=clock)
+    yield opened
+    await opened.close()
+
+
+GUILD = 3001  # ALICE's guild
+
+
+def duplicate_error(store_url):
+    """What each backend raises when a unique index refuses a row."""
+    if store_url.startswith("postgresql://"):
+        import asyncpg
+
+        return asyncpg.UniqueViolationError
+    return aiosqlite.IntegrityError
 
 
 async def test_fresh_database_is_migrated_in_wal_mode(db_path):
@@ -91,12 +118,12 @@ async def test_in_flight_lists_only_queued_and_running(store):
     assert pending[1].state == "running"
 
 
-async def test_task_ids_are_unique_per_provider(store):
+async def test_task_ids_are_unique_per_provider(store, store_url):
     """The same CometAPI task cannot be recorded for two jobs."""
     first = await store.create(new_job())
     second = await store.create(new_job())
     await store.mark_submitted(first.id, "dup")
-    with pytest.raises(aiosqlite.IntegrityError):
+    with pytest.raises(duplicate_error(store_url)):
         await store.mark_submitted(second.id, "dup")
 
 
@@ -130,10 +157,10 @@ async def test_claim_then_deliver_exactly_once(store):
     assert (done.delivery, done.delivered_message_id, done.delivered_channel_id) == ("delivered", 999, 2001)
 
 
-async def test_concurrent_claimers_on_two_connections_get_one_claim(db_path, clock):
-    """Two stores on the same file racing for the same jobs: each job is claimed by exactly one."""
-    first = await open_store(str(db_path), now=clock)
-    second = await open_store(str(db_path), now=clock)
+async def test_concurrent_claimers_on_two_connections_get_one_claim(store_url, clock):
+    """Two stores on the same database racing for the same jobs: each job is claimed by exactly one."""
+    first = await open_store(store_url, now=clock)
+    second = await open_store(store_url, now=clock)
     try:
         jobs = [await _finished(first, f"t{i}") for i in range(20)]
         await live(first, "a")
@@ -209,9 +236,9 @@ async def test_release_retries_or_gives_up(store):
     assert await store.deliverable(lease_seconds=0) == []
 
 
-async def test_restart_keeps_pending_jobs_and_deliveries(db_path, clock):
+async def test_restart_keeps_pending_jobs_and_deliveries(store_url, clock):
     """Closing and reopening the store (a restart) loses no in-flight job and no undelivered result."""
-    store = await open_store(str(db_path), now=clock)
+    store = await open_store(store_url, now=clock)
     running = await store.create(new_job())
     await store.mark_submitted(running.id, "a")
     finished = await _finished(store, "b")
@@ -219,7 +246,7 @@ async def test_restart_keeps_pending_jobs_and_deliveries(db_path, clock):
     await store.claim_delivery(finished.id, owner=ME, lease_seconds=60)  # the crash happens mid-delivery
     await store.close()
     clock.advance(61)
-    reopened = await open_store(str(db_path), now=clock)
+    reopened = await open_store(store_url, now=clock)
     try:
         assert [p.id for p in await reopened.in_flight()] == [running.id]
         assert [j.id for j in await reopened.deliverable(lease_seconds=60)] == [finished.id]
@@ -245,7 +272,7 @@ async def test_recent_jobs_for_a_member(store, clock):
         ids.append((await store.create(new_job())).id)
         clock.advance(1)
     other = await store.create(new_job(requester=ALICE.__class__(user_id=7, channel_id=1)))
-    recent = await store.recent_for_user(ALICE.user_id, guild_id=ALICE.guild_id, limit=2)
+    recent = await store.recent_for_user(ALICE.user_id, guild_id=GUILD, limit=2)
     assert [job.id for job in recent] == [ids[2], ids[1]]
     assert other.id not in [job.id for job in await store.recent_for_user(ALICE.user_id)]
 
@@ -255,3 +282,135 @@ async def test_nonce_fits_discord_limit(store):
     job = await store.create(new_job())
     assert job.nonce == f"chorus-job-{job.id}"
     assert len(job.nonce) <= 25
+
+
+# ---- several processes on one database (on SQLite: two connections to one file) --------------------------------
+
+
+async def test_two_stores_admitting_the_same_member_at_once_pass_a_limit_of_one_once(store_url, clock):
+    """Two processes admitting the same member at the same instant: exactly one job is recorded, the other is refused
+    with the concurrency limit."""
+    from bot.core.limits import Admission, LimitReachedError
+    from bot.store import GuildSettings
+
+    first = await open_store(store_url, now=clock)
+    second = await open_store(store_url, now=clock)
+    try:
+        one_at_a_time = Admission(GuildSettings(GUILD, max_concurrent=1, cooldown_seconds=0))
+        outcomes = await asyncio.gather(
+            *(s.create(new_job(), one_at_a_time) for s in (first, second, first, second)), return_exceptions=True
+        )
+        created = [o for o in outcomes if not isinstance(o, BaseException)]
+        refused = [o for o in outcomes if isinstance(o, LimitReachedError)]
+        assert (len(created), len(refused)) == (1, 3)
+        assert len(await first.recent_for_user(ALICE.user_id)) == 1
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_submit_in_progress_in_another_live_process_is_never_recovered(store, clock):
+    """An old `submitting` job recorded by another live process is left alone; once that process is known dead,
+    or retired, it is failed as interrupted."""
+    await live(store, "other")
+    await live(store)
+    theirs = await store.create(new_job(), owner="other")
+    mine = await store.create(new_job(), owner=ME)
+    clock.advance(300)
+    assert await store.recover_interrupted_submits(older_than=clock.now - 120, owner=ME) == [mine.id]
+    assert (await store.get(theirs.id)).state == "submitting"
+    assert await store.recover_interrupted_submits(older_than=clock.now - 120, owner=ME, dead_owners={"other"}) == [
+        theirs.id
+    ]
+
+
+async def test_a_dead_processes_submit_is_recovered_without_waiting_for_the_grace_period(store, clock):
+    """A dead owner submits nothing any more: its `submitting` job is failed at once, however young."""
+    await live(store, "dead")
+    stuck = await store.create(new_job(), owner="dead")
+    assert await store.recover_interrupted_submits(older_than=clock.now - 120, owner=ME) == []
+    assert await store.recover_interrupted_submits(older_than=clock.now - 120, owner=ME, dead_owners={"dead"}) == [
+        stuck.id
+    ]
+
+
+async def test_a_retired_processes_interrupted_submit_is_recovered(store, clock):
+    """A submit whose owner stopped (no heartbeat row any more) is recovered by any process."""
+    await live(store, "gone")
+    stuck = await store.create(new_job(), owner="gone")
+    await store.retire("gone")
+    clock.advance(300)
+    assert await store.recover_interrupted_submits(older_than=clock.now - 120, owner=ME) == [stuck.id]
+    assert (await store.get(stuck.id)).submit_owner == "gone"
+
+
+async def test_this_processes_own_submit_in_progress_is_left_alone(store, clock):
+    """The owner's own submit is recovered unless it is among those it is submitting right now."""
+    await live(store)
+    busy = await store.create(new_job(), owner=ME)
+    clock.advance(300)
+    assert await store.recover_interrupted_submits(older_than=clock.now - 120, owner=ME, exclude={busy.id}) == []
+    assert await store.recover_interrupted_submits(older_than=clock.now - 120, owner=ME) == [busy.id]
+
+
+async def test_settings_changes_from_two_stores_both_stick(store_url, clock):
+    """Two processes changing different settings of one guild at once: neither change undoes the other."""
+    first = await open_store(store_url, now=clock)
+    second = await open_store(store_url, now=clock)
+    try:
+        await asyncio.gather(
+            first.change_guild_settings(GUILD, lambda s: s.replace(daily_quota=7), by=1),
+            second.change_guild_settings(GUILD, lambda s: s.replace(cooldown_seconds=99), by=2),
+            first.change_guild_settings(GUILD, lambda s: s.replace(suno_enabled=False), by=1),
+            second.change_guild_settings(GUILD, lambda s: s.replace(allowed_channels=frozenset({5})), by=2),
+        )
+        settings = await first.guild_settings(GUILD)
+    finally:
+        await first.close()
+        await second.close()
+    assert (settings.daily_quota, settings.cooldown_seconds, settings.suno_enabled, settings.allowed_channels) == (
+        7, 99, False, frozenset({5})
+    )
+
+
+async def test_the_store_clock_is_the_injected_one(store, clock):
+    """clock() reports the store's time (here the test's clock), which the job's timestamps use."""
+    assert await store.clock() == clock.now
+    job = await store.create(new_job())
+    assert job.created_at == clock.now
+
+
+async def test_claim_polls_hands_a_single_process_every_in_flight_job(store, clock):
+    """With one live process, its share of the poll is every in-flight job, oldest first."""
+    await live(store)
+    ids = []
+    for index in range(3):
+        job = await store.create(new_job())
+        await store.mark_submitted(job.id, f"t{index}")
+        ids.append(job.id)
+    assert [p.id for p in await store.claim_polls(ME, every=5, peers_within=20)] == ids
+
+
+async def test_overdue_lists_timed_out_jobs_within_their_grace(store, clock):
+    """Late polling asks about timed-out jobs given up on since `since` (and not those given up on before)."""
+    old = await store.create(new_job())
+    await store.mark_submitted(old.id, "old")
+    await store.apply([JobUpdate(old.id, "timed_out", error="slow")])
+    clock.advance(100)
+    recent = await store.create(new_job())
+    await store.mark_submitted(recent.id, "recent")
+    await store.apply([JobUpdate(recent.id, "timed_out", error="slow")])
+    assert [p.id for p in await store.overdue(since=clock.now - 50, owner=ME, every=300)] == [recent.id]
+
+
+async def test_take_turn_spaces_turns_of_one_key(store):
+    """Turns of one key are at least `spacing` apart; other keys do not wait."""
+    import time
+
+    async def turn(key):
+        await store.take_turn(key, spacing=0.2)
+        return time.monotonic()
+
+    first, second, other = await asyncio.gather(turn("identify:0"), turn("identify:0"), turn("identify:1"))
+    assert abs(second - first) >= 0.19
+    assert other - min(first, second) < 0.15

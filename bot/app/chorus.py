@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -10,7 +11,9 @@ from types import TracebackType
 
 import aiohttp
 import discord
+import yarl
 from discord.ext import commands
+from discord.gateway import DiscordWebSocket
 
 from bot.app.health import HealthServer
 from bot.app.metrics import Metrics
@@ -36,6 +39,9 @@ from bot.ui.tree import ChorusTree
 
 log = logging.getLogger(__name__)
 
+# Discord allows one IDENTIFY per 5 seconds per bucket (shard id % max_concurrency), per bot token.
+IDENTIFY_SPACING = 5.0
+
 EXTENSIONS: tuple[str, ...] = (
     "cogs.suno", "cogs.udio", "cogs.lyrics", "cogs.status", "cogs.history", "cogs.context", "cogs.admin",
     "cogs.persona",
@@ -44,7 +50,8 @@ EXTENSIONS: tuple[str, ...] = (
 
 
 class Chorus(commands.AutoShardedBot):
-    """AutoShardedBot asks Discord (or DISCORD_API_BASE) for the gateway URL itself, and is shard-ready."""
+    """AutoShardedBot running SHARD_IDS of SHARD_COUNT shards (all of Discord's recommended count when unset); several
+    processes share one database and take turns to IDENTIFY."""
 
     user: discord.ClientUser
     http_session: aiohttp.ClientSession
@@ -70,7 +77,7 @@ class Chorus(commands.AutoShardedBot):
         credit_interval: float = 900.0,
         tool_poll_interval: float = 2.0,
         timers_config: TimersConfig | None = None,
-        now: Callable[[], float] = time.time,
+        now: Callable[[], float] | None = None,
         guild_ready_timeout: float = 2.0,
     ) -> None:
         intents = discord.Intents.none()
@@ -82,7 +89,10 @@ class Chorus(commands.AutoShardedBot):
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=ChorusTree,
             guild_ready_timeout=guild_ready_timeout,
+            shard_count=settings.shard_count,
         )
+        if settings.shard_ids is not None:
+            self.shard_ids = list(settings.shard_ids)  # this process's slice (settings checked it against the count)
         self.settings = settings
         self._retry = retry
         self._courier_config = courier_config or CourierConfig()
@@ -93,13 +103,16 @@ class Chorus(commands.AutoShardedBot):
             batch_size=settings.poll_batch_size,
             deadline=settings.job_deadline_minutes * 60.0,
         )
-        self.now = now
+        # An injected clock (tests) also replaces the store's; without one, a shared database keeps its own.
+        self._store_clock = now
+        self.now = now or time.time
         self.closing = False
         # How long take tools (MIDI) wait between asking CometAPI whether they are ready.
         self.tool_poll_interval = tool_poll_interval
         self._shutdown: asyncio.Future[None] | None = None
         self.metrics = Metrics()
         self.health: HealthServer | None = None
+        self._identify_buckets = 1
 
     async def login(self, token: str) -> None:
         """Point discord.py's REST traffic at DISCORD_API_BASE, then log in."""
@@ -108,10 +121,31 @@ class Chorus(commands.AutoShardedBot):
         discord.http.Route.BASE = self.settings.discord_api_base
         await super().login(token)
 
+    async def launch_shards(self) -> None:
+        """Take the gateway URL (and, without SHARD_COUNT, the shard count) from DISCORD_API_BASE's GET /gateway/bot,
+        then connect this process's shards."""
+        shards, url, limits = await self.http.get_bot_gateway()
+        # With shard_count given discord.py skips /gateway/bot and dials DEFAULT_GATEWAY, which it also falls back to
+        # after an invalidated session: aim it at the answer, so a REST proxy or a fake keeps the websocket too.
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        self._identify_buckets = max(1, int(limits.get("max_concurrency") or 1))
+        if self.settings.shard_count is None:
+            self.shard_count = shards
+        await super().launch_shards()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Wait for this shard's IDENTIFY turn: one per 5 s per bucket across every process sharing the database."""
+        bucket = (shard_id or 0) % self._identify_buckets
+        try:
+            await self.store.take_turn(f"identify:{bucket}", spacing=IDENTIFY_SPACING)
+        except Exception:
+            log.exception("could not take an IDENTIFY turn from the database; waiting %.0f s instead", IDENTIFY_SPACING)
+            await asyncio.sleep(IDENTIFY_SPACING)
+
     async def setup_hook(self) -> None:
         """Build everything the bot owns, in dependency order, then start the background loops."""
         self.http_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
-        self.store = await open_store(self.settings.database_url, now=self.now)
+        self.store = await open_store(self.settings.database_url, now=self._store_clock)
         self.cometapi = CometAPI(
             self.http_session,
             self.settings.cometapi_key,
@@ -131,18 +165,22 @@ class Chorus(commands.AutoShardedBot):
             interval=self._credit_interval, now=self.now,
         )
         self.jobs = JobService(self.store, self.cometapi, caps=caps, on_submitted=lambda _job: self.poller.wake(),
-                               on_out_of_credit=lambda job: self.credit.out_of_credit(job.guild_id))
+                               on_out_of_credit=lambda job: self.credit.out_of_credit(job.guild_id),
+                               owner=self.courier.owner)
         self.personas = PersonaService(self.store, self.cometapi)
         self.styles = StyleSuggestions(self.cometapi)
         self.poller = Poller(
             self.store,
             self.cometapi,
-            self._poller_config,
+            dataclasses.replace(self._poller_config, peer_timeout=self._courier_config.heartbeat_timeout),
             on_finished=self.courier.wake,
             on_progress=self.status_cards.on_progress,
             metrics=self.metrics,
             now=self.now,
             busy_submits=lambda: self.jobs.submitting,
+            # One owner name per process (the courier's): polls, submits and delivery claims all carry it.
+            owner=self.courier.owner,
+            dead_owners=self.courier.dead_owners,
         )
         self.admin = AdminService(self.store, now=self.now)
         self.community = Community(self.store, now=self.now)

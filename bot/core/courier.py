@@ -207,16 +207,25 @@ class Courier:
         return sum(done)
 
     async def dead_owners(self) -> set[str]:
-        """Owners whose claims may be taken over now: silent too long, or their process is gone."""
-        now = self._now()
-        return {worker.owner for worker in await self._store.workers() if self._gone(worker, now)}
+        """Owners whose claims may be taken over now: silent too long (on the store's clock, which wrote the
+        heartbeats), or their process is gone."""
+        now = await self._store.clock()
+        workers = await self._store.workers()
+        started = next((worker.started_at for worker in workers if worker.owner == self.owner), None)
+        return {worker.owner for worker in workers if self._gone(worker, now, started)}
 
-    def _gone(self, worker: Worker, now: float) -> bool:
+    def _gone(self, worker: Worker, now: float, started: float | None) -> bool:
         if worker.owner == self.owner:
             return False
         if now - worker.heartbeat_at > self.config.heartbeat_timeout:
             return True
-        return worker.host == self.host and not process_alive(worker.pid)
+        if worker.host != self.host:
+            return False
+        if worker.pid == self.pid:
+            # Our own process id: an earlier run of this process (a container's PID 1 after a restart) if it fell
+            # silent before we started; otherwise another bot living in this very process (tests run several).
+            return started is not None and worker.heartbeat_at < started
+        return not process_alive(worker.pid)
 
     async def _deliver_one(self, job_id: int, dead: set[str]) -> int:
         job = await self._store.claim_delivery(job_id, owner=self.owner, lease_seconds=self.config.lease,

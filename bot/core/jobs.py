@@ -101,8 +101,11 @@ class JobService:
         caps: Caps | None = None,
         on_submitted: Callable[[Job], None] | None = None,
         on_out_of_credit: Callable[[Job], Awaitable[None]] | None = None,
+        owner: str | None = None,
     ) -> None:
         self._store = store
+        # This process, recorded on each job it submits: only it (or, once it is gone, another) may recover one.
+        self._owner = owner
         self._api = cometapi
         self._caps = caps or Caps()
         self._on_submitted = on_submitted
@@ -130,7 +133,7 @@ class JobService:
             _check_rules(settings, new)
             admission = Admission(settings, self._caps, counts_towards_quota=new.action == "MUSIC")
         try:
-            return await self._store.create(new, admission)
+            return await self._store.create(new, admission, owner=self._owner)
         except LimitReachedError as exc:
             exc.draft_job_id = draft_id if draft_id is not None else await self._keep_draft(new, exc)
             raise

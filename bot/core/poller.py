@@ -7,7 +7,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.cometapi import CometAPI, CometAPIError, RateLimitedError, TaskResult
@@ -49,6 +49,9 @@ class PollerConfig:
     # and post the song late if it comes.
     late_grace: float = 24 * 3600.0
     late_poll_interval: float = 300.0
+    # On a shared database: processes whose heartbeat is younger than this share the polling (the courier's
+    # heartbeat timeout).
+    peer_timeout: float = 20.0
 
 
 @dataclass(slots=True)
@@ -61,6 +64,8 @@ class CycleReport:
     updated: int = 0
     finished: int = 0
     delay: float = 0.0
+    # Jobs fetched this cycle per "provider/action" (so calls can be checked against ⌈n/batch⌉ per group).
+    fetched: dict[str, int] = field(default_factory=dict)
 
 
 class Poller:
@@ -77,6 +82,8 @@ class Poller:
         metrics: PollerMetrics | None = None,
         now: Clock = time.time,
         busy_submits: Callable[[], Collection[int]] = frozenset,
+        owner: str | None = None,
+        dead_owners: Callable[[], Awaitable[Collection[str]]] | None = None,
     ) -> None:
         self._metrics = metrics
         self._store = store
@@ -86,6 +93,10 @@ class Poller:
         self._on_progress = on_progress
         self._now = now
         self._busy_submits = busy_submits
+        # This process, when several may share the store: it polls only its claimed share, and recovers only its
+        # own interrupted submits (or those of processes `dead_owners` says are gone).
+        self._owner = owner
+        self._dead_owners = dead_owners
         self._failures = 0
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
@@ -150,18 +161,31 @@ class Poller:
         happened. Never waits on Discord: posting is the courier's job."""
         report = CycleReport()
         started = time.perf_counter()
+        # Deadlines and grace periods are judged on the store's clock (the database's, when processes share one).
+        now = await self._store.clock()
+        dead = await self._dead_owners() if self._dead_owners is not None else ()
         # Every cycle, not only at start: a restart within the grace period must not leave a job stuck.
         await self._store.recover_interrupted_submits(
-            older_than=self._now() - self.config.submit_grace, exclude=self._busy_submits()
+            older_than=now - self.config.submit_grace, exclude=self._busy_submits(), owner=self._owner,
+            dead_owners=dead,
         )
-        jobs = await self._store.in_flight()
+        if self._owner is None:
+            jobs = await self._store.in_flight()
+        else:
+            # This process's share; other processes fetch the rest, and none fetches a job twice in one interval.
+            jobs = await self._store.claim_polls(
+                self._owner, every=self.config.interval, peers_within=self.config.peer_timeout, dead_owners=dead
+            )
         report.in_flight = len(jobs)
-        jobs += await self._overdue_due()
+        jobs += await self._overdue_due(now)
         retry_after = 0.0
         if jobs:
             results, calls, errors, retry_after = await self._fetch_all(jobs)
             report.calls, report.errors = calls, errors
-            updates = self._updates(jobs, results)
+            for job in jobs:
+                group = f"{job.provider}/{job.action}"
+                report.fetched[group] = report.fetched.get(group, 0) + 1
+            updates = self._updates(jobs, results, now)
             changed = set(await self._store.apply(updates))
             report.updated = len(changed)
             await self._notify_progress([update for update in updates if update.job_id in changed])
@@ -178,7 +202,7 @@ class Poller:
             log.debug("poll cycle: %s", report)
         return report
 
-    async def _overdue_due(self) -> list[PendingJob]:
+    async def _overdue_due(self, store_now: float) -> list[PendingJob]:
         """Timed-out jobs still within their grace period, when the slow cadence says it is time to ask."""
         now = self._now()
         if self._late_polled_at is None:
@@ -187,7 +211,9 @@ class Poller:
         if now - self._late_polled_at < self.config.late_poll_interval:
             return []
         self._late_polled_at = now
-        return await self._store.overdue(since=now - self.config.late_grace)
+        return await self._store.overdue(
+            since=store_now - self.config.late_grace, owner=self._owner, every=self.config.late_poll_interval
+        )
 
     def _backoff(self) -> float:
         if not self._failures:
@@ -237,8 +263,7 @@ class Poller:
         )
         return results, calls, errors, retry_after
 
-    def _updates(self, jobs: Sequence[PendingJob], results: dict[str, TaskResult]) -> list[JobUpdate]:
-        now = self._now()
+    def _updates(self, jobs: Sequence[PendingJob], results: dict[str, TaskResult], now: float) -> list[JobUpdate]:
         updates: list[JobUpdate] = []
         for job in jobs:
             result = results.get(job.task_id)

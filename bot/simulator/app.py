@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -44,6 +45,8 @@ class RecordedRequest(NamedTuple):
     query: dict[str, str]
     body: Any
     authorized: bool
+    # When it arrived (time.monotonic()), e.g. to check that no task is fetched twice within one poll interval.
+    at: float = 0.0
 
 
 @dataclass(slots=True)
@@ -147,7 +150,9 @@ def endpoint(name: str, *, auth: bool = True) -> Callable[[Handler], Route]:
             authorized = _authorized(request, ctx.api_key)
             if ctx.record:
                 query = dict(request.query)
-                ctx.requests.append(RecordedRequest(name, request.method, request.path, query, body, authorized))
+                ctx.requests.append(
+                    RecordedRequest(name, request.method, request.path, query, body, authorized, time.monotonic())
+                )
             fault = ctx.faults.take(name)
             if fault is not None:
                 response = await _apply(request, ctx, fault, name)

@@ -28,6 +28,7 @@ from .factory import check_database_url, describe_url, open_store
 from .records import (
     DELIVERABLE,
     IN_FLIGHT,
+    INTERRUPTED_SUBMIT,
     TERMINAL,
     TRANSITIONS,
     DeliveryState,
@@ -48,6 +49,7 @@ from .records import (
 
 __all__ = [
     "DELIVERABLE",
+    "INTERRUPTED_SUBMIT",
     "IN_FLIGHT",
     "TERMINAL",
     "TRANSITIONS",

@@ -1,4 +1,4 @@
-"""The one interface the poller, deliverer and services see. A PostgreSQL backend implements the same."""
+"""The one interface the poller, courier and services see; the SQLite and PostgreSQL backends implement it."""
 
 from __future__ import annotations
 
@@ -19,12 +19,18 @@ class JobStore(CommunityStore, Protocol):
     """Persistent jobs with a legal-transitions-only state machine and exactly-once delivery claims (and, through
     CommunityStore, likes, battles, challenges, jams and song of the day)."""
 
-    async def create(self, new: NewJob, admit: Admit | None = None) -> Job:
-        """Record a job in state `submitting`, before anything is sent to CometAPI.
+    async def create(self, new: NewJob, admit: Admit | None = None, *, owner: str | None = None) -> Job:
+        """Record a job in state `submitting`, before anything is sent to CometAPI, as submitted by `owner`.
 
-        With `admit`, the requester's usage is counted and judged in the same transaction as the insert;
-        whatever `admit` raises propagates and nothing is recorded.
+        With `admit`, the requester's usage is counted and judged in the same transaction as the insert (and,
+        on a shared database, while no other process admits a job in the same guild); whatever `admit` raises
+        propagates and nothing is recorded. `admit` gets the store's clock, as `clock()` does.
         """
+        ...
+
+    async def clock(self) -> float:
+        """The store's time (unix seconds): the database server's clock on a shared database, so that every
+        process compares leases, deadlines and heartbeats on one clock."""
         ...
 
     async def mark_submitted(self, job_id: int, task_id: str) -> Job:
@@ -73,17 +79,42 @@ class JobStore(CommunityStore, Protocol):
         """1 + how many of the bot's jobs of the same provider wait at CometAPI (queued) ahead of this one."""
         ...
 
-    async def overdue(self, *, since: float) -> list[PendingJob]:
-        """Timed-out jobs (given up on since `since`) that CometAPI may still finish, for late polling."""
+    async def claim_polls(
+        self, owner: str, *, every: float, peers_within: float, dead_owners: Collection[str] = ()
+    ) -> list[PendingJob]:
+        """This process's share of the in-flight jobs for one poll cycle, oldest first.
+
+        Across every process sharing the store, a job is handed out at most once per `every` seconds, and each
+        process takes about its share (the in-flight jobs divided by the processes whose heartbeat is younger
+        than `peers_within` seconds and that are not among `dead_owners`), so each job is fetched by one process
+        per cycle. A backend that serves one process returns every in-flight job.
+        """
+        ...
+
+    async def overdue(self, *, since: float, owner: str | None = None, every: float = 0.0) -> list[PendingJob]:
+        """Timed-out jobs (given up on since `since`) that CometAPI may still finish, for late polling; on a
+        shared database, only those no process (`owner` included) was handed in the last `every` seconds."""
         ...
 
     async def apply(self, updates: Sequence[JobUpdate]) -> list[int]:
         """Apply updates whose transition is legal, in one transaction; return the ids that changed."""
         ...
 
-    async def recover_interrupted_submits(self, older_than: float, *, exclude: Collection[int] = ()) -> list[int]:
-        """Jobs left in `submitting` by a crash (recorded before `older_than`, and not among `exclude`, the jobs
-        this process is submitting right now): fail them and queue a notice to their members."""
+    async def recover_interrupted_submits(
+        self,
+        older_than: float,
+        *,
+        exclude: Collection[int] = (),
+        owner: str | None = None,
+        dead_owners: Collection[str] = (),
+    ) -> list[int]:
+        """Jobs left in `submitting` by a crash: fail them and queue a notice to their members.
+
+        Jobs of `dead_owners` (their process is gone, so nothing of theirs is under way) at once; others only when
+        recorded before `older_than` and submitted by `owner` (this process; `exclude` lists the ones it is
+        submitting right now), by a process without a heartbeat row (retired), or by no known process. A submit
+        under way in another live process is never failed.
+        """
         ...
 
     async def deliverable(
@@ -122,6 +153,11 @@ class JobStore(CommunityStore, Protocol):
 
     async def retire(self, owner: str) -> None:
         """Forget a process that stopped cleanly."""
+        ...
+
+    async def take_turn(self, key: str, *, spacing: float) -> None:
+        """Wait until `spacing` seconds have passed since the last turn of `key` taken by any process sharing the
+        store, and take it (e.g. Discord's one IDENTIFY per 5 s per bucket, across every bot process)."""
         ...
 
     async def usage_by_member(self, guild_id: int, since: float) -> list[UsageRow]:

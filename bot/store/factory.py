@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .base import JobStore
-from .sqlite import SqliteJobStore
 
 SQLITE_PREFIX = "sqlite:///"
+POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
 def sqlite_path(url: str) -> Path:
@@ -21,22 +22,53 @@ def sqlite_path(url: str) -> Path:
     if url.startswith(SQLITE_PREFIX):
         return Path(url.removeprefix(SQLITE_PREFIX))
     if "://" in url:
-        raise ValueError(f"unsupported database URL scheme {url.split('://', 1)[0]!r} (use sqlite:///path)")
+        raise ValueError(
+            f"unsupported database URL scheme {url.split('://', 1)[0]!r} (use sqlite:///path or postgresql://…)"
+        )
     if not url:
         raise ValueError("must not be empty")
     return Path(url)
 
 
+def is_postgres(url: str) -> bool:
+    """Whether `url` names a PostgreSQL database (`postgresql://…` or `postgres://…`)."""
+    return url.strip().split("://", 1)[0].lower() in POSTGRES_SCHEMES and "://" in url
+
+
 def check_database_url(url: str) -> None:
     """Raise ValueError if no backend can serve `url` (used when settings are loaded, before anything starts)."""
+    if is_postgres(url):
+        parts = urlsplit(url.strip())
+        if not parts.hostname and "host=" not in parts.query:
+            raise ValueError("a postgresql:// URL needs a host (postgresql://user:password@host:5432/database)")
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            raise ValueError("the port in the postgresql:// URL is not a number") from None
+        return
     sqlite_path(url)
 
 
-async def open_store(url: str, *, now: Callable[[], float] = time.time) -> JobStore:
-    """Open (creating and migrating) the database that `url` names."""
-    return await SqliteJobStore.open(sqlite_path(url), now=now)
+async def open_store(url: str, *, now: Callable[[], float] | None = None) -> JobStore:
+    """Open (creating and migrating) the database that `url` names.
+
+    `now` replaces the store's clock (tests). Without it SQLite uses this process's clock and PostgreSQL the
+    database server's, which every process sharing it then agrees on.
+    """
+    if is_postgres(url):
+        from .postgres import PostgresJobStore  # asyncpg is loaded only by those who use it
+
+        return await PostgresJobStore.open(url.strip(), now=now)
+    from .sqlite import SqliteJobStore
+
+    return await SqliteJobStore.open(sqlite_path(url), now=now or time.time)
 
 
 def describe_url(url: str) -> str:
-    """The database for a log line: the SQLite file (URLs of server databases may carry passwords)."""
+    """The database for a log line, never with a password: the SQLite file, or PostgreSQL's user@host:port/db."""
+    if is_postgres(url):
+        parts = urlsplit(url.strip())
+        user = f"{parts.username}@" if parts.username else ""
+        port = f":{parts.port}" if parts.port else ""
+        return f"postgresql://{user}{parts.hostname or ''}{port}{parts.path}"
     return str(sqlite_path(url))

@@ -13,6 +13,9 @@ from bot.cometapi.models import Action, Provider
 JobState = Literal["submitting", "submit_failed", "queued", "running", "succeeded", "failed", "timed_out", "cancelled"]
 DeliveryState = Literal["none", "pending", "claimed", "delivered", "abandoned"]
 
+# Why a job left in `submitting` by a crash was failed (both backends write the same sentence).
+INTERRUPTED_SUBMIT = "the bot restarted while this job was being submitted, so it may not have started"
+
 ALL_STATES: frozenset[str] = frozenset(get_args(JobState))
 IN_FLIGHT: frozenset[JobState] = frozenset({"queued", "running"})
 # Terminal states that members must hear about; submit_failed is answered on the spot instead.
@@ -107,6 +110,9 @@ class Job:
     cancel_requested_at: float | None = None
     # The song finished after the job had been reported as timed out, and is posted late.
     late: bool = False
+    # The process that recorded the job and makes its paid call: only it (or, once it is gone, any other)
+    # may call an unfinished submit interrupted.
+    submit_owner: str | None = None
 
     @property
     def nonce(self) -> str:

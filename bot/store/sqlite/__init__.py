@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
-from .store import INTERRUPTED_SUBMIT, SqliteJobStore
+from bot.store.records import INTERRUPTED_SUBMIT
+
+from .store import SqliteJobStore
 
 __all__ = ["INTERRUPTED_SUBMIT", "SqliteJobStore"]

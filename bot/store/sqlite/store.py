@@ -19,6 +19,7 @@ from bot.store.base import Admit, SettingsChange
 from bot.store.records import (
     COUNTED,
     DELIVERABLE,
+    INTERRUPTED_SUBMIT,
     GuildSettings,
     IllegalTransitionError,
     Job,
@@ -42,7 +43,6 @@ from .db import connect
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-INTERRUPTED_SUBMIT = "the bot restarted while this job was being submitted, so it may not have started"
 
 
 def _in(states: frozenset[JobState]) -> str:
@@ -70,6 +70,9 @@ class SqliteJobStore(CommunityMixin):
         self._conn = conn
         self._now = now
         self._write_lock = asyncio.Lock()
+        # take_turn: one process per SQLite file, so the turns live in memory (on the monotonic clock).
+        self._turn_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._turns: dict[str, float] = {}
 
     @classmethod
     async def open(cls, path: Path | str, *, now: Clock = time.time) -> SqliteJobStore:
@@ -101,7 +104,7 @@ class SqliteJobStore(CommunityMixin):
             rows = await cursor.fetchall()
         return [Job.from_row(dict(row)) for row in rows]
 
-    async def create(self, new: NewJob, admit: Admit | None = None) -> Job:
+    async def create(self, new: NewJob, admit: Admit | None = None, *, owner: str | None = None) -> Job:
         """Record the job as `submitting`; with `admit`, judge the requester's usage under the same write lock."""
         now = self._now()
         who = new.requester
@@ -111,8 +114,8 @@ class SqliteJobStore(CommunityMixin):
                 admit(await self._usage(conn, who, now), now)
             cursor = await conn.execute(
                 "INSERT INTO jobs (user_id, guild_id, channel_id, interaction_token, interaction_expires_at, provider,"
-                " action, kind, parent_job_id, params, state, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?) RETURNING *",
+                " action, kind, parent_job_id, params, state, created_at, updated_at, submit_owner)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?, ?) RETURNING *",
                 (
                     who.user_id,
                     who.guild_id,
@@ -126,12 +129,17 @@ class SqliteJobStore(CommunityMixin):
                     json.dumps(new.params),
                     now,
                     now,
+                    owner,
                 ),
             )
             row = await cursor.fetchone()
             await cursor.close()
         assert row is not None  # noqa: S101 - INSERT … RETURNING always yields the row
         return Job.from_row(dict(row))
+
+    async def clock(self) -> float:
+        """The store's clock (this process's: one process uses a SQLite file)."""
+        return self._now()
 
     async def _usage(self, conn: aiosqlite.Connection, who: Requester, now: float) -> Usage:
         today = utc_day_start(now)
@@ -317,8 +325,15 @@ class SqliteJobStore(CommunityMixin):
             row = await cursor.fetchone()
         return 1 + (int(row[0]) if row else 0)
 
-    async def overdue(self, *, since: float) -> list[PendingJob]:
-        """Timed-out jobs given up on since `since`, oldest first."""
+    async def claim_polls(
+        self, owner: str, *, every: float, peers_within: float, dead_owners: Collection[str] = ()
+    ) -> list[PendingJob]:
+        """Every in-flight job: one process uses a SQLite file, so its share is everything (and nothing is
+        written: the poll cycle costs what it did before several processes could share a database)."""
+        return await self.in_flight()
+
+    async def overdue(self, *, since: float, owner: str | None = None, every: float = 0.0) -> list[PendingJob]:
+        """Timed-out jobs given up on since `since`, oldest first (one process: no one else asks about them)."""
         async with self._conn.execute(
             "SELECT id, provider, action, task_id, state, progress, created_at FROM jobs"
             " WHERE state = 'timed_out' AND task_id IS NOT NULL AND finished_at >= ? ORDER BY id",
@@ -391,17 +406,31 @@ class SqliteJobStore(CommunityMixin):
                 applied.extend(row[0] for row in await cursor.fetchall())
         return applied
 
-    async def recover_interrupted_submits(self, older_than: float, *, exclude: Collection[int] = ()) -> list[int]:
-        """Fail jobs left in `submitting` by a crash and queue a notice to their members."""
+    async def recover_interrupted_submits(
+        self,
+        older_than: float,
+        *,
+        exclude: Collection[int] = (),
+        owner: str | None = None,
+        dead_owners: Collection[str] = (),
+    ) -> list[int]:
+        """Fail jobs left in `submitting` by a crash (this process's, or a gone process's) and queue a notice."""
         # The ids being submitted are few (one per command in the last minute or two): inline them as integers.
         skip = ", ".join(str(int(job_id)) for job_id in exclude)
+        params: dict[str, Any] = {"error": INTERRUPTED_SUBMIT, "now": self._now(), "older": older_than, "me": owner}
+        names = []
+        for n, dead in enumerate(sorted(dead_owners)):
+            params[f"dead{n}"] = dead
+            names.append(f":dead{n}")
+        # A dead owner is submitting nothing any more: its jobs are failed at once, without the grace period.
+        gone = f" OR submit_owner IN ({', '.join(names)})" if names else ""
         sql = (
-            "UPDATE jobs SET state = 'submit_failed', error = ?, delivery = 'pending', updated_at = ?, finished_at = ?"  # noqa: S608 - integers only
-            f" WHERE state = 'submitting' AND created_at < ? AND id NOT IN ({skip}) RETURNING id"
+            "UPDATE jobs SET state = 'submit_failed', error = :error, delivery = 'pending', updated_at = :now,"  # noqa: S608 - integers and placeholders only
+            f" finished_at = :now WHERE state = 'submitting' AND ((created_at < :older AND id NOT IN ({skip})"
+            " AND (submit_owner IS NULL OR submit_owner = :me OR submit_owner NOT IN (SELECT owner FROM workers)))"
+            f"{gone}) RETURNING id"
         )
-        async with self._transaction() as conn, conn.execute(
-            sql, (INTERRUPTED_SUBMIT, self._now(), self._now(), older_than)
-        ) as cursor:
+        async with self._transaction() as conn, conn.execute(sql, params) as cursor:
             rows = await cursor.fetchall()
         ids = [row[0] for row in rows]
         if ids:
@@ -495,3 +524,11 @@ class SqliteJobStore(CommunityMixin):
         """Forget a process that stopped cleanly (its claims are all released or delivered by then)."""
         async with self._transaction() as conn:
             await conn.execute("DELETE FROM workers WHERE owner = ?", (owner,))
+
+    async def take_turn(self, key: str, *, spacing: float) -> None:
+        """Wait until `spacing` seconds after this key's last turn in this process (the only one), then take it."""
+        async with self._turn_locks[key]:
+            last = self._turns.get(key)
+            if last is not None:
+                await asyncio.sleep(max(0.0, last + spacing - time.monotonic()))
+            self._turns[key] = time.monotonic()

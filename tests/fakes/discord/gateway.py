@@ -74,6 +74,8 @@ class Gateway:
         self.state = state
         self.sessions: dict[str, GatewaySession] = {}
         self.identify_count = 0
+        # (loop time, shard id) of every accepted IDENTIFY: tests check Discord's one per 5 s per bucket.
+        self.identifies: list[tuple[float, int]] = []
         self.resume_count = 0
         self.heartbeat_count = 0
         self.presence_updates: list[dict[str, Any]] = []
@@ -85,6 +87,14 @@ class Gateway:
 
     def live_sessions(self, guild_id: int | None = None) -> list[GatewaySession]:
         return [s for s in self.sessions.values() if s.connection is not None and s.owns(guild_id)]
+
+    def connected_shards(self) -> set[int]:
+        """The shard ids some connected session holds."""
+        return {s.shard[0] for s in self.sessions.values() if s.connection is not None}
+
+    def shard_of(self, guild_id: int) -> int:
+        """The shard that gets this guild's events: Discord's (guild_id >> 22) % shard_count."""
+        return (guild_id >> 22) % self.state.settings.shard_count
 
     @property
     def intents(self) -> int | None:
@@ -202,6 +212,11 @@ class Gateway:
         if shard_count != settings.shard_count or not 0 <= shard_id < shard_count:
             await conn.ws.close(code=4010, message=b"Invalid shard.")
             return
+        # A new session for a shard replaces the disconnected ones (a client that died and came back identifies
+        # anew): events no longer pile up for a connection that will never resume.
+        for stale in [s for s in self.sessions.values() if s.shard == (shard_id, shard_count) and s.connection is None]:
+            self.sessions.pop(stale.session_id, None)
+        self.identifies.append((asyncio.get_running_loop().time(), shard_id))
         session = GatewaySession(secrets.token_hex(16), (shard_id, shard_count), intents)
         self.sessions[session.session_id] = session
         session.connection, conn.session = conn, session

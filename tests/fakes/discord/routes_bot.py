@@ -123,7 +123,10 @@ class BotRoutes:
         return ok({"url": self.state.gateway_url})
 
     async def gateway_bot(self, request: web.Request) -> web.Response:
-        limit = {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1}
+        limit = {
+            "total": 1000, "remaining": 999, "reset_after": 14_400_000,
+            "max_concurrency": self.state.settings.max_concurrency,
+        }
         return ok(
             {"url": self.state.gateway_url, "shards": self.state.settings.shard_count, "session_start_limit": limit}
         )

@@ -41,6 +41,7 @@ class Settings:
     ack_deadline: float | None = 3.0  # a callback later than this gets 404 Unknown interaction
     rate_limit_headers: bool = True  # X-RateLimit-* on successful answers, as Discord sends
     shard_count: int = 1
+    max_concurrency: int = 1  # session_start_limit.max_concurrency: IDENTIFY buckets, one IDENTIFY per 5 s each
     heartbeat_interval_ms: int = 41_250
     privileged_intents: int = PRIVILEGED_INTENTS  # what the "developer portal" has switched on
     echo_messages: bool = True  # MESSAGE_CREATE/UPDATE/DELETE for messages made over REST

@@ -82,6 +82,24 @@ class World:
 
     # Builders ---------------------------------------------------------------------------------
 
+    def add_server(self, name: str, *, shard: int | None = None, shard_count: int = 1) -> FakeGuild:
+        """A guild set up like the default one (the bot with its role, #general and #music, the admin as owner,
+        alice and bob as members); with ``shard``, its id is drawn until Discord would route it to that shard."""
+        guild = self.add_guild(name, owner=self.admin)
+        while shard is not None and (guild.id >> 22) % shard_count != shard:
+            del self.guilds[guild.id]
+            guild = self.add_guild(name, owner=self.admin)
+        admin_role = self.add_role("Admin", permissions=MANAGE_GUILD, position=2, guild=guild)
+        bot_role = self.add_role(self.bot.username, permissions=BOT_PERMISSIONS, position=1, managed=True,
+                                 guild=guild)
+        self.add_channel("general", guild=guild)
+        self.add_channel("music", guild=guild)
+        self.add_member(self.bot, roles=[bot_role], guild=guild)
+        self.add_member(self.admin, roles=[admin_role], guild=guild)
+        self.add_member(self.alice, guild=guild)
+        self.add_member(self.bob, guild=guild)
+        return guild
+
     def add_user(self, username: str, *, global_name: str | None = None, bot: bool = False) -> FakeUser:
         """Create a user that is not (yet) in any guild."""
         user = FakeUser(id=self.snowflake(), username=username, global_name=global_name, bot=bot)

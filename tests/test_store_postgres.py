@@ -1,0 +1,174 @@
+"""PostgreSQL-only promises of the shared store: concurrent starts migrate once, times come from the database's
+clock, and poll claims split the in-flight jobs among processes without handing one job to two."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+
+import asyncpg
+import pytest
+
+from bot.store import JobUpdate, describe_url, open_store
+from bot.store.postgres.db import migrations
+from tests.conftest import new_job
+
+
+async def seed_in_flight(store, n: int, *, udio: int = 0) -> list[int]:
+    ids = []
+    for index in range(n):
+        job = await store.create(new_job("udio" if index < udio else "suno"))
+        await store.mark_submitted(job.id, f"task-{index}")
+        ids.append(job.id)
+    return ids
+
+
+async def test_processes_starting_together_apply_each_migration_once(postgres_url):
+    """Five processes opening a new database at once: every migration is applied exactly once, none fails."""
+    stores = await asyncio.gather(*(open_store(postgres_url) for _ in range(5)))
+    try:
+        conn = await asyncpg.connect(postgres_url)
+        try:
+            versions = [row["version"] for row in await conn.fetch("SELECT version FROM schema_migrations")]
+        finally:
+            await conn.close()
+    finally:
+        await asyncio.gather(*(store.close() for store in stores))
+    assert sorted(versions) == [version for version, _, _ in migrations()]
+
+
+async def test_times_come_from_the_database_clock_not_the_process_clock(postgres_url, monkeypatch):
+    """With this process's clock an hour off, a job's timestamps and heartbeats still read the database's time."""
+    store = await open_store(postgres_url)
+    try:
+        real = time.time()
+        monkeypatch.setattr(time, "time", lambda: real - 3600.0)
+        job = await store.create(new_job())
+        await store.beat("me", host="h", pid=1)
+        (worker,) = await store.workers()
+        database_now = await store.clock()
+    finally:
+        monkeypatch.undo()
+        await store.close()
+    assert abs(job.created_at - real) < 60
+    assert abs(worker.heartbeat_at - real) < 60
+    assert abs(database_now - real) < 60
+
+
+@pytest.fixture
+async def three_processes(postgres_url, clock):
+    """Three stores on one database, each a live process with a heartbeat."""
+    stores = [await open_store(postgres_url, now=clock) for _ in range(3)]
+    for index, store in enumerate(stores):
+        await store.beat(f"p{index}", host="h", pid=index + 1)
+    yield stores
+    for store in stores:
+        await store.close()
+
+
+async def claim_round(stores, every: float = 5.0) -> list[list[int]]:
+    claimed = await asyncio.gather(
+        *(store.claim_polls(f"p{index}", every=every, peers_within=20) for index, store in enumerate(stores))
+    )
+    return [[job.id for job in jobs] for jobs in claimed]
+
+
+async def test_three_processes_claiming_at_once_split_the_in_flight_jobs_without_overlap(three_processes, clock):
+    """Three processes claiming at the same instant get disjoint shares of about a third each, covering every
+    in-flight job; within the interval nobody is handed any of them again."""
+    ids = await seed_in_flight(three_processes[0], 100, udio=10)
+    shares = await claim_round(three_processes)
+    flat = [job_id for share in shares for job_id in share]
+    assert sorted(flat) == ids
+    assert len(set(flat)) == len(flat)
+    assert all(len(share) <= math.ceil(100 / 3) for share in shares)
+    clock.advance(4.9)
+    assert await claim_round(three_processes) == [[], [], []]
+    clock.advance(0.2)
+    again = [job_id for share in await claim_round(three_processes) for job_id in share]
+    assert sorted(again) == ids
+
+
+async def test_a_silent_processes_share_goes_to_the_others(three_processes, clock):
+    """Once a process's heartbeat is older than `peers_within`, the two live ones split every job between them."""
+    ids = await seed_in_flight(three_processes[0], 30)
+    clock.advance(30)
+    for index in (0, 1):
+        await three_processes[index].beat(f"p{index}", host="h", pid=index + 1)
+    first = await three_processes[0].claim_polls("p0", every=5, peers_within=20)
+    second = await three_processes[1].claim_polls("p1", every=5, peers_within=20)
+    assert (len(first), len(second)) == (15, 15)
+    assert sorted(job.id for job in first + second) == ids
+
+
+async def test_a_process_known_dead_stops_counting_at_once(three_processes, clock):
+    """A process the courier knows is gone (its pid vanished on this host) leaves the share at once, before its
+    heartbeat goes stale."""
+    await seed_in_flight(three_processes[0], 30)
+    claimed = await three_processes[0].claim_polls("p0", every=5, peers_within=20, dead_owners={"p2"})
+    assert len(claimed) == 15
+
+
+async def test_a_newly_submitted_job_is_claimed_at_once(three_processes, clock):
+    """A job submitted after a round (never polled) is handed out on the next claim, interval or not."""
+    await seed_in_flight(three_processes[0], 6)
+    await claim_round(three_processes)
+    fresh = await three_processes[0].create(new_job())
+    await three_processes[0].mark_submitted(fresh.id, "fresh")
+    assert [job.id for job in await three_processes[2].claim_polls("p2", every=5, peers_within=20)] == [fresh.id]
+
+
+async def test_late_polls_are_claimed_once_per_interval_across_processes(three_processes, clock):
+    """A timed-out job is handed to one process per late-poll interval, not to every process."""
+    (job_id,) = await seed_in_flight(three_processes[0], 1)
+    await three_processes[0].apply([JobUpdate(job_id, "timed_out", error="slow")])
+    since = clock.now - 3600
+    claimed = await asyncio.gather(
+        *(store.overdue(since=since, owner=f"p{index}", every=300) for index, store in enumerate(three_processes))
+    )
+    assert sorted(len(jobs) for jobs in claimed) == [0, 0, 1]
+    clock.advance(301)
+    assert len(await three_processes[1].overdue(since=since, owner="p1", every=300)) == 1
+
+
+async def test_a_sqlite_database_is_copied_to_an_empty_postgres_one_as_it_was(db_path, postgres_url, clock):
+    """`python -m bot.store.to_postgres`: every job (in flight, finished, awaiting delivery) and guild setting arrives
+    unchanged with its id; new jobs continue after the copied ids; a non-empty target is refused."""
+    import sys
+
+    from bot.store import GuildSettings
+
+    async def to_postgres() -> tuple[int, str]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.store.to_postgres", f"sqlite:///{db_path}", postgres_url,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await proc.communicate()
+        return proc.returncode or 0, out.decode()
+
+    source = await open_store(str(db_path), now=clock)
+    running = await source.create(new_job(), owner="old")
+    await source.mark_submitted(running.id, "in-flight")
+    finished = await source.create(new_job("udio"), owner="old")
+    await source.mark_submitted(finished.id, "done")
+    await source.apply([JobUpdate(finished.id, "succeeded", progress=100, result={"clips": [{"id": "c1"}]})])
+    await source.create(new_job())
+    await source.change_guild_settings(3001, lambda s: s.replace(daily_quota=3, suno_enabled=False,
+                                                                 allowed_channels=frozenset({7, 8})), by=42)
+    before = [await source.get(job_id) for job_id in range(1, 4)]
+    await source.close()
+
+    assert await to_postgres() == (0, f"copied 3 job(s) and 1 guild(s) to {describe_url(postgres_url)}\n")
+    target = await open_store(postgres_url, now=clock)
+    try:
+        assert [await target.get(job_id) for job_id in range(1, 4)] == before
+        assert [p.id for p in await target.in_flight()] == [running.id]
+        assert [j.id for j in await target.deliverable(lease_seconds=60)] == [finished.id]
+        assert await target.guild_settings(3001) == GuildSettings(3001, allowed_channels=frozenset({7, 8}),
+                                                                  suno_enabled=False, daily_quota=3)
+        assert (await target.create(new_job())).id == 4
+    finally:
+        await target.close()
+    code, said = await to_postgres()
+    assert (code, said.startswith("not copied:")) == (1, True)
