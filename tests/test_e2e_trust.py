@@ -121,3 +121,19 @@ async def test_the_extend_form_accepts_its_own_default(fake_discord, tmp_path):
 
 async def _submitted(sim, n):
     return sim.count("submit_music") >= n
+
+
+async def test_a_form_open_across_a_restart_is_answered_once(harness):
+    """A form opened before a restart and submitted after it gets one answer asking to open it again, and
+    nothing is sent to CometAPI (discord.py alone would drop it, and the member would see it fail)."""
+    fake, sim = harness.fake, harness.sim
+    it = await fake.slash_command("suno", {"prompt": "before the restart", "lyrics": True}, user=fake.alice)
+    opened = await it.wait_response()
+    await harness.restart()
+    submit = await fake.submit_modal(opened["data"]["custom_id"], {"lyrics": "la la"}, user=fake.alice,
+                                     interaction_from=it)
+    reply = await submit.wait_response()
+    await settle()
+    assert len(answers(fake, submit)) == 1
+    assert "open it again" in reply["data"]["content"] and reply["data"]["flags"] & 64
+    assert sim.count("submit_music") == 0

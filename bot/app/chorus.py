@@ -33,6 +33,7 @@ from bot.store import JobStore, describe_url, open_store
 from bot.ui.alerts import warn_credit
 from bot.ui.community.herald import DiscordHerald
 from bot.ui.delivery import Deliverer
+from bot.ui.forms import answer_stale_form
 from bot.ui.items.registry import ALL_ITEMS
 from bot.ui.status_cards import StatusCards
 from bot.ui.tree import ChorusTree
@@ -113,6 +114,13 @@ class Chorus(commands.AutoShardedBot):
         self.metrics = Metrics()
         self.health: HealthServer | None = None
         self._identify_buckets = 1
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Answer a form that was open across a restart (discord.py would drop it silently)."""
+        # discord.py keeps open forms in its view store and offers no public way to ask: this is the one place that
+        # reads it, and only to give an interaction that would otherwise get no answer its one answer.
+        open_forms = self._connection._view_store._modals
+        await answer_stale_form(interaction, open_forms)
 
     async def login(self, token: str) -> None:
         """Point discord.py's REST traffic at DISCORD_API_BASE, then log in."""

@@ -7,7 +7,7 @@ raises InvalidInputError, which the member reads privately; anything unexpected 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Container
 from dataclasses import dataclass
 from typing import Any
 
@@ -290,3 +290,21 @@ class PersonaForm(ChorusForm):
     async def on_submit(self, interaction: discord.Interaction, /) -> None:
         """Make the persona (bad input raises and is answered by on_error)."""
         await self._on_done(interaction, self.persona_name.value, self.description.value)
+
+
+STALE_FORM = "This form was opened before Chorus restarted, so I lost it. Please open it again; nothing was sent."
+
+
+async def answer_stale_form(interaction: discord.Interaction, open_forms: Container[str]) -> None:
+    """Answer the submit of a Chorus form the bot no longer knows (it restarted while the form was open).
+
+    discord.py drops a submitted form whose custom_id it does not know, without a word, so the member would see
+    "this interaction failed". Called for every interaction after discord.py has dispatched it: a form it knows
+    is answered by the form itself (and is still open, or already answered, when this runs).
+    """
+    if interaction.type is not discord.InteractionType.modal_submit or interaction.response.is_done():
+        return
+    data: dict[str, object] = dict(interaction.data or {})
+    custom_id = str(data.get("custom_id", ""))
+    if custom_id.startswith("chorus:form:") and custom_id not in open_forms:
+        await safe_reply(interaction, STALE_FORM)
