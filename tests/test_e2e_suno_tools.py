@@ -205,3 +205,53 @@ async def test_tools_menu_answers_once_and_buttons_survive_a_restart(harness):
     answer = await final_answer(fake, it)
     assert ".mp4)" in answer["content"]
     assert buttons(opened.original())
+
+
+async def test_a_cover_of_your_own_audio_uploads_then_sings_once(harness):
+    """/cover uploads the member's attachment to Suno, then submits one cover of the uploaded clip (custom
+    fields, the upload's task id), delivers it once, and counts one song."""
+    from tests.fakes.discord import Upload
+
+    fake, sim = harness.fake, harness.sim
+    upload = Upload("my demo.mp3", b"ID3" + bytes(2048), "audio/mpeg")
+    it = await fake.slash_command("cover", {"audio": upload, "style": "bossa nova"}, user=fake.alice)
+    assert (await it.wait_response())["type"] == 5
+    (song,) = await wait_delivery(fake)
+    (sent,) = sim.requests_to("upload")
+    assert sent.body["url"].startswith("http") and "my demo.mp3" in sent.body["url"].replace("%20", " ")
+    covers = [r.body for r in sim.requests_to("submit_music")]
+    assert len(covers) == 1
+    uploaded_task = sim.requests_to("batch_fetch")[0].body["ids"][0]
+    uploaded_clip = sim.state.tasks[uploaded_task].clips[0].id
+    assert (covers[0]["task"], covers[0]["continue_clip_id"], covers[0]["task_id"], covers[0]["tags"]) == (
+        "cover", uploaded_clip, uploaded_task, "bossa nova",
+    )
+    assert "continue_at" not in covers[0]
+    await asyncio.sleep(0.3)
+    assert len(posts(fake)) == 1 and f"<@{fake.alice.id}>" in text_of(song)
+    job = await harness.bot.jobs.get(1)
+    assert (job.kind, job.state, job.params["stage"]) == ("cover", "succeeded", "cover")
+
+
+async def test_a_cover_refuses_what_is_not_audio(harness):
+    """A file that is not audio is refused privately and nothing reaches Suno."""
+    from tests.fakes.discord import Upload
+
+    fake, sim = harness.fake, harness.sim
+    it = await fake.slash_command("cover", {"audio": Upload("notes.txt", b"hello", "text/plain"), "style": "x"},
+                                  user=fake.alice)
+    reply = await it.wait_response()
+    assert reply["data"]["flags"] & 64 and "not audio" in reply["data"]["content"]
+    assert sim.requests_to("upload") == []
+
+
+async def test_an_upload_is_restaged_only_once(harness):
+    """Two processes (or two rounds) finding the same finished upload restage it once: the cover is paid once."""
+    fake = harness.fake
+    from tests.fakes.discord import Upload
+
+    await fake.slash_command("cover", {"audio": Upload("a.mp3", b"ID3" + bytes(64), "audio/mpeg"), "style": "x"},
+                             user=fake.alice)
+    await wait_delivery(fake)
+    job = await harness.bot.jobs.get(1)
+    assert await harness.bot.store.restage(job.id, task_id="the upload task", params=job.params) is None

@@ -45,7 +45,7 @@ IDENTIFY_SPACING = 5.0
 
 EXTENSIONS: tuple[str, ...] = (
     "cogs.suno", "cogs.udio", "cogs.lyrics", "cogs.status", "cogs.history", "cogs.context", "cogs.admin",
-    "cogs.persona",
+    "cogs.persona", "cogs.cover",
     "cogs.charts", "cogs.battle", "cogs.challenge", "cogs.jam",
 )
 
@@ -182,6 +182,7 @@ class Chorus(commands.AutoShardedBot):
             self.cometapi,
             dataclasses.replace(self._poller_config, peer_timeout=self._courier_config.heartbeat_timeout),
             on_finished=self.courier.wake,
+            after_finish=self.jobs.continue_uploads,
             on_progress=self.status_cards.on_progress,
             metrics=self.metrics,
             now=self.now,

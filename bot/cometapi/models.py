@@ -274,6 +274,8 @@ class SunoMusicRequest:
     # a description).
     persona_id: str = ""
     artist_clip_id: str = ""
+    # For a member's own uploaded audio: "cover" (the same song in another style) or "upload_extend".
+    cover_task: str = ""
 
     @property
     def folds_style_and_title(self) -> bool:
@@ -303,8 +305,9 @@ class SunoMusicRequest:
                         generation_type="TEXT")
         if mode == "extend":
             # new-api relays refuse an extend without the original task id ("task id is empty").
-            body.update(task="extend", continue_clip_id=self.continue_clip_id, task_id=self.task_id)
-            body["continue_at"] = self.continue_at if self.continue_at is not None else 0
+            body.update(task=self.cover_task or "extend", continue_clip_id=self.continue_clip_id, task_id=self.task_id)
+            if self.cover_task != "cover":  # a cover re-sings the whole song: there is no point to continue from
+                body["continue_at"] = self.continue_at if self.continue_at is not None else 0
         return body
 
 

@@ -60,6 +60,15 @@ def stems_job(parent: Job, clip_id: str, take: int, stem: str, requester: Reques
     return NewJob(requester, "suno", "MUSIC", params, "stems", parent.id)
 
 
+def cover_job(url: str, filename: str, request: SunoMusicRequest, mode: str, requester: Requester) -> NewJob:
+    """A cover (or extension) of the member's own audio: first uploaded to Suno, then sung (one song's cost)."""
+    params = {"stage": "upload", "url": url, "file": filename, "mode": mode, "mv": request.mv,
+              "prompt": f"{'a cover' if mode == 'cover' else 'an extension'} of {filename}"
+                        + (f" in {request.tags}" if request.tags else ""),
+              "request": dataclasses.asdict(request)}
+    return NewJob(requester, "suno", "MUSIC", params, "cover")
+
+
 def retry_job(draft: Job, requester: Requester) -> NewJob:
     """A request that a limit refused, asked again as it was (same kind, same parent)."""
     return NewJob(requester, draft.provider, draft.action, dict(draft.params), draft.kind, draft.parent_job_id)
@@ -168,6 +177,30 @@ class JobService:
             self._on_submitted(job)  # e.g. wake the poller so a quick job is seen at once
         return job
 
+    async def continue_uploads(self) -> list[Job]:
+        """Sing the covers whose audio Suno has taken: each upload is moved back to `submitting` (guarded by its
+        upload task, so only once), then the cover is sent like any job: written first, so a crash in between is
+        recovered as "may not have started" rather than paid twice."""
+        sent = []
+        for job in await self._store.uploads_ready():
+            result = job.result or {}
+            clips = [clip for clip in result.get("clips") or [] if isinstance(clip, dict) and clip.get("id")]
+            if not clips or not job.task_id:
+                continue
+            request = dict(job.params["request"])
+            mode = job.params.get("mode")
+            request.update(continue_clip_id=clips[0]["id"], task_id=job.task_id,
+                           cover_task="cover" if mode == "cover" else "upload_extend")
+            params = {**job.params, "stage": "cover", "request": request}
+            restaged = await self._store.restage(job.id, task_id=job.task_id, params=params)
+            if restaged is None:
+                continue  # another process (or an earlier cycle) took it
+            try:
+                sent.append(await self.send(restaged))
+            except CometAPIError:
+                log.warning("the cover of %s could not be started", describe_job(job))
+        return sent
+
     async def withdraw(self, job: Job, reason: str) -> None:
         """Give up a reserved job before anything was sent (e.g. the interaction expired)."""
         await self._store.mark_submit_failed(job.id, reason)
@@ -181,6 +214,10 @@ class JobService:
             return await self._api.udio.generate(UdioRequest(**job.params))
         if job.action == "LYRICS":
             return await self._api.suno.submit_lyrics(str(job.params["prompt"]))
+        if job.kind == "cover":
+            if job.params.get("stage") == "upload":
+                return await self._api.tools.upload_audio(str(job.params["url"]))
+            return await self._api.suno.submit_music(SunoMusicRequest(**job.params["request"]))
         if job.kind == "stems":
             return await self._api.tools.submit_stems(
                 str(job.params["stem_of"]), str(job.params["task_id"]), str(job.params["stem"])

@@ -78,6 +78,7 @@ class Poller:
         config: PollerConfig | None = None,
         *,
         on_finished: Callable[[], None] | None = None,
+        after_finish: Callable[[], Awaitable[object]] | None = None,
         on_progress: ProgressListener | None = None,
         metrics: PollerMetrics | None = None,
         now: Clock = time.time,
@@ -89,6 +90,9 @@ class Poller:
         self._store = store
         self._api = cometapi
         self._on_finished = on_finished
+        # Follow-up submits (a cover after its upload): run beside the loop, never inside it, one round at a time.
+        self._after_finish = after_finish
+        self._follow_ups: asyncio.Task[None] | None = None
         self.config = config or PollerConfig()
         self._on_progress = on_progress
         self._now = now
@@ -126,6 +130,10 @@ class Poller:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         self._task = None
+        if self._follow_ups is not None:
+            # A follow-up submit under way is written first: waiting for it (briefly) keeps it from being cut off.
+            await asyncio.wait([self._follow_ups], timeout=grace)
+            self._follow_ups = None
 
     def wake(self) -> None:
         """Run the next cycle now rather than after the interval (e.g. right after a submit)."""
@@ -193,6 +201,8 @@ class Poller:
             report.finished = sum(1 for u in updates if u.job_id in changed and u.state in FINISHED)
         if report.finished and self._on_finished is not None:
             self._on_finished()  # the courier posts them; this loop goes straight back to polling
+        if (report.finished or self.last_cycle_at is None) and self._after_finish is not None:
+            self._start_follow_ups()
         report.delay = max(self._backoff(), retry_after)
         self.last_cycle_at = self._now()
         self.last_report = report
@@ -214,6 +224,18 @@ class Poller:
         return await self._store.overdue(
             since=store_now - self.config.late_grace, owner=self._owner, every=self.config.late_poll_interval
         )
+
+    def _start_follow_ups(self) -> None:
+        if self._follow_ups is not None and not self._follow_ups.done():
+            return
+        self._follow_ups = asyncio.create_task(self._follow_up(), name="chorus-follow-ups")
+
+    async def _follow_up(self) -> None:
+        assert self._after_finish is not None  # noqa: S101 - only started when set
+        try:
+            await self._after_finish()
+        except Exception:
+            log.exception("follow-up submits failed")
 
     def _backoff(self) -> float:
         if not self._failures:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from .community import CommunityStore
 from .records import GuildSettings, Job, JobUpdate, NewJob, PendingJob, Persona, Usage, UsageRow, Worker
@@ -77,6 +77,15 @@ class JobStore(CommunityStore, Protocol):
 
     async def queue_position(self, job_id: int) -> int:
         """1 + how many of the bot's jobs of the same provider wait at CometAPI (queued) ahead of this one."""
+        ...
+
+    async def uploads_ready(self) -> list[Job]:
+        """Covers whose upload stage has finished and whose cover is not sent yet."""
+        ...
+
+    async def restage(self, job_id: int, *, task_id: str, params: dict[str, Any]) -> Job | None:
+        """Move a finished upload stage back to `submitting` with the next stage's parameters; None if the job is
+        no longer that finished stage (someone else took it)."""
         ...
 
     async def claim_polls(

@@ -185,6 +185,9 @@ def _ordinal(n: int) -> str:
 def _card_notes(job: Job) -> list[str]:
     """What the member should know beyond the state: a folded style or title, a take that failed."""
     notes = [FOLDED_NOTE] if folds_style_and_title(job) else []
+    if job.kind == "cover":
+        notes.append("Suno is taking your audio first; then it sings the new version." if job.params.get("stage")
+                     == "upload" else "Suno has your audio and is making the new version.")
     result = result_of(job) if job.state == "succeeded" else None
     if result is not None and result.clips and len(result.complete_clips) < len(result.clips):
         for index, clip in enumerate(result.clips, 1):
@@ -237,7 +240,7 @@ def copy_command(job: Job) -> str | None:
     params = job.params
     if job.action == "LYRICS":
         return f"/lyrics prompt:{params.get('prompt', '')}"
-    if job.kind in {"extend", "concat"}:
+    if job.kind in {"extend", "concat", "cover", "stems"}:
         return None
     if job.provider == "udio":
         parts = [f"/udio prompt:{params.get('prompt', '')}", f"model:{params.get('model_type', '')}"]

@@ -325,6 +325,27 @@ class SqliteJobStore(CommunityMixin):
             row = await cursor.fetchone()
         return 1 + (int(row[0]) if row else 0)
 
+    async def uploads_ready(self) -> list[Job]:
+        """Covers whose upload stage finished (they were not queued for delivery)."""
+        return await self._many(
+            "SELECT * FROM jobs WHERE kind = 'cover' AND state = 'succeeded' AND delivery = 'none'"
+            " AND json_extract(params, '$.stage') = 'upload' ORDER BY id"
+        )
+
+    async def restage(self, job_id: int, *, task_id: str, params: dict[str, Any]) -> Job | None:
+        """Back to `submitting` for the next stage, guarded by the finished stage's task id."""
+        return await self._one_written(
+            "UPDATE jobs SET state = 'submitting', task_id = NULL, params = ?, result = NULL, progress = NULL,"
+            " submitted_at = NULL, finished_at = NULL, updated_at = ?"
+            " WHERE id = ? AND task_id = ? AND state = 'succeeded' AND delivery = 'none' RETURNING *",
+            (json.dumps(params), self._now(), job_id, task_id),
+        )
+
+    async def _one_written(self, sql: str, params: Sequence[Any]) -> Job | None:
+        async with self._transaction() as conn, conn.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return Job.from_row(dict(row)) if row is not None else None
+
     async def claim_polls(
         self, owner: str, *, every: float, peers_within: float, dead_owners: Collection[str] = ()
     ) -> list[PendingJob]:
@@ -361,9 +382,12 @@ class SqliteJobStore(CommunityMixin):
                     if target != "failed":
                         state = f"CASE WHEN cancel_requested_at IS NULL THEN '{target}' ELSE 'cancelled' END"
                     # A late failure is not announced again: the member was told of the time-out already.
+                    # A cover's finished upload stage is not posted: the cover is sent next (uploads_ready).
                     delivery = (
                         "CASE WHEN cancel_requested_at IS NOT NULL THEN delivery"
-                        f" WHEN state = 'timed_out' AND '{target}' = 'failed' THEN delivery ELSE 'pending' END"
+                        f" WHEN state = 'timed_out' AND '{target}' = 'failed' THEN delivery"
+                        f" WHEN '{target}' = 'succeeded' AND kind = 'cover'"
+                        " AND json_extract(params, '$.stage') = 'upload' THEN delivery ELSE 'pending' END"
                     )
                     if target == "succeeded":
                         late = (
