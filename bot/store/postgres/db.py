@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 # A connection of our own or one borrowed from the pool: both run queries and transactions alike.
 Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 
+# The time in a statement: $1 of every statement that uses it is the injected clock (tests) or NULL, which stands for
+# the database's clock (`now()`, the start of the transaction).
+NOW = "COALESCE($1::float8, extract(epoch FROM now())::float8)"
+
 _MIGRATION_NAME = re.compile(r"^V(\d{3})__[a-z0-9_]+\.sql$")
 
 # Advisory lock keys (pg_advisory_lock(namespace, key)): one namespace per use, all within Chorus's class id.
