@@ -30,6 +30,9 @@ MIGRATION_LOCK = (0x43484F, 1)  # "CHO": the migrations
 ADMIT_NAMESPACE = 0x43485  # per guild (key: its id's hash) around the limit check and insert; key 0: bot-wide
 SETTINGS_NAMESPACE = 0x43486  # per guild, around a read-modify-write of its settings
 TURN_NAMESPACE = 0x43487  # per turn key (Discord IDENTIFY buckets)
+# Per community race (key: the hash of e.g. "like:<song>:<member>", "challenge:<guild>"): a member's presses of one
+# button, or a guild's challenge starts, one at a time.
+COMMUNITY_NAMESPACE = 0x43488
 
 
 def migrations() -> list[tuple[int, str, str]]:

@@ -6,7 +6,9 @@ across processes:
   heartbeat is compared (tests may inject a clock: it then replaces `now()` in the very same SQL);
 - claims (polls, deliveries) are row-locked updates; the poller's share is picked with `FOR UPDATE SKIP
   LOCKED`, so processes claiming at once never wait for, nor get, each other's rows;
-- admission (limit check and insert) and guild settings changes hold transaction-scoped advisory locks.
+- admission (limit check and insert) and guild settings changes hold transaction-scoped advisory locks;
+- the community half (likes, votes, challenges, song of the day) is CommunityMixin in community.py, with its own
+  locks for a member's presses and a guild's challenge starts.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from bot.store.records import (
 )
 
 from . import guilds
+from .community import CommunityMixin
 from .db import ADMIT_NAMESPACE, NOW, SETTINGS_NAMESPACE, TURN_NAMESPACE, Connection, connect
 
 log = logging.getLogger(__name__)
@@ -86,8 +89,9 @@ async def _row(conn: Connection, sql: str, *args: Any) -> asyncpg.Record:
     return row
 
 
-class PostgresJobStore:
-    """JobStore on a PostgreSQL database; any number of bot processes may share it."""
+class PostgresJobStore(CommunityMixin):
+    """JobStore on a PostgreSQL database; any number of bot processes may share it (the community half, likes to
+    song of the day, comes from CommunityMixin)."""
 
     def __init__(self, pool: asyncpg.Pool[asyncpg.Record], *, now: Clock | None = None) -> None:
         self._pool = pool
