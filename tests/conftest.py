@@ -79,6 +79,23 @@ async def postgres_url() -> AsyncIterator[str]:
         await admin.close()
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request, db_path):
+    """Where a store contract test's store lives: a SQLite file, or a new PostgreSQL database (skipped without one).
+    A test (or module) that takes it, or `store_on_both`, runs once on each backend."""
+    if request.param == "sqlite":
+        return str(db_path)
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+async def store_on_both(store_url, clock) -> AsyncIterator[JobStore]:
+    """The store on each backend in turn, on the test's clock (modules of contract tests name it `store`)."""
+    opened = await open_store(store_url, now=clock)
+    yield opened
+    await opened.close()
+
+
 async def relax_limits(store: JobStore, guild_id: int) -> None:
     """No per-member or per-server limits in this guild (most tests fire several jobs at once)."""
     relaxed = {"max_concurrent": 0, "daily_quota": 0, "daily_budget": 0, "cooldown_seconds": 0}

@@ -13,19 +13,10 @@ from bot.store.sqlite.db import connect, migrations
 from tests.conftest import ALICE, new_job
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request, db_path):
-    """Where the store under test lives: a SQLite file, or a new PostgreSQL database (skipped without one)."""
-    if request.param == "sqlite":
-        return str(db_path)
-    return request.getfixturevalue("postgres_url")
-
-
 @pytest.fixture
-async def store(store_url, clock):
-    opened = await open_store(store_url, now=clock)
-    yield opened
-    await opened.close()
+def store(store_on_both):
+    """The store under test: on SQLite, and on PostgreSQL when the tests have a cluster."""
+    return store_on_both
 
 
 GUILD = 3001  # ALICE's guild

@@ -133,11 +133,12 @@ async def test_late_polls_are_claimed_once_per_interval_across_processes(three_p
 
 
 async def test_a_sqlite_database_is_copied_to_an_empty_postgres_one_as_it_was(db_path, postgres_url, clock):
-    """`python -m bot.store.to_postgres`: every job (in flight, finished, awaiting delivery) and guild setting arrives
-    unchanged with its id; new jobs continue after the copied ids; a non-empty target is refused."""
+    """`python -m bot.store.to_postgres`: every job (in flight, finished, awaiting delivery), guild setting, persona
+    and community row (likes, deleted songs, battles, challenges, jams, song of the day) arrives unchanged with its
+    id; new rows continue after the copied ids; a non-empty target is refused."""
     import sys
 
-    from bot.store import GuildSettings
+    from bot.store import GuildSettings, NewBattle, NewChallenge, NewJam, Persona
 
     async def to_postgres() -> tuple[int, str]:
         proc = await asyncio.create_subprocess_exec(
@@ -155,19 +156,47 @@ async def test_a_sqlite_database_is_copied_to_an_empty_postgres_one_as_it_was(db
     await source.apply([JobUpdate(finished.id, "succeeded", progress=100, result={"clips": [{"id": "c1"}]})])
     await source.create(new_job())
     await source.change_guild_settings(3001, lambda s: s.replace(daily_quota=3, suno_enabled=False,
-                                                                 allowed_channels=frozenset({7, 8})), by=42)
+                                                                 allowed_channels=frozenset({7, 8}),
+                                                                 song_of_day_channel_id=9, battle_minutes=30), by=42)
     before = [await source.get(job_id) for job_id in range(1, 4)]
+    voice = Persona(3001, "Alto", "warm", "p-1", "c-1", 1001, finished.id)
+    await source.add_persona(voice)
+    await source.toggle_like(finished.id, 7, 3001, debounce=2.0)
+    await source.remove_song(running.id, by=1001)
+    battle = await source.create_battle(NewBattle(3001, 2, 1001, "p", "versus", finished.id, running.id, 60.0))
+    await source.open_battle(battle.id, opened_at=clock(), closes_at=clock() + 60)
+    await source.vote_battle(battle.id, 7, "b")
+    challenge = await source.create_challenge(NewChallenge(3001, 2, "sea", 1001, clock() + 60, 60.0))
+    await source.submit_entry(challenge.id, 1001, finished.id)
+    jam = await source.create_jam(NewJam(3001, 2, 3, 1001, "rain"))
+    line = await source.add_jam_line(jam.id, 7, "drops")
+    await source.record_jam_song(jam.id, finished.id, [7, 1001])
+    await source.claim_song_of_day(3001, 0.0, finished.id, 9)
+    opened = await source.get_battle(battle.id)
     await source.close()
 
-    assert await to_postgres() == (0, f"copied 3 job(s) and 1 guild(s) to {describe_url(postgres_url)}\n")
+    assert await to_postgres() == (0, f"copied 3 job(s), 1 guild(s) and 11 persona and community row(s)"
+                                      f" to {describe_url(postgres_url)}\n")
     target = await open_store(postgres_url, now=clock)
     try:
         assert [await target.get(job_id) for job_id in range(1, 4)] == before
         assert [p.id for p in await target.in_flight()] == [running.id]
         assert [j.id for j in await target.deliverable(lease_seconds=60)] == [finished.id]
         assert await target.guild_settings(3001) == GuildSettings(3001, allowed_channels=frozenset({7, 8}),
-                                                                  suno_enabled=False, daily_quota=3)
+                                                                  suno_enabled=False, daily_quota=3,
+                                                                  song_of_day_channel_id=9, battle_minutes=30)
+        assert await target.personas(3001) == [voice]
+        assert (await target.like_count(finished.id), await target.removed_songs([1, 2, 3])) == (1, {running.id})
+        assert (await target.get_battle(battle.id), await target.battle_tally(battle.id)) == (opened, (0, 1))
+        assert await target.current_challenge(3001) == challenge
+        assert [e.job_id for e in await target.challenge_entries(challenge.id)] == [finished.id]
+        assert (await target.get_jam(jam.id), await target.jam_lines(jam.id)) == (jam, [line])
+        assert await target.jam_credits(finished.id) == [7, 1001]
+        assert await target.song_of_day_done(3001, 0.0)
         assert (await target.create(new_job())).id == 4
+        assert await target.add_persona(Persona(3001, "Bass", "", "p-2", "c-2", 1001))
+        assert (await target.add_jam_line(jam.id, 7, "more")).id == line.id + 1
+        assert (await target.create_jam(NewJam(3001, 2, 4, 1001, "sun"))).id == jam.id + 1
     finally:
         await target.close()
     code, said = await to_postgres()

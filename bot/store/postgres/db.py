@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 # A connection of our own or one borrowed from the pool: both run queries and transactions alike.
 Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 
+# The time in a statement: $1 of every statement that uses it is the injected clock (tests) or NULL, which stands for
+# the database's clock (`now()`, the start of the transaction).
+NOW = "COALESCE($1::float8, extract(epoch FROM now())::float8)"
+
 _MIGRATION_NAME = re.compile(r"^V(\d{3})__[a-z0-9_]+\.sql$")
 
 # Advisory lock keys (pg_advisory_lock(namespace, key)): one namespace per use, all within Chorus's class id.
@@ -26,6 +30,9 @@ MIGRATION_LOCK = (0x43484F, 1)  # "CHO": the migrations
 ADMIT_NAMESPACE = 0x43485  # per guild (key: its id's hash) around the limit check and insert; key 0: bot-wide
 SETTINGS_NAMESPACE = 0x43486  # per guild, around a read-modify-write of its settings
 TURN_NAMESPACE = 0x43487  # per turn key (Discord IDENTIFY buckets)
+# Per community race (key: the hash of e.g. "like:<song>:<member>", "challenge:<guild>"): a member's presses of one
+# button, or a guild's challenge starts, one at a time.
+COMMUNITY_NAMESPACE = 0x43488
 
 
 def migrations() -> list[tuple[int, str, str]]:

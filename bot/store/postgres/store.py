@@ -6,7 +6,9 @@ across processes:
   heartbeat is compared (tests may inject a clock: it then replaces `now()` in the very same SQL);
 - claims (polls, deliveries) are row-locked updates; the poller's share is picked with `FOR UPDATE SKIP
   LOCKED`, so processes claiming at once never wait for, nor get, each other's rows;
-- admission (limit check and insert) and guild settings changes hold transaction-scoped advisory locks.
+- admission (limit check and insert) and guild settings changes hold transaction-scoped advisory locks;
+- the community half (likes, votes, challenges, song of the day) is CommunityMixin in community.py, with its own
+  locks for a member's presses and a guild's challenge starts.
 """
 
 from __future__ import annotations
@@ -34,22 +36,23 @@ from bot.store.records import (
     JobUpdate,
     NewJob,
     PendingJob,
+    Persona,
     Requester,
     Usage,
+    UsageRow,
     Worker,
     sources_of,
     utc_day_start,
 )
 
 from . import guilds
-from .db import ADMIT_NAMESPACE, SETTINGS_NAMESPACE, TURN_NAMESPACE, Connection, connect
+from .community import CommunityMixin
+from .db import ADMIT_NAMESPACE, NOW, SETTINGS_NAMESPACE, TURN_NAMESPACE, Connection, connect
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 
-# $1 of every statement is the injected clock (tests) or NULL: the database's clock.
-NOW = "COALESCE($1::float8, extract(epoch FROM now())::float8)"
 JOB_COLUMNS = ", ".join(f.name for f in dataclasses.fields(Job))
 PENDING_COLUMNS = "id, provider, action, task_id, state, progress, created_at"
 LIVE = "('submitting', 'queued', 'running')"
@@ -61,6 +64,9 @@ def _in(states: frozenset[JobState]) -> str:
 
 
 _COUNTED = _in(COUNTED)
+# A draft refused by a limit (submit_failed, with jobs.NOT_STARTED as its error) is not a failure. ILIKE: SQLite's
+# LIKE ignores ASCII case, and both backends count alike.
+_FAILED = "state = 'failed' OR (state = 'submit_failed' AND error NOT ILIKE 'not started because of a limit%')"
 _STALE_CLAIM = (
     # A claim may be taken over when its lease ran out or its owner is gone (no heartbeat row, or known dead).
     f"(delivery_claimed_at < {NOW} - $2 OR delivery_owner IS NULL"
@@ -83,8 +89,9 @@ async def _row(conn: Connection, sql: str, *args: Any) -> asyncpg.Record:
     return row
 
 
-class PostgresJobStore:
-    """JobStore on a PostgreSQL database; any number of bot processes may share it."""
+class PostgresJobStore(CommunityMixin):
+    """JobStore on a PostgreSQL database; any number of bot processes may share it (the community half, likes to
+    song of the day, comes from CommunityMixin)."""
 
     def __init__(self, pool: asyncpg.Pool[asyncpg.Record], *, now: Clock | None = None) -> None:
         self._pool = pool
@@ -237,6 +244,28 @@ class PostgresJobStore:
             f"SELECT {PENDING_COLUMNS} FROM jobs WHERE state IN ('queued', 'running') ORDER BY id"
         )
         return [_pending(row) for row in rows]
+
+    async def typical_duration(
+        self, provider: str, action: str, model: str | None, *, sample: int = 20
+    ) -> float | None:
+        """Median submit → finish time of the last `sample` succeeded jobs of this provider, action and model."""
+        value = await self._pool.fetchval(
+            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY took) FROM (SELECT finished_at - submitted_at AS took"
+            " FROM jobs WHERE state = 'succeeded' AND provider = $1 AND action = $2 AND kind NOT IN ('concat')"
+            " AND submitted_at IS NOT NULL AND finished_at IS NOT NULL AND ($3::text IS NULL OR params ->> $4 = $3)"
+            " ORDER BY finished_at DESC LIMIT $5) AS recent WHERE took >= 0",
+            provider, action, model, "model_type" if provider == "udio" else "mv", sample,
+        )
+        return float(value) if value is not None else None
+
+    async def queue_position(self, job_id: int) -> int:
+        """1 + the bot's queued jobs of the same provider submitted before this one."""
+        ahead = await self._pool.fetchval(
+            "SELECT count(*) FROM jobs AS ahead, jobs AS me WHERE me.id = $1 AND ahead.state = 'queued'"
+            " AND ahead.provider = me.provider AND ahead.id < me.id",
+            job_id,
+        )
+        return 1 + int(ahead or 0)
 
     async def claim_polls(
         self, owner: str, *, every: float, peers_within: float, dead_owners: Collection[str] = ()
@@ -446,14 +475,16 @@ class PostgresJobStore:
 
     # ---- reports and settings -------------------------------------------------------------------------------
 
-    async def usage_by_member(self, guild_id: int, since: float) -> list[tuple[int, str, int]]:
-        """(user id, provider, jobs) for the guild's counted jobs since `since`, busiest first."""
+    async def usage_by_member(self, guild_id: int, since: float) -> list[UsageRow]:
+        """What each member used since `since`, per provider and action (jobs that counted, and failures), busiest
+        first."""
         rows = await self._pool.fetch(
-            "SELECT user_id, provider, count(*) AS n FROM jobs WHERE guild_id = $1 AND created_at >= $2"
-            f" AND state IN {_COUNTED} GROUP BY user_id, provider ORDER BY n DESC, user_id",
+            f"SELECT user_id, provider, action, count(*) FILTER (WHERE state IN {_COUNTED}) AS n,"
+            f" count(*) FILTER (WHERE {_FAILED}) FROM jobs WHERE guild_id = $1 AND created_at >= $2"
+            " GROUP BY user_id, provider, action ORDER BY n DESC, user_id, provider, action",
             guild_id, since,
         )
-        return [(row[0], row[1], row[2]) for row in rows]
+        return [UsageRow(row[0], row[1], row[2], int(row[3]), int(row[4])) for row in rows]
 
     async def count_by_state(self) -> list[tuple[str, str, int]]:
         """(state, provider, jobs) over every job, for the metrics endpoint."""
@@ -483,3 +514,40 @@ class PostgresJobStore:
             settings = change(await guilds.read(conn, guild_id))
             await guilds.write(conn, settings, now=now, by=by)
         return settings
+
+    async def credit_alert_guilds(self) -> list[GuildSettings]:
+        """Settings of every guild with a credit alert (a channel and a threshold)."""
+        rows = await self._pool.fetch(
+            f"{guilds.SELECT_SETTINGS} WHERE credit_alert_below IS NOT NULL AND alert_channel_id IS NOT NULL"
+            " ORDER BY guild_id"
+        )
+        return [guilds.from_row(row) for row in rows]
+
+    # ---- personas -------------------------------------------------------------------------------------------
+
+    async def add_persona(self, persona: Persona) -> bool:
+        """Insert the persona unless the guild has one of that name (one statement: `ON CONFLICT`)."""
+        row = await self._pool.fetchrow(
+            "INSERT INTO personas (guild_id, name, description, persona_id, root_clip_id, source_job_id, created_by,"
+            f" created_at) VALUES ($2, $3, $4, $5, $6, $7, $8, {NOW}) ON CONFLICT (guild_id, name) DO NOTHING"
+            " RETURNING id",
+            self._t(), persona.guild_id, persona.name, persona.description, persona.persona_id,
+            persona.root_clip_id, persona.source_job_id, persona.created_by,
+        )
+        return row is not None
+
+    async def personas(self, guild_id: int) -> list[Persona]:
+        """The guild's personas, by name regardless of case (as SQLite's NOCASE sorts them)."""
+        rows = await self._pool.fetch(
+            "SELECT guild_id, name, description, persona_id, root_clip_id, created_by, source_job_id FROM personas"
+            ' WHERE guild_id = $1 ORDER BY lower(name) COLLATE "C", name COLLATE "C", id',
+            guild_id,
+        )
+        return [Persona(*row) for row in rows]
+
+    async def remove_persona(self, guild_id: int, name: str) -> bool:
+        """Delete the guild's persona of that name (case-insensitive)."""
+        rows = await self._pool.fetch(
+            "DELETE FROM personas WHERE guild_id = $1 AND lower(name) = lower($2) RETURNING id", guild_id, name
+        )
+        return bool(rows)
