@@ -203,3 +203,29 @@ async def test_usage_counts_jobs_and_failures_per_member_provider_and_action(sto
     ]
     assert rows[0] == UsageRow(ALICE.user_id, "suno", "MUSIC", 3, 2)  # busiest first
     assert await store.usage_by_member(GUILD, clock.now + 1) == []
+
+
+# ---- covers: an upload stage, then the cover ------------------------------------------------------------------
+
+
+async def test_a_finished_upload_stage_waits_for_its_cover_and_is_restaged_once(store):
+    """A cover's upload stage that finishes is not queued for delivery; it is listed as ready, and moving it back
+    to `submitting` for the cover succeeds once (guarded by the upload's task id), never twice."""
+    job = await store.create(NewJob(ALICE, "suno", "MUSIC", {"stage": "upload", "url": "https://x/a.mp3"}, "cover"))
+    await store.mark_submitted(job.id, "upload-task")
+    await store.apply([JobUpdate(job.id, "succeeded", result={"clips": [{"id": "uploaded"}]})])
+    finished = await store.get(job.id)
+    assert (finished.state, finished.delivery) == ("succeeded", "none")
+    assert [j.id for j in await store.uploads_ready()] == [job.id]
+    params = {**finished.params, "stage": "cover"}
+    first, second = await asyncio.gather(
+        store.restage(job.id, task_id="upload-task", params=params, owner="a"),
+        store.restage(job.id, task_id="upload-task", params=params, owner="b"),
+    )
+    assert [r is not None for r in (first, second)].count(True) == 1
+    restaged = await store.get(job.id)
+    assert (restaged.state, restaged.task_id, restaged.params["stage"]) == ("submitting", None, "cover")
+    assert await store.uploads_ready() == []
+    await store.mark_submitted(job.id, "cover-task")
+    await store.apply([JobUpdate(job.id, "succeeded", result={"clips": []})])
+    assert (await store.get(job.id)).delivery == "pending"  # the cover itself is posted

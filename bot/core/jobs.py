@@ -192,7 +192,7 @@ class JobService:
             request.update(continue_clip_id=clips[0]["id"], task_id=job.task_id,
                            cover_task="cover" if mode == "cover" else "upload_extend")
             params = {**job.params, "stage": "cover", "request": request}
-            restaged = await self._store.restage(job.id, task_id=job.task_id, params=params)
+            restaged = await self._store.restage(job.id, task_id=job.task_id, params=params, owner=self._owner)
             if restaged is None:
                 continue  # another process (or an earlier cycle) took it
             try:

@@ -83,7 +83,9 @@ class JobStore(CommunityStore, Protocol):
         """Covers whose upload stage has finished and whose cover is not sent yet."""
         ...
 
-    async def restage(self, job_id: int, *, task_id: str, params: dict[str, Any]) -> Job | None:
+    async def restage(
+        self, job_id: int, *, task_id: str, params: dict[str, Any], owner: str | None = None
+    ) -> Job | None:
         """Move a finished upload stage back to `submitting` with the next stage's parameters; None if the job is
         no longer that finished stage (someone else took it)."""
         ...

@@ -267,6 +267,26 @@ class PostgresJobStore(CommunityMixin):
         )
         return 1 + int(ahead or 0)
 
+    async def uploads_ready(self) -> list[Job]:
+        """Covers whose upload stage finished (they were not queued for delivery)."""
+        rows = await self._pool.fetch(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE kind = 'cover' AND state = 'succeeded' AND delivery = 'none'"
+            " AND params->>'stage' = 'upload' ORDER BY id"
+        )
+        return [job for job in (_job(row) for row in rows) if job is not None]
+
+    async def restage(
+        self, job_id: int, *, task_id: str, params: dict[str, Any], owner: str | None = None
+    ) -> Job | None:
+        """Back to `submitting` for the next stage, guarded by the finished stage's task id (one process wins)."""
+        return _job(await self._pool.fetchrow(
+            f"UPDATE jobs SET state = 'submitting', task_id = NULL, params = $2::jsonb, result = NULL,"
+            f" progress = NULL, submitted_at = NULL, finished_at = NULL, updated_at = {NOW}, submit_owner = $5"
+            " WHERE id = $3 AND task_id = $4 AND state = 'succeeded' AND delivery = 'none'"
+            f" RETURNING {JOB_COLUMNS}",
+            self._t(), json.dumps(params), job_id, task_id, owner,
+        ))
+
     async def claim_polls(
         self, owner: str, *, every: float, peers_within: float, dead_owners: Collection[str] = ()
     ) -> list[PendingJob]:
@@ -333,6 +353,9 @@ class PostgresJobStore(CommunityMixin):
                     delivery = (
                         "CASE WHEN jobs.cancel_requested_at IS NOT NULL THEN jobs.delivery"
                         f" WHEN jobs.state = 'timed_out' AND '{target}' = 'failed' THEN jobs.delivery"
+                        # A cover's finished upload stage is not posted: the cover is sent next (uploads_ready).
+                        f" WHEN '{target}' = 'succeeded' AND jobs.kind = 'cover'"
+                        " AND jobs.params->>'stage' = 'upload' THEN jobs.delivery"
                         " ELSE 'pending' END"
                     )
                     if target == "succeeded":

@@ -332,13 +332,15 @@ class SqliteJobStore(CommunityMixin):
             " AND json_extract(params, '$.stage') = 'upload' ORDER BY id"
         )
 
-    async def restage(self, job_id: int, *, task_id: str, params: dict[str, Any]) -> Job | None:
+    async def restage(
+        self, job_id: int, *, task_id: str, params: dict[str, Any], owner: str | None = None
+    ) -> Job | None:
         """Back to `submitting` for the next stage, guarded by the finished stage's task id."""
         return await self._one_written(
             "UPDATE jobs SET state = 'submitting', task_id = NULL, params = ?, result = NULL, progress = NULL,"
-            " submitted_at = NULL, finished_at = NULL, updated_at = ?"
+            " submitted_at = NULL, finished_at = NULL, updated_at = ?, submit_owner = ?"
             " WHERE id = ? AND task_id = ? AND state = 'succeeded' AND delivery = 'none' RETURNING *",
-            (json.dumps(params), self._now(), job_id, task_id),
+            (json.dumps(params), self._now(), owner, job_id, task_id),
         )
 
     async def _one_written(self, sql: str, params: Sequence[Any]) -> Job | None:
