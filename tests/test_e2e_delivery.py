@@ -252,3 +252,29 @@ async def test_the_card_estimates_from_recent_songs_of_the_same_model(slow_harne
     assert "usually" in card["embeds"][0]["description"] and ":R>" in card["embeds"][0]["description"]
     clock.advance(400)
     await wait_delivery(fake, 2)
+
+
+async def test_card_edits_wait_while_a_song_is_posted_in_their_channel(slow_harness):
+    """While Discord holds a song's post back (rate-limited), the cards of other jobs in that channel are not
+    edited: songs go first. The waiting card is edited right after."""
+    fake, clock = slow_harness.fake, slow_harness.sim_clock
+    sim = slow_harness.sim
+    await fake.slash_command("suno", {"prompt": "the song that finishes"}, user=fake.alice)
+    await fake.wait_for(lambda: sim.count("submit_music") == 1 or None)
+    clock.advance(15)
+    waiting = await fake.slash_command("suno", {"prompt": "[hang] the one still being made"}, user=fake.bob)
+    await fake.wait_for(lambda: sim.count("submit_music") == 2 or None)
+    card = await waiting.wait_original(lambda m: bool(m["embeds"]))
+    fake.faults.script("POST", rf"/channels/{fake.music.id}/messages", [Fault.rate_limited(5)])
+    clock.advance(12)  # the first song is done; the second is a quarter of the way
+    await fake.wait_for(lambda: fake.find_requests("POST", f"/channels/{fake.music.id}/messages") or None)
+    for _ in range(9):  # the second job keeps moving while the first is held back (card rounds come every 2 s)
+        clock.advance(2)
+        await asyncio.sleep(0.5)
+    await wait_delivery(fake)
+    song_posts = fake.find_requests("POST", f"/channels/{fake.music.id}/messages")
+    held_from, posted_at = song_posts[0].at, song_posts[-1].at
+    card_edits = lambda: [r for r in fake.state.recorder.requests  # noqa: E731
+                          if r.method == "PATCH" and r.path.endswith(f"/messages/{card['id']}")]
+    assert not [r for r in card_edits() if held_from < r.at < posted_at]
+    await fake.wait_for(lambda: [r for r in card_edits() if r.at > posted_at] or None, timeout=6)
