@@ -255,3 +255,19 @@ async def test_an_upload_is_restaged_only_once(harness):
     await wait_delivery(fake)
     job = await harness.bot.jobs.get(1)
     assert await harness.bot.store.restage(job.id, task_id="the upload task", params=job.params) is None
+
+
+async def test_a_cover_that_cannot_start_after_its_upload_is_told_to_the_member(harness):
+    """When CometAPI refuses the cover after taking the audio, the member is told (the card turns into the
+    failure) instead of waiting on a card that never moves."""
+    from tests.fakes.discord import Upload
+
+    fake, sim = harness.fake, harness.sim
+    sim.faults.script("submit_music", [500])
+    it = await fake.slash_command("cover", {"audio": Upload("b.mp3", b"ID3" + bytes(64), "audio/mpeg"),
+                                            "style": "punk"}, user=fake.alice)
+    card = await it.wait_original(lambda m: bool(m["embeds"]) and "Not started" in m["embeds"][0]["title"])
+    assert "Try again" in [b.get("label") for b in buttons(card)]
+    (private,) = await fake.wait_for(lambda: it.followups() or None)
+    assert "could not be started" in private["content"]
+    assert sim.count("submit_music") == 1

@@ -152,21 +152,22 @@ class JobService:
         await self._store.mark_submit_failed(draft.id, f"{NOT_STARTED}: {refusal.message}")
         return draft.id
 
-    async def send(self, job: Job) -> Job:
-        """Make the paid CometAPI call for a reserved job and record its task id (or why it failed)."""
+    async def send(self, job: Job, *, notify: bool = False) -> Job:
+        """Make the paid CometAPI call for a reserved job and record its task id (or why it failed). With `notify`
+        (no interaction waits for this submit) a failure is queued for delivery, so the member hears of it."""
         self._submitting.add(job.id)
         try:
             try:
                 task_id = await self._call(job)
             except CometAPIError as exc:
                 uncertain = isinstance(exc, APITimeoutError) or (isinstance(exc, NetworkError) and exc.reached_server)
-                await self._store.mark_submit_failed(job.id, MAYBE_ACCEPTED if uncertain else str(exc))
+                await self._store.mark_submit_failed(job.id, MAYBE_ACCEPTED if uncertain else str(exc), notify=notify)
                 log.warning("submit failed for %s: %s: %s", describe_job(job), type(exc).__name__, exc)
                 if isinstance(exc, InsufficientBalanceError) and self._on_out_of_credit is not None:
                     await self._on_out_of_credit(job)  # admins hear it once
                 raise
             except BaseException:
-                await self._store.mark_submit_failed(job.id, "the bot failed while submitting this job")
+                await self._store.mark_submit_failed(job.id, "the bot failed while submitting this job", notify=notify)
                 raise
             job = await self._store.mark_submitted(job.id, task_id)
         finally:
@@ -196,7 +197,7 @@ class JobService:
             if restaged is None:
                 continue  # another process (or an earlier cycle) took it
             try:
-                sent.append(await self.send(restaged))
+                sent.append(await self.send(restaged, notify=True))
             except CometAPIError:
                 log.warning("the cover of %s could not be started", describe_job(job))
         return sent

@@ -37,8 +37,10 @@ class JobStore(CommunityStore, Protocol):
         """CometAPI accepted the job: store its task id (state `queued`)."""
         ...
 
-    async def mark_submit_failed(self, job_id: int, error: str) -> Job:
-        """CometAPI refused the job or the submit failed: nothing will be delivered."""
+    async def mark_submit_failed(self, job_id: int, error: str, *, notify: bool = False) -> Job:
+        """CometAPI refused the job or the submit failed. The command that sent it answers the member; with
+        `notify` (a submit no interaction waits for, e.g. a cover after its upload) the failure is queued for
+        delivery instead, so the member is told."""
         ...
 
     async def request_cancel(self, job_id: int) -> Job | None:

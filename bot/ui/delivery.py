@@ -195,7 +195,8 @@ class Deliverer:
             if size is None:
                 continue
             budget -= size
-            name = f"{_safe_name(clip.title)}.mp3" if job.kind == "stems" else audio_filename(clip.title, take)
+            stem_file = f"{render.file_stem(clip.title, 'track')}.mp3"
+            name = stem_file if job.kind == "stems" else audio_filename(clip.title, take)
             audio.append(Audio(clip.id, name, path, size))
         return audio
 
@@ -220,10 +221,6 @@ class Deliverer:
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("could not download %s for attaching (%s); posting a link", url, exc)
             return None
-
-
-def _safe_name(title: str) -> str:
-    return "".join(ch for ch in title if ch.isalnum() or ch in " -_").strip()[:60] or "track"
 
 
 def _custom_ids(components: Sequence[Any]) -> set[str]:

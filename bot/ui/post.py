@@ -8,7 +8,6 @@ cover, video, whole song, Info, Delete). Lyrics never fill the channel: they are
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,13 +30,11 @@ MAX_TAKES = 4
 Container = discord.ui.Container[discord.ui.LayoutView]
 
 
-take_name = take_letter
 
 
 def audio_filename(title: str, take: int) -> str:
     """A distinct, readable file name per take: `Electric Dance Party - Take A.mp3`."""
-    stem = re.sub(r"[^\w\- ]+", "", title).strip()[:60] or "song"
-    return f"{stem} - Take {take_name(take)}.mp3"
+    return f"{render.file_stem(title)} - Take {take_letter(take)}.mp3"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +47,7 @@ class Lineage:
 
     def describe(self, kind: str) -> str:
         """`extends #12 take A from 1:00`, or `the whole song of #12 take A`."""
-        take = f" take {take_name(self.take)}" if self.take else ""
+        take = f" take {take_letter(self.take)}" if self.take else ""
         if kind == "stems":
             return f"stems of #{self.parent_job_id}{take}"
         if kind == "concat":
@@ -189,7 +186,7 @@ def _heading(
         for take, clip in enumerate(result.clips, 1):
             if not clip.is_complete:
                 reason = _plain(render.shorten(clip.error_message or "CometAPI gave no reason", 200))
-                lines.append(f"-# Take {take_name(take)} failed: {reason}. Here is what worked.")
+                lines.append(f"-# Take {take_letter(take)} failed: {reason}. Here is what worked.")
     if any(clip.id not in attached for clip in clips):
         lines.append("-# Too large to attach here: play it from the link.")
     return "\n".join(lines)
@@ -197,7 +194,7 @@ def _heading(
 
 def _take(take: int, clip: Clip, *, attached: bool, shared_title: bool) -> discord.ui.Item[Any]:
     """One take: its name (and title, when the takes differ), length, style; a link when the MP3 is not attached."""
-    heading = f"**Take {take_name(take)}**"
+    heading = f"**Take {take_letter(take)}**"
     if not shared_title:
         heading += f" · {_plain(render.shorten(clip.title or 'Untitled', 100))}"
     heading += f" · ⏱ {render.duration(clip.duration)}"
@@ -211,7 +208,7 @@ def _take(take: int, clip: Clip, *, attached: bool, shared_title: bool) -> disco
     cover = render.safe_url(clip.image_url) or render.safe_url(clip.image_large_url)
     if cover is None:
         return text
-    thumbnail = discord.ui.Thumbnail[discord.ui.LayoutView](cover, description=f"Cover of take {take_name(take)}")
+    thumbnail = discord.ui.Thumbnail[discord.ui.LayoutView](cover, description=f"Cover of take {take_letter(take)}")
     return discord.ui.Section(text, accessory=thumbnail)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import discord
 
 from bot.cometapi import Balance, TaskResult
@@ -44,6 +46,11 @@ def state_label(job: Job) -> str:
 def code_safe(text: str) -> str:
     """Member text that can sit in a ``` block without closing it: no two backticks stay side by side."""
     return text.replace("`", "`\u200b")
+
+
+def file_stem(title: str, fallback: str = "song") -> str:
+    """A title as a file name: letters, digits, spaces, dashes and underscores, at most 60 characters."""
+    return re.sub(r"[^\w\- ]+", "", title).strip()[:60] or fallback
 
 
 def shorten(text: str, limit: int) -> str:

@@ -190,9 +190,10 @@ class PostgresJobStore(CommunityMixin):
         """CometAPI accepted the job: store its task id (state `queued`)."""
         return await self._move(job_id, "queued", f"task_id = $3, submitted_at = {NOW}", task_id)
 
-    async def mark_submit_failed(self, job_id: int, error: str) -> Job:
-        """The submit failed or was refused: nothing will be delivered."""
-        return await self._move(job_id, "submit_failed", f"error = $3, finished_at = {NOW}", error)
+    async def mark_submit_failed(self, job_id: int, error: str, *, notify: bool = False) -> Job:
+        """The submit failed or was refused; with `notify`, queue the notice for delivery."""
+        delivery = ", delivery = 'pending'" if notify else ""
+        return await self._move(job_id, "submit_failed", f"error = $3, finished_at = {NOW}{delivery}", error)
 
     async def request_cancel(self, job_id: int) -> Job | None:
         """Mark a job the member cancelled (it keeps running on CometAPI); None if it is finished or already

@@ -98,7 +98,7 @@ class ToolsSelect(ChorusSelect, action="tools", fields=("job", "take")):
         elif what == "lrc":
             text = lrc(await bot.cometapi.tools.timing(clip.id), title=clip.title)
             preview = "\n".join(text.splitlines()[1:9])
-            filename = f"{_stem(clip.title)} - Take {take_letter(take)}.lrc"
+            filename = f"{render.file_stem(clip.title)} - Take {take_letter(take)}.lrc"
             file = discord.File(io.BytesIO(text.encode()), filename=filename)
             await interaction.edit_original_response(
                 content=f"🎤 Synced lyrics of {name}: load the file in a player that shows lyrics.\n```\n"
@@ -114,14 +114,11 @@ class ToolsSelect(ChorusSelect, action="tools", fields=("job", "take")):
             midi = await bot.cometapi.tools.midi(clip_id)
             if midi.ready:
                 data = midi_file(midi.instruments)
-                file = discord.File(io.BytesIO(data), filename=f"{_stem(title)} - Take {take_letter(take)}.mid")
+                filename = f"{render.file_stem(title)} - Take {take_letter(take)}.mid"
+                file = discord.File(io.BytesIO(data), filename=filename)
                 instruments = ", ".join(i.name for i in midi.instruments) or "no instruments"
                 await interaction.edit_original_response(content=f"🎹 MIDI of {name} ({instruments}).",
                                                          attachments=[file])
                 return
             await asyncio.sleep(bot.tool_poll_interval)
         await safe_reply(interaction, "🎹 CometAPI is still transcribing the MIDI. Please ask again in a minute.")
-
-
-def _stem(title: str) -> str:
-    return "".join(ch for ch in title if ch.isalnum() or ch in " -_").strip()[:60] or "song"
