@@ -44,9 +44,10 @@ log = logging.getLogger(__name__)
 IDENTIFY_SPACING = 5.0
 
 EXTENSIONS: tuple[str, ...] = (
-    "cogs.suno", "cogs.udio", "cogs.lyrics", "cogs.status", "cogs.history", "cogs.context", "cogs.admin",
-    "cogs.persona", "cogs.cover",
-    "cogs.charts", "cogs.battle", "cogs.challenge", "cogs.jam",
+    "cogs.suno_commands", "cogs.udio_commands", "cogs.lyrics_commands", "cogs.status_commands",
+    "cogs.history_commands", "cogs.context_menu_commands", "cogs.admin_commands", "cogs.persona_commands",
+    "cogs.cover_commands", "cogs.charts_commands", "cogs.battle_commands", "cogs.challenge_commands",
+    "cogs.jam_commands",
 )
 
 

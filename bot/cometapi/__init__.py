@@ -26,7 +26,7 @@ from .errors import (
 )
 from .models import Action, Clip, Lyrics, Phase, Provider, SunoMusicRequest, TaskResult, UdioRequest
 from .suno import Suno
-from .tools import AlignedWord, Instrument, Midi, Note, SunoTools, lrc
+from .suno_tools import AlignedWord, Instrument, Midi, Note, SunoTools, lrc
 from .udio import Udio
 
 __all__ = [

@@ -16,8 +16,8 @@ from bot.core.limits import LimitReachedError
 from bot.core.validation import InvalidInputError
 from bot.store import Job, NewJob, Requester
 from bot.ui import render
-from bot.ui.items.base import item_custom_id
 from bot.ui.items.card import card_view
+from bot.ui.items.item_base import item_custom_id
 from bot.ui.replies import describe, safe_reply
 
 if TYPE_CHECKING:

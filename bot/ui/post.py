@@ -17,11 +17,11 @@ import discord
 from bot.cometapi import Clip, TaskResult
 from bot.store import Job
 from bot.ui import render
-from bot.ui.items.base import ChorusButton
-from bot.ui.items.like import LikeButton
-from bot.ui.items.lyrics import EditLyricsSongButton, MakeSongButton
+from bot.ui.items.item_base import ChorusButton
+from bot.ui.items.like_button import LikeButton
+from bot.ui.items.lyrics_buttons import EditLyricsSongButton, MakeSongButton
 from bot.ui.items.more import ROW_EXTENDS, MoreSelect
-from bot.ui.items.song import EditButton, ExtendButton, RerollButton, take_letter
+from bot.ui.items.song_buttons import EditButton, ExtendButton, RerollButton, take_letter
 
 # A Components V2 message holds at most 4,000 characters of text; lyrics shown in a lyrics post stop here.
 LYRICS_PREVIEW_LINES = 12

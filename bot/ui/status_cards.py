@@ -19,7 +19,7 @@ import discord
 from bot.store import Job, JobUpdate
 from bot.ui import render
 from bot.ui.items.card import card_view
-from bot.ui.items.song import RerollButton
+from bot.ui.items.song_buttons import RerollButton
 from bot.ui.post import failure_headline
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.ui.errors import answer_error
+from bot.ui.error_handler import answer_error
 from bot.ui.replies import safe_reply
 
 if TYPE_CHECKING:

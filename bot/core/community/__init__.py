@@ -10,9 +10,9 @@ from bot.store import JobStore
 
 from .battles import BattleService
 from .challenges import ChallengeService
-from .charts import ChartService
 from .jams import JamService
 from .likes import LikeService
+from .rankings import ChartService
 
 
 class Community:

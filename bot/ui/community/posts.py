@@ -13,10 +13,10 @@ from bot.core.community.challenges import Entry, Standing
 from bot.core.community.songs import title_of
 from bot.store import Battle, Challenge, ChartRow, Jam, Job
 from bot.ui import render
-from bot.ui.items.battle import BattleVoteButton
-from bot.ui.items.challenge import PER_MENU, ChallengeVoteSelect
-from bot.ui.items.jam import JamLineButton, JamSongButton, plain
-from bot.ui.items.like import LikeButton
+from bot.ui.items.battle_vote import BattleVoteButton
+from bot.ui.items.challenge_vote import PER_MENU, ChallengeVoteSelect
+from bot.ui.items.jam_buttons import JamLineButton, JamSongButton, plain
+from bot.ui.items.like_button import LikeButton
 
 Container = discord.ui.Container[discord.ui.LayoutView]
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}

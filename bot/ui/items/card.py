@@ -6,7 +6,7 @@ import discord
 
 from bot.store import Job
 from bot.ui import render
-from bot.ui.items.base import ChorusButton, bot_of
+from bot.ui.items.item_base import ChorusButton, bot_of
 from bot.ui.replies import safe_reply
 
 

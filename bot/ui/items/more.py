@@ -11,9 +11,9 @@ import discord
 from bot.core.jobs import concat_job
 from bot.store import Job
 from bot.ui import render
-from bot.ui.items.base import ChorusSelect, bot_of, may_act
-from bot.ui.items.song import delete_post, open_extend_form, send_lyrics, take_letter, take_of
-from bot.ui.items.tools import ToolsSelect
+from bot.ui.items.item_base import ChorusSelect, bot_of, may_act
+from bot.ui.items.song_buttons import delete_post, open_extend_form, send_lyrics, take_letter, take_of
+from bot.ui.items.take_tools import ToolsSelect
 from bot.ui.launcher import start_job
 from bot.ui.replies import safe_reply
 

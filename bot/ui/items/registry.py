@@ -6,17 +6,25 @@ from typing import Any
 
 import discord
 
-from .battle import BattleVoteButton
+from .battle_vote import BattleVoteButton
 from .card import CancelButton
-from .challenge import ChallengeVoteSelect
-from .history import HistoryPageButton
-from .jam import JamLineButton, JamSongButton
-from .like import LikeButton
-from .lyrics import EditLyricsSongButton, MakeSongButton
+from .challenge_vote import ChallengeVoteSelect
+from .history_pages import HistoryPageButton
+from .jam_buttons import JamLineButton, JamSongButton
+from .like_button import LikeButton
+from .lyrics_buttons import EditLyricsSongButton, MakeSongButton
 from .more import MoreSelect
 from .retry import RetryButton
-from .song import DeleteButton, EditButton, ExtendButton, InfoButton, LyricsButton, RerollButton, WholeSongButton
-from .tools import ToolsSelect
+from .song_buttons import (
+    DeleteButton,
+    EditButton,
+    ExtendButton,
+    InfoButton,
+    LyricsButton,
+    RerollButton,
+    WholeSongButton,
+)
+from .take_tools import ToolsSelect
 
 ALL_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     ExtendButton, WholeSongButton, RerollButton, EditButton, InfoButton, DeleteButton, LyricsButton,

@@ -6,7 +6,7 @@ import discord
 
 from bot.core.jobs import retry_job
 from bot.store import Job
-from bot.ui.items.base import ChorusButton, bot_of
+from bot.ui.items.item_base import ChorusButton, bot_of
 from bot.ui.launcher import start_job
 
 

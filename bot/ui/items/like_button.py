@@ -14,7 +14,7 @@ from collections import defaultdict
 import discord
 
 from bot.store import Job
-from bot.ui.items.base import ChorusButton, bot_of
+from bot.ui.items.item_base import ChorusButton, bot_of
 from bot.ui.replies import safe_reply
 
 # One lock per post being liked right now (dropped when nobody waits), so label edits land in order.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 import discord
 
 from bot.store import Job
-from bot.ui.errors import answer_error
+from bot.ui.error_handler import answer_error
 from bot.ui.replies import safe_reply
 from bot.ui.tree import RESTARTING
 

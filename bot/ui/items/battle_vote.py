@@ -6,7 +6,7 @@ from __future__ import annotations
 import discord
 
 from bot.store import Choice
-from bot.ui.items.base import ChorusButton, bot_of
+from bot.ui.items.item_base import ChorusButton, bot_of
 from bot.ui.replies import safe_reply
 
 SIDES: dict[int, Choice] = {1: "a", 2: "b"}

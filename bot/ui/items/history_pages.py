@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.ui import render
-from bot.ui.items.base import ChorusButton, bot_of
+from bot.ui.items.item_base import ChorusButton, bot_of
 
 if TYPE_CHECKING:
     from bot.app.chorus import Chorus

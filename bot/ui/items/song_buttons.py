@@ -17,7 +17,7 @@ from bot.core.jobs import concat_job, rerun_job, suno_job
 from bot.store import Job
 from bot.ui import render
 from bot.ui.forms import EditForm, ExtendForm
-from bot.ui.items.base import ChorusButton, bot_of
+from bot.ui.items.item_base import ChorusButton, bot_of
 from bot.ui.launcher import start_job
 from bot.ui.replies import safe_reply
 

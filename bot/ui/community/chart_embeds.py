@@ -5,12 +5,12 @@ from __future__ import annotations
 import discord
 
 from bot.core.community.challenges import Entry
-from bot.core.community.charts import Profile
+from bot.core.community.rankings import Profile
 from bot.core.community.songs import title_of
 from bot.store import Challenge, ChartRow
 from bot.ui import render
 from bot.ui.community.posts import song_link
-from bot.ui.items.jam import plain
+from bot.ui.items.jam_buttons import plain
 
 PERIOD_NAMES = {"week": "this week", "month": "the last 30 days", "all": "all time"}
 

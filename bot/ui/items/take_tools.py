@@ -16,8 +16,8 @@ from bot.core.jobs import stems_job
 from bot.store import Job
 from bot.ui import render
 from bot.ui.forms import PersonaForm
-from bot.ui.items.base import ChorusSelect, bot_of, may_act
-from bot.ui.items.song import take_letter, take_of
+from bot.ui.items.item_base import ChorusSelect, bot_of, may_act
+from bot.ui.items.song_buttons import take_letter, take_of
 from bot.ui.launcher import start_job
 from bot.ui.midi import midi_file
 from bot.ui.replies import safe_reply

@@ -10,7 +10,7 @@ from bot.core.jobs import suno_job
 from bot.core.validation import suno_request
 from bot.store import Job
 from bot.ui.forms import ChorusForm
-from bot.ui.items.base import ChorusButton, bot_of
+from bot.ui.items.item_base import ChorusButton, bot_of
 from bot.ui.launcher import start_job
 from bot.ui.replies import safe_reply
 

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.ui.community.posts import jam_panel
-from bot.ui.items.jam import plain
+from bot.ui.items.jam_buttons import plain
 
 if TYPE_CHECKING:
     from bot.app.chorus import Chorus

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.ui.community import charts as render_charts
+from bot.ui.community import chart_embeds
 
 if TYPE_CHECKING:
     from bot.app.chorus import Chorus
@@ -31,7 +31,7 @@ class Charts(commands.Cog):
         """The server's most liked songs, with links to them."""
         assert interaction.guild_id is not None  # noqa: S101 - guild_only
         rows = await self.bot.community.charts.top(interaction.guild_id, period, provider)
-        embed = render_charts.chart(rows, period=period, provider=provider)
+        embed = chart_embeds.chart(rows, period=period, provider=provider)
         # A chart is for everyone to see; the mentions in it never ping.
         await interaction.response.send_message(embed=embed, allowed_mentions=discord.AllowedMentions.none())
 
@@ -43,7 +43,7 @@ class Charts(commands.Cog):
         assert interaction.guild_id is not None  # noqa: S101 - guild_only
         who = member or interaction.user
         found = await self.bot.community.charts.profile(interaction.guild_id, who.id)
-        await interaction.response.send_message(embed=render_charts.profile(found), ephemeral=True)
+        await interaction.response.send_message(embed=chart_embeds.profile(found), ephemeral=True)
 
 
 async def setup(bot: Chorus) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.ui.items.base import ChorusSelect, bot_of
+from bot.ui.items.item_base import ChorusSelect, bot_of
 from bot.ui.replies import safe_reply
 
 PER_MENU = 25  # Discord's limit of options per select

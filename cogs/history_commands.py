@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.ui.items.history import history_page
+from bot.ui.items.history_pages import history_page
 from bot.ui.post import lyrics_post, song_post
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.community.challenges import DEFAULT_VOTING, parse_duration
-from bot.ui.community import charts as render_charts
-from bot.ui.items.jam import plain
+from bot.ui.community import chart_embeds
+from bot.ui.items.jam_buttons import plain
 from bot.ui.replies import Refusal
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class Challenges(commands.GroupCog, group_name="challenge", group_description="W
         assert interaction.guild_id is not None  # noqa: S101 - guild_only
         challenge = await self.bot.community.challenges.current(interaction.guild_id)
         entries = await self.bot.community.challenges.entries(challenge.id) if challenge else []
-        embed = render_charts.challenge_status(challenge, entries, interaction.user.id)
+        embed = chart_embeds.challenge_status(challenge, entries, interaction.user.id)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="remove")
