@@ -1,7 +1,9 @@
 """Benchmark the batch poller against the simulator with 10, 1,000 and 10,000 pending jobs.
 
 Run: `python bench/poller.py` (options: --sizes 10,1000,10000 --batch-size 50 --cycles 3; --postgres DSN measures the
-PostgreSQL backend's poll claims on a fresh database instead of SQLite).
+PostgreSQL backend's poll claims on a fresh database instead of SQLite; --baseline DIR measures another checkout's
+bench (e.g. `git worktree add /tmp/before <commit>`) and this one side by side, alternating, --rounds times, and prints
+the ratio of their CPU per cycle).
 Prints, per size: CometAPI calls per cycle, wall and CPU time per cycle, and the peak RSS of this process.
 The simulator runs in a child process so its work is not counted. Not a test: figures, not assertions.
 """
@@ -142,6 +144,31 @@ async def bench_size(size: int, batch_size: int, cycles: int, postgres: str | No
     }
 
 
+def side_by_side(baseline: Path, args: argparse.Namespace) -> None:
+    """Run the baseline checkout's bench and this one alternately, each in a fresh process, and compare."""
+    extra = ["--batch-size", str(args.batch_size), "--cycles", str(args.cycles)]
+    extra += ["--postgres", args.postgres] if args.postgres else []
+    print(f"{'pending':>8} {'checkout':>9} {'calls/cycle':>11} {'cpu/cycle':>9} {'1st cpu':>8} {'peak RSS':>9}"
+          f"  (medians of {args.rounds} runs each)")
+    for size in (int(s) for s in args.sizes.split(",")):
+        figures: dict[str, list[list[float]]] = {"baseline": [], "this": []}
+        for _ in range(args.rounds):
+            for name, root in (("baseline", baseline), ("this", ROOT)):
+                out = subprocess.run(
+                    [sys.executable, str(root / "bench" / "poller.py"), "--sizes", str(size), *extra],
+                    capture_output=True, text=True, check=True, cwd=root,
+                ).stdout.splitlines()[-1].split()
+                # pending, calls, expected, wall, cpu, 1st wall, 1st cpu, RSS, "MiB"
+                figures[name].append([float(out[1]), float(out[4].rstrip("s")), float(out[6].rstrip("s")),
+                                      float(out[7])])
+        medians = {name: [statistics.median(column) for column in zip(*rows, strict=True)]
+                   for name, rows in figures.items()}
+        for name, (calls, cpu, first, rss) in medians.items():
+            print(f"{size:>8,} {name:>9} {calls:>11.0f} {cpu:>8.3f}s {first:>7.2f}s {rss:>6.1f} MiB")
+        print(f"{'':>8} {'ratio':>9} {'':>11} {medians['this'][1] / medians['baseline'][1]:>8.2f}x"
+              f" {medians['this'][2] / medians['baseline'][2]:>7.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10,1000,10000")
@@ -149,7 +176,12 @@ def main() -> None:
     parser.add_argument("--cycles", type=int, default=3)
     parser.add_argument("--postgres", default=None,
                         help="an admin DSN: measure the PostgreSQL backend (its claims) instead of SQLite")
+    parser.add_argument("--baseline", type=Path, default=None, help="another checkout to measure side by side")
+    parser.add_argument("--rounds", type=int, default=3, help="with --baseline: runs of each, alternating")
     args = parser.parse_args()
+    if args.baseline is not None:
+        side_by_side(args.baseline.resolve(), args)
+        return
     backend = "PostgreSQL (one process claiming its share)" if args.postgres else "SQLite"
     print(f"{backend}; batch size {args.batch_size}; steady-state figures are medians of {args.cycles} cycles")
     print(

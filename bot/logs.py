@@ -47,3 +47,5 @@ def setup_logging(level: str, secrets: Iterable[str]) -> None:
     root.setLevel(level.upper())
     # discord.py's gateway chatter is noisy at DEBUG; keep it at INFO unless asked for explicitly.
     logging.getLogger("discord.gateway").setLevel(max(root.level, logging.INFO))
+    # Alembic names each of its plugins at INFO on every start; what it migrates (and our own line) is enough.
+    logging.getLogger("alembic.runtime.plugins").setLevel(max(root.level, logging.WARNING))

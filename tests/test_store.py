@@ -1,15 +1,17 @@
 """The store's contract, on both backends (a real SQLite file, and a fresh PostgreSQL database when the tests have
-a cluster): transitions, claims, restarts. SQLite's own migrations and file mode are checked here too."""
+a cluster): transitions, claims, restarts. SQLite's file mode and its migrations (Alembic's) are checked here too."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 
-import aiosqlite
 import pytest
+import sqlalchemy as sa
 
 from bot.store import INTERRUPTED_SUBMIT, IllegalTransitionError, JobUpdate, open_store
-from bot.store.sqlite.db import connect, migrations
+from bot.store import schema as store_schema
 from tests.conftest import ALICE, new_job
 
 
@@ -23,48 +25,69 @@ GUILD = 3001  # ALICE's guild
 
 
 def duplicate_error(store_url):
-    """What each backend raises when a unique index refuses a row."""
-    if store_url.startswith("postgresql://"):
-        import asyncpg
-
-        return asyncpg.UniqueViolationError
-    return aiosqlite.IntegrityError
+    """What each backend raises when a unique index refuses a row (SQLAlchemy's wrapper of the driver's error)."""
+    del store_url
+    return sa.exc.IntegrityError
 
 
-async def test_fresh_database_is_migrated_in_wal_mode(db_path):
-    """Opening a new file creates its folder, applies every migration once, and uses WAL."""
-    conn = await connect(db_path)
+def head_revision() -> str:
+    """The newest Alembic revision of the store's migrations."""
+    from alembic.script import ScriptDirectory
+
+    from bot.store.database import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def sqlite_catalog(path) -> list[tuple[str, str, str | None]]:
+    """Everything SQLite's catalog holds (tables, indexes and their SQL), and the journal mode, read with plain
+    sqlite3."""
+    conn = sqlite3.connect(path)
     try:
-        async with conn.execute("SELECT version FROM schema_migrations") as cursor:
-            versions = [row[0] for row in await cursor.fetchall()]
-        async with conn.execute("PRAGMA journal_mode") as cursor:
-            row = await cursor.fetchone()
-            assert row is not None
-            mode = row[0]
+        rows = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+        return [*rows, ("pragma", "journal_mode", conn.execute("PRAGMA journal_mode").fetchone()[0])]
     finally:
-        await conn.close()
-    assert versions == [version for version, _, _ in migrations()]
-    assert versions[0] == 1
-    assert mode == "wal"
+        conn.close()
 
 
-async def test_reopening_applies_nothing_twice(db_path):
-    """A second start finds the schema current and keeps the data."""
+async def test_fresh_database_is_migrated_in_wal_mode(db_path, caplog):
+    """Opening a new file creates its folder and every table of the schema at once, records Alembic's newest
+    revision (once), and uses WAL."""
+    caplog.set_level(logging.INFO)
+    assert not db_path.parent.exists()
+    store = await open_store(str(db_path))
+    await store.close()
+    assert "created the database schema" in caplog.text
+    catalog = sqlite_catalog(db_path)
+    tables = {name for kind, name, _ in catalog if kind == "table" and not name.startswith("sqlite_")}
+    assert tables == {*store_schema.metadata.tables, "alembic_version"}
+    assert ("pragma", "journal_mode", "wal") in catalog
+    conn = sqlite3.connect(db_path)
+    try:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(head_revision(),)]
+    finally:
+        conn.close()
+
+
+async def test_reopening_applies_nothing_twice(db_path, caplog):
+    """A second start finds the schema current: it creates and runs nothing, the catalog is unchanged, and the data
+    is kept."""
     first = await open_store(str(db_path))
     job = await first.create(new_job())
     await first.close()
-    conn = await aiosqlite.connect(db_path)
-    from bot.store.sqlite.db import migrate
-
-    try:
-        assert await migrate(conn) == []
-    finally:
-        await conn.close()
+    catalog = sqlite_catalog(db_path)
+    caplog.set_level(logging.INFO)
+    caplog.clear()
     second = await open_store(str(db_path))
     try:
-        assert (await second.get(job.id)) is not None
+        assert (await second.get(job.id)) == job
     finally:
         await second.close()
+    assert "created the database schema" not in caplog.text
+    assert "Running upgrade" not in caplog.text
+    assert sqlite_catalog(db_path) == catalog
 
 
 async def test_job_lifecycle_follows_legal_transitions(store, clock):

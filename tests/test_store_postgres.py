@@ -9,9 +9,9 @@ import time
 
 import asyncpg
 import pytest
+import sqlalchemy as sa
 
 from bot.store import JobUpdate, describe_url, open_store
-from bot.store.postgres.db import migrations
 from tests.conftest import new_job
 
 
@@ -24,18 +24,29 @@ async def seed_in_flight(store, n: int, *, udio: int = 0) -> list[int]:
     return ids
 
 
-async def test_processes_starting_together_apply_each_migration_once(postgres_url):
-    """Five processes opening a new database at once: every migration is applied exactly once, none fails."""
+async def test_processes_starting_together_create_the_schema_once(postgres_url):
+    """Five processes opening a new database at once all succeed (one creates the schema under the migration lock,
+    the others find it current), and Alembic records one version: the newest."""
+    from alembic.script import ScriptDirectory
+
+    from bot.store.database import alembic_config
+
     stores = await asyncio.gather(*(open_store(postgres_url) for _ in range(5)))
     try:
+        jobs = [await store.create(new_job()) for store in stores]
         conn = await asyncpg.connect(postgres_url)
         try:
-            versions = [row["version"] for row in await conn.fetch("SELECT version FROM schema_migrations")]
+            versions = [row["version_num"] for row in await conn.fetch("SELECT version_num FROM alembic_version")]
+            tables = {row["tablename"] for row in await conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            )}
         finally:
             await conn.close()
     finally:
         await asyncio.gather(*(store.close() for store in stores))
-    assert sorted(versions) == [version for version, _, _ in migrations()]
+    assert versions == [ScriptDirectory.from_config(alembic_config()).get_current_head()]
+    assert "schema_migrations" not in tables
+    assert [job.id for job in jobs] == [1, 2, 3, 4, 5]
 
 
 async def test_times_come_from_the_database_clock_not_the_process_clock(postgres_url, monkeypatch):
@@ -132,21 +143,26 @@ async def test_late_polls_are_claimed_once_per_interval_across_processes(three_p
     assert len(await three_processes[1].overdue(since=since, owner="p1", every=300)) == 1
 
 
+async def run_to_postgres(db_path, postgres_url) -> tuple[int, str]:
+    """`python -m bot.store.to_postgres sqlite:///<db_path> <postgres_url>`: its exit code and what it said."""
+    import sys
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.store.to_postgres", f"sqlite:///{db_path}", postgres_url,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await proc.communicate()
+    return proc.returncode or 0, out.decode()
+
+
 async def test_a_sqlite_database_is_copied_to_an_empty_postgres_one_as_it_was(db_path, postgres_url, clock):
     """`python -m bot.store.to_postgres`: every job (in flight, finished, awaiting delivery), guild setting, persona
     and community row (likes, deleted songs, battles, challenges, jams, song of the day) arrives unchanged with its
     id; new rows continue after the copied ids; a non-empty target is refused."""
-    import sys
-
     from bot.store import GuildSettings, NewBattle, NewChallenge, NewJam, Persona
 
     async def to_postgres() -> tuple[int, str]:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.store.to_postgres", f"sqlite:///{db_path}", postgres_url,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )
-        out, _ = await proc.communicate()
-        return proc.returncode or 0, out.decode()
+        return await run_to_postgres(db_path, postgres_url)
 
     source = await open_store(str(db_path), now=clock)
     running = await source.create(new_job(), owner="old")
@@ -200,4 +216,66 @@ async def test_a_sqlite_database_is_copied_to_an_empty_postgres_one_as_it_was(db
     finally:
         await target.close()
     code, said = await to_postgres()
+    assert (code, said.startswith("not copied:")) == (1, True)
+
+
+async def every_row(url: str) -> dict[str, list[dict[str, object]]]:
+    """Every row of every table the copy carries, read through the schema's types (JSON decoded, flags as bools),
+    in primary-key order: comparable across backends."""
+    from bot.store.database import Database
+    from bot.store.factory import engine_url, is_postgres, sqlite_path
+    from bot.store.to_postgres import COPIED
+
+    database = await (Database.open_postgres(engine_url(url), max_size=1) if is_postgres(url)
+                      else Database.open_sqlite(sqlite_path(url)))
+    found = {}
+    try:
+        async with database.connect() as conn:
+            for table in COPIED:
+                rows = (await conn.execute(table.select().order_by(*table.primary_key.columns))).mappings().all()
+                found[table.name] = [
+                    {name: bool(value) if value is not None and isinstance(table.c[name].type, sa.Boolean) else value
+                     for name, value in row.items()}
+                    for row in rows
+                ]
+    finally:
+        await database.close()
+    return found
+
+
+async def test_an_old_chorus_0_1_sqlite_file_is_copied_to_postgres_as_it_was(db_path, postgres_url, clock):
+    """`python -m bot.store.to_postgres` on the file of a Chorus 0.1 install that never ran this version: it is
+    brought up to date, then every row of every table (jobs in every state, settings, personas, every community
+    row) arrives with its id and values; new ids continue after the old ones, a deleted newest persona's included;
+    heartbeats stay behind; a second copy is refused."""
+    from bot.store import Persona
+    from tests.test_store_upgrade import ALICE, GUILD, JOBS, OTHER_ROWS, fill_legacy, job
+
+    await fill_legacy(str(db_path))
+    code, said = await run_to_postgres(db_path, postgres_url)
+    others = 4 + 2 + 2 + 1 + 2 + sum(len(rows) for name, rows in OTHER_ROWS.items() if name != "workers")
+    warning, report = said.splitlines()
+    assert "renamed 1 persona(s) whose names differed from another's only in case" in warning
+    assert (code, report) == (0, f"copied {len(JOBS)} job(s), 2 guild(s) and {others} persona and community row(s)"
+                                 f" to {describe_url(postgres_url)}")
+    source, copied = await every_row(str(db_path)), await every_row(postgres_url)
+    assert copied == source
+    assert [name for name, rows in copied.items() if not rows] == []
+    target = await open_store(postgres_url, now=clock)
+    try:
+        assert [await target.get(job_id) for job_id in range(1, len(JOBS) + 1)] == [job(n) for n in range(1, 9)]
+        assert [p.id for p in await target.in_flight()] == [2, 3]
+        assert [j.id for j in await target.deliverable(lease_seconds=60)] == [4, 5]
+        assert [p.name for p in await target.personas(GUILD)] == ["Alto", "Nova", "nova (2)"]
+        assert await target.workers() == []
+        assert (await target.create(new_job())).id == len(JOBS) + 1
+        assert await target.add_persona(Persona(GUILD, "Bass", "", "p-6", "c-6", ALICE))
+    finally:
+        await target.close()
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        assert await conn.fetchval("SELECT id FROM personas WHERE name = 'Bass'") == 6  # 5 was deleted in 0.1
+    finally:
+        await conn.close()
+    code, said = await run_to_postgres(db_path, postgres_url)
     assert (code, said.startswith("not copied:")) == (1, True)

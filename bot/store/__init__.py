@@ -1,8 +1,11 @@
-"""Persistent jobs and guild settings. Callers depend on the JobStore protocol and get one from open_store()."""
+"""Persistent jobs, guild settings, personas and the community tables, on SQLite or PostgreSQL.
+
+Callers get the store from `open_store(DATABASE_URL)` and type it as `JobStore`: the one store class, whose queries
+serve both backends (`bot/store/sql`). There is one implementation, so no protocol stands in front of it.
+"""
 
 from __future__ import annotations
 
-from .base import Admit, JobStore, SettingsChange
 from .community import (
     Battle,
     BattleMode,
@@ -12,7 +15,6 @@ from .community import (
     ChallengeState,
     ChartRow,
     Choice,
-    CommunityStore,
     EntryOutcome,
     Jam,
     JamLine,
@@ -31,6 +33,7 @@ from .records import (
     INTERRUPTED_SUBMIT,
     TERMINAL,
     TRANSITIONS,
+    Admit,
     DeliveryState,
     GuildSettings,
     IllegalTransitionError,
@@ -41,55 +44,22 @@ from .records import (
     PendingJob,
     Persona,
     Requester,
+    SettingsChange,
     Usage,
     UsageRow,
     Worker,
     utc_day_start,
 )
+from .sql import SqlStore as JobStore
+
+# The community half of the same store, by the name the community engine uses.
+CommunityStore = JobStore
 
 __all__ = [
-    "DELIVERABLE",
-    "INTERRUPTED_SUBMIT",
-    "IN_FLIGHT",
-    "TERMINAL",
-    "TRANSITIONS",
-    "Admit",
-    "Battle",
-    "BattleMode",
-    "BattleState",
-    "Challenge",
-    "ChallengeEntry",
-    "ChallengeState",
-    "ChartRow",
-    "Choice",
-    "CommunityStore",
-    "DeliveryState",
-    "EntryOutcome",
-    "GuildSettings",
-    "IllegalTransitionError",
-    "Jam",
-    "JamLine",
-    "Job",
-    "JobState",
-    "JobStore",
-    "JobUpdate",
-    "LikeToggle",
-    "MemberStats",
-    "NewBattle",
-    "NewChallenge",
-    "NewJam",
-    "NewJob",
-    "PendingJob",
-    "Persona",
-    "Requester",
-    "SettingsChange",
-    "SongOfDayGuild",
-    "Usage",
-    "UsageRow",
-    "VoteOutcome",
-    "Worker",
-    "check_database_url",
-    "describe_url",
-    "open_store",
-    "utc_day_start",
+    "DELIVERABLE", "INTERRUPTED_SUBMIT", "IN_FLIGHT", "TERMINAL", "TRANSITIONS", "Admit", "Battle", "BattleMode",
+    "BattleState", "Challenge", "ChallengeEntry", "ChallengeState", "ChartRow", "Choice", "CommunityStore",
+    "DeliveryState", "EntryOutcome", "GuildSettings", "IllegalTransitionError", "Jam", "JamLine", "Job", "JobState",
+    "JobStore", "JobUpdate", "LikeToggle", "MemberStats", "NewBattle", "NewChallenge", "NewJam", "NewJob",
+    "PendingJob", "Persona", "Requester", "SettingsChange", "SongOfDayGuild", "Usage", "UsageRow", "VoteOutcome",
+    "Worker", "check_database_url", "describe_url", "open_store", "utc_day_start",
 ]

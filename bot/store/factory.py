@@ -1,13 +1,13 @@
-"""The one place that turns DATABASE_URL into a JobStore; nothing outside this package names a backend."""
+"""The one place that reads DATABASE_URL: which database, and the store on it."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .base import JobStore
+from .database import Database
+from .sql import SqlStore
 
 SQLITE_PREFIX = "sqlite:///"
 POSTGRES_SCHEMES = ("postgresql", "postgres")
@@ -49,19 +49,22 @@ def check_database_url(url: str) -> None:
     sqlite_path(url)
 
 
-async def open_store(url: str, *, now: Callable[[], float] | None = None) -> JobStore:
+async def open_store(url: str, *, now: Callable[[], float] | None = None) -> SqlStore:
     """Open (creating and migrating) the database that `url` names.
 
     `now` replaces the store's clock (tests). Without it SQLite uses this process's clock and PostgreSQL the
     database server's, which every process sharing it then agrees on.
     """
     if is_postgres(url):
-        from .postgres import PostgresJobStore  # asyncpg is loaded only by those who use it
+        return SqlStore(await Database.open_postgres(engine_url(url), now=now))
+    return SqlStore(await Database.open_sqlite(sqlite_path(url), now=now))
 
-        return await PostgresJobStore.open(url.strip(), now=now)
-    from .sqlite import SqliteJobStore
 
-    return await SqliteJobStore.open(sqlite_path(url), now=now or time.time)
+def engine_url(url: str) -> str:
+    """The SQLAlchemy URL (with its async driver) of a DATABASE_URL."""
+    if is_postgres(url):
+        return "postgresql+asyncpg://" + url.strip().split("://", 1)[1]
+    return f"sqlite+aiosqlite:///{sqlite_path(url)}"
 
 
 def describe_url(url: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
@@ -71,6 +71,7 @@ class NewJob:
     params: dict[str, Any]
     kind: str = "generate"
     parent_job_id: int | None = None
+    cost: int = 1  # in songs: what limits and budgets count
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,8 @@ class Job:
     # The process that recorded the job and makes its paid call: only it (or, once it is gone, any other)
     # may call an unfinished submit interrupted.
     submit_owner: str | None = None
+    # What the job costs, in songs (limits, budgets and usage count this).
+    cost: int = 1
 
     @property
     def nonce(self) -> str:
@@ -128,12 +131,11 @@ class Job:
         return self.cancel_requested_at is not None or self.state == "cancelled"
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Job:
-        """Build a Job from a database row (params and result are stored as JSON text)."""
+    def from_row(cls, row: Mapping[Any, Any]) -> Job:
+        """Build a Job from a database row (params and result already decoded by the schema's Document type)."""
         values = dict(row)
-        values["params"] = json.loads(values.get("params") or "{}")
-        raw_result = values.get("result")
-        values["result"] = json.loads(raw_result) if raw_result else None
+        values["params"] = values.get("params") or {}
+        values["result"] = values.get("result") or None
         values["late"] = bool(values.get("late"))
         return cls(**values)
 
@@ -177,7 +179,8 @@ class Persona:
 
 @dataclass(frozen=True, slots=True)
 class UsageRow:
-    """One member's use of one provider and action in a period: jobs that counted, and failures (free)."""
+    """One member's use of one provider and action in a period: what counted (in songs: a job's cost), and failures
+    (free)."""
 
     user_id: int
     provider: str
@@ -230,9 +233,9 @@ class Usage:
     """What already counts against the limits, read in the same transaction as the new job's insert."""
 
     member_in_flight: int = 0
-    member_today: int = 0  # songs since 00:00 UTC
+    member_today: int = 0  # songs since 00:00 UTC, each job counted at its cost
     member_last_at: float | None = None
-    guild_today: int = 0
+    guild_today: int = 0  # likewise, at cost
     guild_in_flight: int = 0
     total_in_flight: int = 0
 
@@ -241,3 +244,10 @@ def utc_day_start(now: float) -> float:
     """Midnight UTC of the day containing `now`: the store counts "today" from here, and quotas reset then."""
     moment = datetime.fromtimestamp(now, UTC)
     return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+# Decides whether a job may be admitted, given what already counts and the store's clock; raises to refuse.
+# The store calls it inside the transaction that inserts the job, so two requests cannot both slip under a limit.
+Admit = Callable[[Usage, float], None]
+# Turns a guild's current settings into the new ones (raising refuses the change); run inside one transaction.
+SettingsChange = Callable[[GuildSettings], GuildSettings]

@@ -3,39 +3,35 @@
 Jobs keep their ids (so buttons on songs already posted keep working), their CometAPI task ids (so jobs in flight
 are polled by the new processes) and their delivery state (so pending posts are made, once: each keeps its nonce).
 Guild settings, personas and everything members made together (likes, deleted songs, battles and their votes,
-challenges with their entries and votes, jams, song-of-the-day features) are copied with their ids too; process
-heartbeats are not (claims of the old process are then taken over at once).
+challenges with their entries and votes, jams, song-of-the-day features) are copied with their ids too: every table
+of `bot.store.schema` is, except the process-local ones (heartbeats and IDENTIFY turns: claims of the old process
+are then taken over at once). A SQLite file of an older Chorus is brought up to date first, as the bot would.
 Stop the bot first: a copy of a database that is still being written is a copy of the past.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import sys
 from typing import Any
 
-import aiosqlite
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .factory import describe_url, is_postgres, sqlite_path
-from .postgres.db import connect as connect_postgres
-from .records import GuildSettings, Job
-from .sqlite.db import connect as connect_sqlite
+from . import schema
+from .database import Database
+from .factory import describe_url, engine_url, is_postgres, sqlite_path
 
 log = logging.getLogger(__name__)
 
-JOB_FIELDS = [f.name for f in dataclasses.fields(Job)]
-SETTINGS_FIELDS = [f.name for f in dataclasses.fields(GuildSettings)] + ["updated_at", "updated_by"]
-BOOLEAN_COLUMNS = {"late", "suno_enabled", "udio_enabled"}
-JSON_COLUMNS = {"params", "result", "allowed_channels", "credits"}
-# Copied after jobs and guild settings, every column as it is, in an order that satisfies their references. Tables
-# with their own ids continue after the copied ones.
-OTHER_TABLES = (
-    "personas", "likes", "removed_songs", "battles", "battle_votes", "challenges", "challenge_entries",
-    "challenge_votes", "jams", "jam_lines", "jam_songs", "song_of_day",
-)
-IDENTITY_TABLES = ("jobs", "personas", "battles", "challenges", "jams", "jam_lines")
+# Rows that belong to the processes that wrote them, not to the bot's history.
+PROCESS_LOCAL = frozenset({"workers", "turns"})
+# Every other table, parents before the tables that refer to them.
+COPIED = tuple(table for table in schema.metadata.sorted_tables if table.name not in PROCESS_LOCAL)
+# Counted apart in the report; every other copied row is a "persona and community row".
+REPORTED_APART = ("jobs", "guild_settings")
+BATCH = 1000  # rows per INSERT
 
 
 class TargetNotEmptyError(Exception):
@@ -43,55 +39,71 @@ class TargetNotEmptyError(Exception):
 
 
 async def copy_sqlite_to_postgres(sqlite_url: str, postgres_url: str) -> tuple[int, int, int]:
-    """Copy every job, guild's settings, persona and community row in one transaction; return (jobs, guilds, other
-    rows) copied."""
-    source = await connect_sqlite(sqlite_path(sqlite_url))  # also brings an old file's schema up to date
+    """Copy every row of every copied table in one PostgreSQL transaction; return (jobs, guilds, other rows)
+    copied."""
+    source = await Database.open_sqlite(sqlite_path(sqlite_url))  # also brings an old file's schema up to date
     try:
-        tables = {"jobs": (JOB_FIELDS, await _rows(source, "jobs", JOB_FIELDS)),
-                  "guild_settings": (SETTINGS_FIELDS, await _rows(source, "guild_settings", SETTINGS_FIELDS))}
-        for table in OTHER_TABLES:
-            columns = await _columns(source, table)
-            tables[table] = (columns, await _rows(source, table, columns))
+        target = await Database.open_postgres(engine_url(postgres_url), max_size=1)
+        try:
+            async with source.connect() as reading, target.transaction() as writing:
+                if await _holds_rows(writing):
+                    raise TargetNotEmptyError(
+                        f"{describe_url(postgres_url)} already has jobs, settings or community rows"
+                    )
+                copied = {table.name: await _copy(table, reading, writing) for table in COPIED}
+                counters = await _autoincrement_counters(reading)
+                for table in schema.IDENTITY_TABLES:  # new rows continue after the copied ids
+                    await _continue_after(writing, table, counters.get(table.name))
+        finally:
+            await target.close()
     finally:
         await source.close()
-    pool = await connect_postgres(postgres_url, max_size=1)
-    try:
-        async with pool.acquire() as conn, conn.transaction():
-            counts = " + ".join(f"(SELECT count(*) FROM {table})" for table in tables)  # noqa: S608 - our names
-            if await conn.fetchval(f"SELECT {counts}"):
-                raise TargetNotEmptyError(f"{describe_url(postgres_url)} already has jobs, settings or community rows")
-            for table, (columns, rows) in tables.items():
-                await conn.executemany(_insert(table, columns), rows)
-            for table in IDENTITY_TABLES:  # new rows continue after the copied ids
-                await conn.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"  # noqa: S608 - our own names
-                    f" GREATEST((SELECT max(id) FROM {table}), 1), (SELECT max(id) FROM {table}) IS NOT NULL)"
-                )
-    finally:
-        await pool.close()
-    others = sum(len(rows) for table, (_, rows) in tables.items() if table in OTHER_TABLES)
-    return len(tables["jobs"][1]), len(tables["guild_settings"][1]), others
+    others = sum(count for name, count in copied.items() if name not in REPORTED_APART)
+    return copied["jobs"], copied["guild_settings"], others
 
 
-async def _columns(conn: aiosqlite.Connection, table: str) -> list[str]:
-    """A SQLite table's columns (the PostgreSQL table has the same ones)."""
-    async with conn.execute("SELECT name FROM pragma_table_info(?) ORDER BY cid", (table,)) as cursor:
-        return [row[0] for row in await cursor.fetchall()]
+async def _holds_rows(conn: AsyncConnection) -> bool:
+    """Whether any copied table of the target has a row."""
+    for table in COPIED:
+        if (await conn.execute(sa.select(sa.exists().select_from(table)))).scalar():
+            return True
+    return False
 
 
-async def _rows(conn: aiosqlite.Connection, table: str, columns: list[str]) -> list[tuple[Any, ...]]:
-    async with conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY 1") as cursor:  # noqa: S608 - our names
-        rows = await cursor.fetchall()
-    return [
-        tuple(bool(value) if name in BOOLEAN_COLUMNS and value is not None else value
-              for name, value in zip(columns, row, strict=True))
-        for row in rows
-    ]
+async def _copy(table: sa.Table, reading: AsyncConnection, writing: AsyncConnection) -> int:
+    """Insert the source's rows of `table` into the target, in primary-key order (so a job's parent, always an
+    earlier job, is there before it), in batches; return how many."""
+    flags = [column.name for column in table.c if isinstance(column.type, sa.Boolean)]  # SQLite's 0/1
+    result = await reading.stream(sa.select(table).order_by(*table.primary_key.columns))
+    count = 0
+    async for batch in result.partitions(BATCH):
+        rows = [_with_flags(dict(row._mapping), flags) for row in batch]
+        await writing.execute(sa.insert(table), rows)
+        count += len(rows)
+    log.info("copied %d row(s) of %s", count, table.name)
+    return count
 
 
-def _insert(table: str, columns: list[str]) -> str:
-    values = ", ".join(f"${n}::jsonb" if name in JSON_COLUMNS else f"${n}" for n, name in enumerate(columns, 1))
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"  # noqa: S608 - our own names
+def _with_flags(row: dict[str, Any], flags: list[str]) -> dict[str, Any]:
+    for name in flags:
+        if row[name] is not None:
+            row[name] = bool(row[name])
+    return row
+
+
+async def _autoincrement_counters(conn: AsyncConnection) -> dict[str, int]:
+    """The highest id SQLite's AUTOINCREMENT handed out per table: above the highest row left when the newest rows
+    were deleted (personas), and never to be handed out again."""
+    rows = await conn.execute(sa.text("SELECT name, seq FROM sqlite_sequence"))
+    return {str(name): int(seq) for name, seq in rows}
+
+
+async def _continue_after(conn: AsyncConnection, table: sa.Table, counter: int | None) -> None:
+    """Move the sequence behind `table.id` past the copied ids (and past the source's own counter)."""
+    highest = (await conn.execute(sa.select(sa.func.max(table.c.id)))).scalar()
+    last = max(highest or 0, counter or 0)
+    sequence = sa.func.pg_get_serial_sequence(table.name, "id")
+    await conn.execute(sa.select(sa.func.setval(sequence, max(last, 1), last > 0)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,4 +125,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -1,0 +1,171 @@
+"""The connection to the database: one SQLAlchemy async engine, its transactions, and its migrations.
+
+SQLite (`sqlite+aiosqlite`) runs in WAL mode with a busy timeout; its write transactions take the write lock up
+front (`BEGIN IMMEDIATE`) and, inside one process, wait their turn on an asyncio lock instead of on SQLite's busy
+timeout. PostgreSQL (`postgresql+asyncpg`) is a pool shared with nothing else.
+
+Migrations are Alembic's (`bot/store/migrations`). A new database is created from `schema.metadata` and stamped
+current (Alembic's recipe for a fresh database); a database made by the hand-written migrations of Chorus 0.1
+(SQLite V007, PostgreSQL V002) is stamped as that baseline and upgraded in place, every row kept. Processes that
+start together migrate one at a time (PostgreSQL: an advisory lock; SQLite: the write lock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from . import schema
+from .dialects import MIGRATION_LOCK, Backend, Clock, postgres_backend, sqlite_backend
+
+log = logging.getLogger(__name__)
+
+# The baseline revision: the schema the hand-written migrations left (SQLite V007 = PostgreSQL V002).
+LEGACY_REVISION = "0001"
+LEGACY_VERSIONS = {"sqlite": 7, "postgresql": 2}
+_WRITE = "chorus_write"  # execution option: this SQLite transaction writes (BEGIN IMMEDIATE)
+
+
+class LegacyDatabaseError(RuntimeError):
+    """The database was made by an older Chorus whose schema this one cannot upgrade directly."""
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration for our migrations (with `connection`, migrations run on it)."""
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("bot.store") / "migrations"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+class Database:
+    """An async engine with the backend's named differences, read connections and write transactions."""
+
+    def __init__(self, engine: AsyncEngine, backend: Backend) -> None:
+        self.engine = engine
+        self.backend = backend
+        # SQLite: one writer per process at a time, so writers never wait on SQLite's busy timeout in a thread.
+        self._write_lock = asyncio.Lock() if not backend.shared else None
+
+    @classmethod
+    async def open_sqlite(cls, path: Path, *, now: Clock | None = None) -> Database:
+        """Open (creating its folder) and migrate a SQLite file."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(f"sqlite+aiosqlite:///{path}", pool_size=4, max_overflow=4)
+        _configure_sqlite(engine)
+        database = cls(engine, sqlite_backend(now))
+        return await database._migrated()
+
+    @classmethod
+    async def open_postgres(cls, url: str, *, now: Clock | None = None, max_size: int = 10) -> Database:
+        """Open a pool on a PostgreSQL database (`postgresql+asyncpg://…`) and migrate it."""
+        engine = create_async_engine(
+            url,
+            pool_size=max_size,
+            max_overflow=0,
+            pool_pre_ping=True,
+            connect_args={"command_timeout": 60},
+        )
+        database = cls(engine, postgres_backend(now))
+        return await database._migrated()
+
+    async def _migrated(self) -> Database:
+        try:
+            async with self.transaction() as conn:
+                if self.backend.shared:
+                    await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(*MIGRATION_LOCK)))
+                await conn.run_sync(migrate)
+        except BaseException:
+            await self.engine.dispose()
+            raise
+        return self
+
+    async def close(self) -> None:
+        """Close every connection."""
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads (its transaction is rolled back at the end)."""
+        async with self.engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction, committed when the block ends (rolled back if it raises)."""
+        if self._write_lock is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self.engine.connect() as conn:
+            conn = await conn.execution_options(**{_WRITE: True})
+            async with conn.begin():
+                yield conn
+
+    async def clock(self) -> float:
+        """The store's time: the injected or process clock on SQLite, the database's on PostgreSQL."""
+        local = self.backend.local_now()
+        if local is not None:
+            return local
+        async with self.connect() as conn:
+            return float((await conn.execute(sa.select(self.backend.now()))).scalar_one())
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """WAL, a busy timeout, foreign keys; and transactions that we begin ourselves (SQLAlchemy's recipe for
+    pysqlite, whose own transaction handling would begin them late and never take the write lock first)."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "busy_timeout=10000", "foreign_keys=ON", "synchronous=NORMAL"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+
+def migrate(conn: Connection) -> None:
+    """Bring the schema up to date, on `conn` inside the caller's transaction (see the module's docstring)."""
+    tables = set(sa.inspect(conn).get_table_names())
+    config = alembic_config(conn)
+    if "alembic_version" not in tables:
+        if "schema_migrations" in tables:
+            _adopt_legacy(conn, config)
+        elif "jobs" in tables:
+            raise LegacyDatabaseError("the database has Chorus tables but no record of their migrations")
+        else:
+            schema.metadata.create_all(conn)
+            command.stamp(config, "head")
+            log.info("created the database schema")
+            return
+    command.upgrade(config, "head")
+
+
+def _adopt_legacy(conn: Connection, config: Config) -> None:
+    """A database from Chorus 0.1's own migration runner: stamp it as the baseline (then upgraded in place)."""
+    version = conn.execute(sa.text("SELECT max(version) FROM schema_migrations")).scalar()
+    expected = LEGACY_VERSIONS[conn.dialect.name]
+    if version != expected:
+        raise LegacyDatabaseError(
+            f"this database is at the old migration V{version or 0:03d}; start Chorus 0.1 on it once to bring it to"
+            f" V{expected:03d}, then this version upgrades it in place"
+        )
+    command.stamp(config, LEGACY_REVISION)
+    log.info("upgrading a Chorus 0.1 database (V%03d) in place", expected)
