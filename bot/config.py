@@ -9,6 +9,8 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core.catalog import DEFAULT_LYRICS_PRICE, DEFAULT_SONG_PRICE, DEFAULT_UDIO_SONG_PRICE, Prices
+from bot.core.specs import DEFAULT_FULL_STEMS_COST
 from bot.store import check_database_url
 
 DEFAULT_DATABASE_URL = "sqlite:///data/chorus.db"
@@ -35,6 +37,9 @@ class Settings(BaseSettings):
     # Safety caps on jobs in flight (0 = no cap): for the whole bot, and for any one server.
     max_jobs_in_flight: Annotated[int, Field(ge=0)] = 100
     max_guild_jobs_in_flight: Annotated[int, Field(ge=0)] = 25
+    # What full-track stems (every track) count as against quotas, budgets and /chorus usage, in songs. Resellers of
+    # the same upstream charge about five songs (see bot/core/specs.py); vocals + instrumental count as one.
+    stems_cost_songs: Annotated[int, Field(ge=1)] = DEFAULT_FULL_STEMS_COST
     # Port of the /healthz and /metrics endpoint; unset means off.
     health_port: Annotated[int, Field(ge=0, le=65535)] | None = None
     health_host: str = "127.0.0.1"
@@ -42,6 +47,18 @@ class Settings(BaseSettings):
     # Unset: Discord's recommended count, all in this process.
     shard_count: Annotated[int, Field(ge=1)] | None = None
     shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
+    # Seconds between two readings of CometAPI's balance for credit alerts (switching an alert on reads it at once).
+    credit_check_interval: Annotated[float, Field(gt=0)] = 900.0
+    # What CometAPI charges per job, in USD, for /chorus usage, /chorus balance and credit alerts. CometAPI publishes
+    # none: the defaults are the open-source relay's code defaults (see bot/core/catalog.py and docs/admins.md).
+    price_per_song: Annotated[float, Field(ge=0)] = DEFAULT_SONG_PRICE
+    price_per_lyrics: Annotated[float, Field(ge=0)] = DEFAULT_LYRICS_PRICE
+    price_per_udio_song: Annotated[float, Field(ge=0)] = DEFAULT_UDIO_SONG_PRICE
+
+    @property
+    def prices(self) -> Prices:
+        """The prices of CometAPI's jobs as configured."""
+        return Prices(song=self.price_per_song, lyrics=self.price_per_lyrics, udio_song=self.price_per_udio_song)
 
     @field_validator("discord_token", "cometapi_key")
     @classmethod

@@ -141,7 +141,7 @@ class Admin(commands.GroupCog, group_name="chorus", group_description="Chorus se
         await interaction.response.defer(ephemeral=True, thinking=True)
         balance = await self.bot.credit.balance()
         settings = await self.admin.settings(interaction.guild_id or 0)
-        await interaction.edit_original_response(embed=render.balance(balance, settings))
+        await interaction.edit_original_response(embed=render.balance(balance, settings, self.admin.prices))
 
     @app_commands.command(name="credit-alert")
     @app_commands.describe(channel="Where to warn admins (leave empty to stop the alerts)",
@@ -157,6 +157,9 @@ class Admin(commands.GroupCog, group_name="chorus", group_description="Chorus se
         note = (f"I will warn in {channel.mention} when the credit falls under ${below:,.2f}, and when a song "
                 "cannot start for lack of credit." if channel else "Credit alerts are off.")
         await self._show(interaction, change, note)
+        if channel is not None:
+            # The credit may be low already: read it now rather than at the next regular reading.
+            self.bot.credit.wake()
     @app_commands.command(name="song-of-the-day")
     @app_commands.describe(channel="Where to feature the previous day's most liked song each day (empty: off)")
     async def song_of_the_day(
@@ -184,7 +187,7 @@ class Admin(commands.GroupCog, group_name="chorus", group_description="Chorus se
         """Jobs per member and per provider, today and over the last 30 days."""
         assert interaction.guild_id is not None  # noqa: S101
         report = await self.admin.usage(interaction.guild_id)
-        await interaction.response.send_message(embed=render.usage(report), ephemeral=True)
+        await interaction.response.send_message(embed=render.usage(report, self.admin.prices), ephemeral=True)
 
 
 async def setup(bot: Chorus) -> None:

@@ -8,9 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.jobs import suno_job, udio_job
+from bot.core.jobs import Order, suno_job, udio_job
 from bot.core.validation import suno_request, udio_request
-from bot.store import Job, NewJob, Requester
+from bot.store import Job, Requester
 from bot.ui.launcher import start_jobs
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class Battles(commands.Cog):
         assert interaction.guild_id is not None and interaction.channel_id is not None  # noqa: S101 - guild_only
         settings = await self.bot.jobs.guild_settings(interaction.guild_id)
         suno = suno_request(prompt=prompt, model=settings.default_suno_model if settings else None)
-        builds: list[Callable[[Requester], NewJob]] = [lambda who: suno_job(suno, who)]
+        builds: list[Callable[[Requester], Order]] = [lambda who: suno_job(suno, who)]
         if versus:
             udio = udio_request(prompt=prompt, model=settings.default_udio_model if settings else None)
             builds.append(lambda who: udio_job(udio, who))

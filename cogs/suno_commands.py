@@ -94,7 +94,8 @@ class Suno(commands.Cog):
 
     @suno.autocomplete("style")
     async def _styles(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=tag, value=tag) for tag in await self.bot.styles.suggest(current)]
+        styles = await self.bot.styles.suggest(current, member=interaction.user.id)
+        return [app_commands.Choice(name=tag, value=tag) for tag in styles]
 
 
 async def setup(bot: Chorus) -> None:

@@ -48,6 +48,7 @@ class BotHarness:
             "poll_interval": 0.05,
             "discord_guild_id": fake.guild.id,
             "health_port": 0,  # a free port; the tests read it from bot.health.port
+            "credit_check_interval": 3600.0,  # tests read the balance themselves (credit.check()) or set a short one
         }
         self.settings = Settings(**{**values, **(overrides or {})}, _env_file=None)  # type: ignore[call-arg]
         self.poller_config = poller or PollerConfig(interval=0.05, batch_size=50, deadline=600)
@@ -62,7 +63,7 @@ class BotHarness:
     async def start(self) -> Chorus:
         bot = Chorus(
             self.settings, retry=FAST_RETRY, poller_config=self.poller_config, courier_config=self.courier_config,
-            guild_ready_timeout=0.05, now=self.now, credit_interval=3600.0,
+            guild_ready_timeout=0.05, now=self.now,
             tool_poll_interval=0.02, timers_config=self.timers_config,
         )
         self.bot = bot

@@ -18,10 +18,12 @@ CONTRACT = [
     "DATABASE_URL", "POLL_INTERVAL", "DISCORD_GUILD_ID",
 ]
 
+PRICING = ["PRICE_PER_SONG", "PRICE_PER_LYRICS", "PRICE_PER_UDIO_SONG", "CREDIT_CHECK_INTERVAL"]
+
 
 @pytest.fixture
 def clean_env(monkeypatch):
-    for name in [*CONTRACT, "POLL_BATCH_SIZE", "JOB_DEADLINE_MINUTES", "SHARD_COUNT", "SHARD_IDS"]:
+    for name in [*CONTRACT, "POLL_BATCH_SIZE", "JOB_DEADLINE_MINUTES", "SHARD_COUNT", "SHARD_IDS", *PRICING]:
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -116,6 +118,32 @@ def test_a_postgres_url_without_a_host_is_refused(clean_env):
     assert caught.value.problems == [
         "DATABASE_URL: a postgresql:// URL needs a host (postgresql://user:password@host:5432/database)"
     ]
+
+
+def test_prices_and_the_credit_interval_default_to_the_relays_prices_and_a_quarter_hour(clean_env):
+    """Prices default to the open-source relay's code defaults (0.1 a song, 0.01 lyrics; Udio like a song), and the
+    balance is read every 900 s; each is read from its env var."""
+    clean_env.setenv("DISCORD_TOKEN", "tok")
+    clean_env.setenv("COMETAPI_KEY", "key")
+    settings = load_settings(None)
+    assert (settings.prices.song, settings.prices.lyrics, settings.prices.udio_song) == (0.1, 0.01, 0.1)
+    assert settings.credit_check_interval == 900.0
+    for name, value in zip(PRICING, ["0.3", "0.02", "0.5", "60"], strict=True):
+        clean_env.setenv(name, value)
+    settings = load_settings(None)
+    assert (settings.prices.song, settings.prices.lyrics, settings.prices.udio_song) == (0.3, 0.02, 0.5)
+    assert settings.credit_check_interval == 60.0
+
+
+def test_a_negative_price_or_interval_is_one_line_each(clean_env):
+    """A price below 0 or an interval of 0 stops the bot with one line per setting."""
+    clean_env.setenv("DISCORD_TOKEN", "tok")
+    clean_env.setenv("COMETAPI_KEY", "key")
+    clean_env.setenv("PRICE_PER_SONG", "-0.1")
+    clean_env.setenv("CREDIT_CHECK_INTERVAL", "0")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None)
+    assert sorted(p.split(":")[0] for p in caught.value.problems) == ["CREDIT_CHECK_INTERVAL", "PRICE_PER_SONG"]
 
 
 def test_secrets_are_hidden_in_repr(clean_env):

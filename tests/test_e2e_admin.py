@@ -173,10 +173,41 @@ async def test_usage_report(strict):
     await eventually(failed)
     data = await admin_says(fake, "usage")
     today = data["embeds"][0]["fields"][0]
-    assert today["name"] == "Today (UTC): 1 jobs · 1 failed · ≈0.30 credits"
-    assert f"<@{fake.alice.id}>: 1 job · ≈0.30 credits" in today["value"]
-    assert f"<@{fake.bob.id}>: 0 jobs, 1 failed · ≈0.00 credits" in today["value"]
+    assert today["name"] == "Today (UTC): 1 jobs · 1 failed · ≈$0.10"  # the relay's default price of a song
+    assert f"<@{fake.alice.id}>: 1 job · ≈$0.10" in today["value"]
+    assert f"<@{fake.bob.id}>: 0 jobs, 1 failed · ≈$0.00" in today["value"]
     assert "Suno: 1" in today["value"]
+
+
+async def test_usage_and_balance_use_the_configured_prices(fake_discord, simulator, tmp_path, monkeypatch):
+    """PRICE_PER_SONG and PRICE_PER_LYRICS (env vars) price /chorus usage's estimate and /chorus balance's songs
+    left; the footer says the prices are estimates and that take tools may cost an unknown amount."""
+    monkeypatch.setenv("PRICE_PER_SONG", "0.25")
+    monkeypatch.setenv("PRICE_PER_LYRICS", "0.05")
+    running = BotHarness(fake_discord, simulator, tmp_path / "chorus.db")
+    await running.start()
+    try:
+        fake = fake_discord
+        await fake.slash_command("suno", {"prompt": "priced"}, user=fake.alice)
+        await wait_delivery(fake)
+        lyrics = await fake.slash_command("lyrics", {"prompt": "a priced verse"}, user=fake.bob)
+        await lyrics.wait_response()
+        await eventually(lambda: _finished(running, 2))
+        usage = (await admin_says(fake, "usage"))["embeds"][0]
+        assert usage["fields"][0]["name"] == "Today (UTC): 2 jobs · 0 failed · ≈$0.30"  # a song and lyrics
+        assert f"<@{fake.alice.id}>: 1 job · ≈$0.25" in usage["fields"][0]["value"]
+        assert "$0.25 a song" in usage["footer"]["text"] and "not known" in usage["footer"]["text"]
+        simulator.state.balance = 10.0
+        shown = await fake.slash_command("chorus balance", {}, user=fake.admin)
+        await fake.wait_for(lambda: (shown.original() and shown.original()["embeds"]) or None)
+        assert "about 40 songs at $0.25 a song" in shown.original()["embeds"][0]["description"]
+    finally:
+        await running.stop()
+
+
+async def _finished(running, job_id):
+    job = await running.bot.jobs.get(job_id)
+    return job is not None and job.state == "succeeded"
 
 
 async def test_global_cap_protects_other_servers(fake_discord, tmp_path):

@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from bot.simulator import UPSTREAM_REFUSAL_MESSAGE, USED_UP_MESSAGE, ManualClock, SimulatorServer, Timings
+from bot.simulator import (
+    UPSTREAM_REFUSAL_MESSAGE,
+    USED_UP_MESSAGE,
+    ManualClock,
+    SimulatorServer,
+    Timings,
+    key_fragment,
+)
 from tests.conftest import API_KEY
 from tests.e2e import text_of, wait_delivery
 from tests.harness import BotHarness
@@ -182,6 +189,26 @@ async def test_a_used_up_key_tells_members_the_bot_is_out_of_credit(relay_harnes
     assert USED_UP_MESSAGE in caplog.text
     assert API_KEY not in caplog.text
     assert API_KEY not in fake.all_outgoing_text()
+
+
+async def test_the_key_fragment_of_a_used_up_key_is_never_stored_shown_or_logged(relay_harness, caplog):
+    """The relay's 401 names a fragment of the key (`[sk-tes***210]`): it reaches no log line, no Discord message and
+    not the stored job error that /status shows; the gateway's own words are kept."""
+    fake, sim = relay_harness.fake, relay_harness.sim
+    caplog.set_level(logging.INFO)
+    fragment = key_fragment(API_KEY)
+    sim.relay.used_up_keys.add(API_KEY)
+    it = await fake.slash_command("suno", {"prompt": "a song on credit"}, user=fake.alice)
+    await it.wait_original(lambda m: m["content"].startswith("❌"))
+    job = await only_job(relay_harness)
+    assert job.state == "submit_failed" and USED_UP_MESSAGE in job.error
+    shown = await fake.slash_command("status", {"job": job.id}, user=fake.alice)
+    detail = (await shown.wait_response())["data"]["embeds"][0]
+    assert USED_UP_MESSAGE in detail["description"]
+    hidden = fragment.removeprefix("sk-")  # "tes***210": no part of the fragment either
+    for where in (job.error, caplog.text, fake.all_outgoing_text()):
+        assert fragment not in where and hidden not in where
+        assert API_KEY not in where
 
 
 # ---- 13. Udio's nested query shape; batch fetch `data: null` ------------------------------------------------

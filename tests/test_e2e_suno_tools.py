@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 
 from tests.e2e import answers, buttons, posts, text_of, wait_delivery
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 async def first_song(fake, prompt="a song with tools"):
@@ -85,6 +89,23 @@ async def test_a_switched_off_tool_says_so(harness):
     assert len(answers(fake, it)) == 1
 
 
+async def test_the_tools_never_tell_members_they_are_free(harness):
+    """CometAPI publishes no price for a take's tools: the tools menu says CometAPI may charge for them, stems claim
+    no made-up multiple of a song, and a tool that is not available does not claim that nothing was charged."""
+    fake, sim = harness.fake, harness.sim
+    sim.state.relay.switched_off.add("wav")
+    message = await first_song(fake)
+    opened = await tools_of(fake, message, fake.alice)
+    menu = opened.original()
+    assert "may charge" in menu["content"] and "not published" in menu["content"]
+    descriptions = [o.get("description", "") for b in buttons(menu) for o in b.get("options", [])]
+    assert not [d for d in descriptions if "five songs" in d or "free" in d.lower()]
+    it = await use_tool(fake, opened, "wav", fake.alice)
+    answer = await final_answer(fake, it)
+    assert "not available on CometAPI right now" in answer["content"]
+    assert "charged" not in answer["content"]
+
+
 async def test_stems_are_a_job_of_their_own_through_the_limits(harness):
     """Stems are a paid job of whoever asked: submitted once with the take, delivered as a stems post."""
     fake, sim = harness.fake, harness.sim
@@ -146,16 +167,41 @@ async def test_a_persona_is_made_by_the_requester_and_sings_a_new_song(harness):
     assert "Captain Shanty" in (await listed.wait_response())["data"]["content"]
 
 
-async def test_style_suggestions_come_from_suno_or_a_list(harness):
-    """Typing a style suggests Suno's richer take (tag upsampling) first, then popular styles."""
+async def test_style_suggestions_come_from_the_list_then_suno(harness):
+    """Typing a style suggests the built-in styles first, then Suno's richer take (tag upsampling); where CometAPI
+    does not serve upsampling, the built-in list alone."""
     fake, sim = harness.fake, harness.sim
     it = await fake.autocomplete("suno", {"prompt": "x", "style": "sea shanty"}, "style", user=fake.alice)
     names = [c["name"] for c in (await it.wait_response())["data"]["choices"]]
-    assert names[0].startswith("sea shanty, warm analog") and "sea shanty" in names
+    assert names[0] == "sea shanty" and names[1].startswith("sea shanty, warm analog")
     sim.state.relay.switched_off.add("tags")
-    harness.bot.styles._cache.clear()
-    again = await fake.autocomplete("suno", {"prompt": "x", "style": "jaz"}, "style", user=fake.alice)
+    again = await fake.autocomplete("suno", {"prompt": "x", "style": "jaz"}, "style", user=fake.bob)
     assert [c["name"] for c in (await again.wait_response())["data"]["choices"]] == ["jaz", "jazz ballad"]
+    assert [r.body["original_tags"] for r in sim.requests_to("tags")] == ["sea shanty", "jaz"]
+
+
+async def test_typing_a_style_letter_by_letter_asks_suno_once(harness):
+    """Discord asks for suggestions on every keystroke; CometAPI's tags route (whose price is not published) is asked
+    once, for what the member settled on, and one style is cached, not one per letter. Every keystroke is answered
+    once, the early ones from the built-in list."""
+    fake, sim = harness.fake, harness.sim
+    style = "sea shanty with a banjo"
+    typed = []
+    for end in range(1, len(style) + 1):
+        typed.append(await fake.autocomplete("suno", {"prompt": "x", "style": style[:end]}, "style", user=fake.alice))
+        await asyncio.sleep(0.02)  # a quick typist
+    replies = [await it.wait_response() for it in typed]
+    assert all(len(answers(fake, it)) == 1 for it in typed)
+    assert [r.body["original_tags"] for r in sim.requests_to("tags")] == [style]
+    assert harness.bot.styles.cache_size == 1
+    assert [c["name"] for c in replies[2]["data"]["choices"]][:2] == ["sea", "sea shanty"]
+    assert replies[-1]["data"]["choices"][-1]["name"].startswith(f"{style}, warm analog")
+    # Typing on a moment later is still one call per member per few seconds, and a known style costs no call.
+    more = await fake.autocomplete("suno", {"prompt": "x", "style": style + "s"}, "style", user=fake.alice)
+    await more.wait_response()
+    known = await fake.autocomplete("suno", {"prompt": "x", "style": style}, "style", user=fake.bob)
+    assert (await known.wait_response())["data"]["choices"][-1]["name"].startswith(f"{style}, warm analog")
+    assert sim.count("tags") == 1
 
 
 async def test_balance_and_one_warning_per_low_spell(harness):
@@ -179,12 +225,92 @@ async def test_balance_and_one_warning_per_low_spell(harness):
     assert len([m for m in fake.messages_in(fake.general) if "credit is low" in m["content"]]) == 2
 
 
+def quota_key(name):
+    """One key of the balance host's fixture answer (shared/api/fixtures/user_quota_ok_2026-12.json)."""
+    body = json.loads((FIXTURES / "user_quota_ok_2026-12.json").read_text(encoding="utf-8"))
+    return next(key for key in body["keys"] if key["name"] == name)
+
+
+async def balance_shown(fake):
+    shown = await fake.slash_command("chorus balance", {}, user=fake.admin)
+    await fake.wait_for(lambda: (shown.original() and shown.original()["embeds"]) or None)
+    return shown.original()["embeds"][0]["description"]
+
+
+def low_credit_posts(fake):
+    return [m for m in fake.messages_in(fake.general) if "credit is low" in m["content"]]
+
+
+async def test_an_unlimited_key_reads_unlimited_and_raises_no_alert(harness):
+    """The balance host's legacy unlimited key (remain_quota 999999999, used_quota -1) reads "unlimited" in /chorus
+    balance, never as a $999,999,999 limit, and with a healthy account no low-credit alert is posted."""
+    fake, sim = harness.fake, harness.sim
+    sim.state.balance = 42.5
+    sim.state.quota_keys = [quota_key("legacy-unlimited")]
+    admin = await fake.slash_command("chorus credit-alert", {"channel": fake.general, "below": 5}, user=fake.admin)
+    await admin.wait_response()
+    await harness.bot.credit.check()
+    description = await balance_shown(fake)
+    assert "$42.50" in description and "unlimited" in description
+    assert "999" not in description
+    assert low_credit_posts(fake) == []
+
+
+async def test_a_key_near_its_own_limit_alerts_although_the_account_has_plenty(harness):
+    """A key with a quota of its own stops songs when that quota is spent, so the alert reads the key's remainder
+    too: a healthy account with a nearly spent key warns once, naming the key's limit."""
+    fake, sim = harness.fake, harness.sim
+    sim.state.balance = 42.5
+    sim.state.quota_keys = [{**quota_key("chorus-bot"), "remain_quota": 1.2}]
+    admin = await fake.slash_command("chorus credit-alert", {"channel": fake.general, "below": 5}, user=fake.admin)
+    await admin.wait_response()
+    await harness.bot.credit.check()
+    (warning,) = await fake.wait_for(lambda: low_credit_posts(fake) or None)
+    assert "$1.20" in warning["content"] and "key" in warning["content"]
+    assert "$1.20" in await balance_shown(fake)
+
+
+async def test_an_alert_switched_on_while_the_credit_is_low_fires_at_once(harness):
+    """Switching an alert on while the balance is already under its threshold posts the warning within seconds, not
+    at the next regular reading (the harness reads the balance only once an hour)."""
+    fake, sim = harness.fake, harness.sim
+    await fake.wait_for(lambda: sim.count("quota") or None)  # the reading at start, before any alert was set
+    sim.state.balance = 2.0
+    admin = await fake.slash_command("chorus credit-alert", {"channel": fake.general, "below": 5}, user=fake.admin)
+    await admin.wait_response()
+    (warning,) = await fake.wait_for(lambda: low_credit_posts(fake) or None, timeout=3)
+    assert "$2.00" in warning["content"] and "about 20 songs at $0.10 a song" in warning["content"]
+    await asyncio.sleep(0.2)
+    assert len(low_credit_posts(fake)) == 1
+
+
+async def test_the_balance_is_read_every_credit_check_interval(fake_discord, simulator, tmp_path):
+    """CREDIT_CHECK_INTERVAL sets how often the balance is read: a balance that falls later is noticed at the next
+    reading, with nobody asking."""
+    from tests.harness import BotHarness
+
+    running = BotHarness(fake_discord, simulator, tmp_path / "chorus.db", overrides={"credit_check_interval": 0.1})
+    await running.start()
+    try:
+        fake = fake_discord
+        admin = await fake.slash_command("chorus credit-alert", {"channel": fake.general, "below": 5},
+                                         user=fake.admin)
+        await admin.wait_response()
+        await asyncio.sleep(0.3)
+        assert low_credit_posts(fake) == []
+        simulator.state.balance = 1.5
+        (warning,) = await fake.wait_for(lambda: low_credit_posts(fake) or None, timeout=3)
+        assert "$1.50" in warning["content"]
+    finally:
+        await running.stop()
+
+
 async def test_running_out_of_credit_tells_members_and_alerts_admins_once(harness):
     """A submit refused for lack of credit tells the member the server's credit ran out, and admins once."""
     fake, sim = harness.fake, harness.sim
-    admin = await fake.slash_command("chorus credit-alert", {"channel": fake.general, "below": 1}, user=fake.admin)
+    admin = await fake.slash_command("chorus credit-alert", {"channel": fake.general, "below": 0.01}, user=fake.admin)
     await admin.wait_response()
-    sim.state.balance = 0.1
+    sim.state.balance = 0.05  # above the alert's threshold, below a song's price (0.1)
     for prompt in ("one", "two"):
         it = await fake.slash_command("suno", {"prompt": prompt}, user=fake.alice)
         original = await it.wait_original(lambda m: m["content"].startswith("❌"))
@@ -209,7 +335,7 @@ async def test_tools_menu_answers_once_and_buttons_survive_a_restart(harness):
 
 async def test_a_cover_of_your_own_audio_uploads_then_sings_once(harness):
     """/cover uploads the member's attachment to Suno, then submits one cover of the uploaded clip (custom
-    fields, the upload's task id), delivers it once, and counts one song."""
+    fields, the upload named in `cover_clip_id`), delivers it once, and counts one song."""
     from tests.fakes.discord import Upload
 
     fake, sim = harness.fake, harness.sim
@@ -223,10 +349,8 @@ async def test_a_cover_of_your_own_audio_uploads_then_sings_once(harness):
     assert len(covers) == 1
     uploaded_task = sim.requests_to("batch_fetch")[0].body["ids"][0]
     uploaded_clip = sim.state.tasks[uploaded_task].clips[0].id
-    assert (covers[0]["task"], covers[0]["continue_clip_id"], covers[0]["task_id"], covers[0]["tags"]) == (
-        "cover", uploaded_clip, uploaded_task, "bossa nova",
-    )
-    assert "continue_at" not in covers[0]
+    assert (covers[0]["task"], covers[0]["cover_clip_id"], covers[0]["tags"]) == ("cover", uploaded_clip, "bossa nova")
+    assert "continue_clip_id" not in covers[0] and "continue_at" not in covers[0]  # see tests/test_e2e_paid_door.py
     await asyncio.sleep(0.3)
     assert len(posts(fake)) == 1 and f"<@{fake.alice.id}>" in text_of(song)
     job = await harness.bot.jobs.get(1)

@@ -20,6 +20,7 @@ from bot.cometapi.errors import (
     ServerError,
     TaskNotFoundError,
     UpstreamRejectedError,
+    scrub_key,
 )
 from bot.cometapi.models import Clip, as_float
 from bot.cometapi.udio import Udio
@@ -276,7 +277,9 @@ def test_a_refusal_that_means_no_credit_is_insufficient_balance(status, message,
     body = json.dumps({"error": {"code": "", "message": message, "type": "comet_api_error"}}, ensure_ascii=False)
     with pytest.raises(error):
         _parse(status, {}, body)
-    assert (message in caplog.text) is (error is InsufficientBalanceError)
+    # Logged, with any fragment of the key the relay echoes scrubbed.
+    assert (scrub_key(message) in caplog.text) is (error is InsufficientBalanceError)
+    assert "sk-abc" not in caplog.text
 
 
 class _Answer:

@@ -9,7 +9,15 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.simulator import UPSTREAM_REFUSAL_MESSAGE, USED_UP_MESSAGE, ManualClock, Relay, SimulatorServer, Timings
+from bot.simulator import (
+    UPSTREAM_REFUSAL_MESSAGE,
+    USED_UP_MESSAGE,
+    ManualClock,
+    Relay,
+    SimulatorServer,
+    Timings,
+    key_fragment,
+)
 from bot.simulator.__main__ import parse_args, relay_of
 
 KEY = "sk-test"
@@ -143,12 +151,14 @@ async def test_a_switched_off_route_answers_200_html_even_without_a_key(sim: Sim
 
 
 async def test_a_used_up_key_gets_401_without_the_word_quota(sim: SimulatorServer, http: aiohttp.ClientSession) -> None:
-    """Every API call with a used-up key answers 401 with the relay's Chinese message."""
+    """Every API call with a used-up key answers 401 with the relay's Chinese message, naming a fragment of the key
+    (`[sk-tes***est]`) as the live relay does."""
     sim.relay.used_up_keys.add(KEY)
     status, _, text = await post(http, "/suno/submit/music", {"gpt_description_prompt": "cats"})
     assert status == 401
     message = json.loads(text)["error"]["message"]
-    assert message.startswith(USED_UP_MESSAGE)
+    assert message.startswith(f"[{key_fragment(KEY)}] {USED_UP_MESSAGE}")
+    assert key_fragment(KEY) == "sk-tes***est"
     assert "quota" not in message.lower()
     assert sim.state.tasks == {}
 
@@ -188,3 +198,80 @@ async def test_an_upstream_refusal_is_a_500_with_the_relays_generic_message(sim:
     assert status == 500
     assert json.loads(text) == {"code": "upstream_error", "message": UPSTREAM_REFUSAL_MESSAGE, "data": None}
     assert sim.state.tasks == {}
+
+
+# ---- answers documented in several shapes: WAV/MP4 and uploads (shared/api §2.5, §2.10, §2.12, §8) -------------
+
+
+async def get_json(http: aiohttp.ClientSession, path: str) -> tuple[int, Any]:
+    async with http.get(path) as resp:
+        return resp.status, json.loads(await resp.text())
+
+
+async def a_complete_clip(http: aiohttp.ClientSession) -> str:
+    task = await fetch(http, await submit(http, {"gpt_description_prompt": "cats"}))
+    clip_id: str = task["data"][0]["id"]
+    return clip_id
+
+
+@pytest.mark.parametrize("route", ["wav", "mp4"])
+async def test_act_answers_serve_each_documented_shape(sim: SimulatorServer, http: aiohttp.ClientSession,
+                                                       route: str) -> None:
+    """url: `{<route>_file_url}`; wrapped: the same in `{code, data}`; task: `{code, data: "<task id>"}` whose
+    fetch is IN_PROGRESS for `conversion_polls` fetches, then SUCCESS with the link; not_ready: `{}` that many
+    times, then the link."""
+    clip = await a_complete_clip(http)
+    key, link = f"{route}_file_url", f"{sim.url}/media/{clip}.{route}"
+    assert await get_json(http, f"/suno/act/{route}/{clip}") == (200, {key: link})
+    sim.relay.act_answers[route] = "wrapped"
+    wrapped = {"code": "success", "message": "", "data": {key: link}}
+    assert (await get_json(http, f"/suno/act/{route}/{clip}"))[1] == wrapped
+    sim.relay.act_answers[route] = "task"
+    _, body = await get_json(http, f"/suno/act/{route}/{clip}")
+    assert body["code"] == "success" and isinstance(body["data"], str)
+    seen = [await fetch(http, body["data"]) for _ in range(sim.relay.conversion_polls + 1)]
+    assert [(task["status"], task["data"]) for task in seen] == [("IN_PROGRESS", None)] * sim.relay.conversion_polls + [
+        ("SUCCESS", {key: link})]
+    sim.relay.act_answers[route] = "not_ready"
+    answers = [(await get_json(http, f"/suno/act/{route}/{clip}"))[1] for _ in range(sim.relay.conversion_polls + 1)]
+    assert answers == [{}] * sim.relay.conversion_polls + [{key: link}]
+
+
+async def test_clips_without_videos_leave_video_url_empty(sim: SimulatorServer, http: aiohttp.ClientSession) -> None:
+    """clip_videos off: complete clips carry no video_url (the video comes only from /suno/act/mp4)."""
+    sim.relay.clip_videos = False
+    task = await fetch(http, await submit(http, {"gpt_description_prompt": "cats"}))
+    assert task["status"] == "SUCCESS" and {clip["video_url"] for clip in task["data"]} == {""}
+
+
+async def test_an_unknown_upload_id_is_known_to_no_fetch(sim: SimulatorServer, http: aiohttp.ClientSession) -> None:
+    """upload_answer "unknown": the upload answers an id that batch fetch leaves out (`data: null`) and the single
+    fetch answers 400 task_not_exist."""
+    sim.relay.upload_answer = "unknown"
+    upload_id = await submit(http, {"url": "https://example.com/demo.mp3"}, "/suno/uploads/audio-url")
+    status, _, text = await post(http, "/suno/fetch", {"ids": [upload_id], "action": "MUSIC"})
+    assert (status, json.loads(text)["data"]) == (200, None)
+    assert await get_json(http, f"/suno/fetch/{upload_id}") == (
+        400, {"code": "task_not_exist", "message": "task_not_exist", "data": None})
+
+
+async def test_an_unlisted_upload_is_left_out_of_batch_fetch_but_fetched_alone(sim: SimulatorServer,
+                                                                               http: aiohttp.ClientSession) -> None:
+    """upload_answer "unlisted": batch fetch leaves the upload task out; the single fetch has it, with its clip."""
+    sim.relay.upload_answer = "unlisted"
+    upload_id = await submit(http, {"url": "https://example.com/demo.mp3"}, "/suno/uploads/audio-url")
+    song_id = await submit(http, {"gpt_description_prompt": "cats"})
+    status, _, text = await post(http, "/suno/fetch", {"ids": [upload_id, song_id], "action": "MUSIC"})
+    assert status == 200 and [task["task_id"] for task in json.loads(text)["data"]] == [song_id]
+    task = await fetch(http, upload_id)
+    assert (task["task_id"], task["data"][0]["metadata"]["type"]) == (upload_id, "upload")
+
+
+def test_command_line_flags_pick_the_documented_variants() -> None:
+    """--wav-answer, --mp4-answer, --upload-answer and --no-clip-videos reach the simulator's Relay."""
+    relay = relay_of(parse_args(["--wav-answer", "task", "--mp4-answer", "not_ready", "--upload-answer", "unknown",
+                                 "--no-clip-videos"]))
+    assert (relay.act_answers, relay.upload_answer, relay.clip_videos) == (
+        {"wav": "task", "mp4": "not_ready"}, "unknown", False)
+    plain = relay_of(parse_args([]))
+    assert (plain.act_answers, plain.upload_answer, plain.clip_videos) == ({}, "task", True)

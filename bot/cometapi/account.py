@@ -14,13 +14,30 @@ from .errors import AuthError, BadResponseError, ModelUnavailableError, NetworkE
 DEFAULT_QUOTA_URL = "https://query.cometapi.com"
 
 
+# An unlimited key is shown as `remain_quota: -1` (shared/api §4.4), or, on older keys, as remain_quota 999999999
+# with used_quota -1 (fixtures/user_quota_ok_2026-12.json): a sentinel, not a billion dollars to spend.
+UNLIMITED_REMAIN_QUOTA = 999_999_999
+
+
 @dataclass(frozen=True, slots=True)
 class Balance:
-    """What is left: the account's balance (USD) and this key's own remaining quota (None when unlimited)."""
+    """What is left: the account's balance (USD) and this key's own remaining quota.
+
+    `key_remaining` is None when the key has no limit of its own (`key_unlimited`) or when the bot cannot tell
+    which of the account's keys is its own.
+    """
 
     account: float
     key_remaining: float | None
     used: float
+    key_unlimited: bool = False
+
+    @property
+    def spendable(self) -> float:
+        """What the bot can still spend: the account's balance, or less when its key's own quota is smaller."""
+        if self.key_remaining is None:
+            return self.account
+        return min(self.account, self.key_remaining)
 
 
 class Account:
@@ -54,10 +71,19 @@ class Account:
         data = body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), dict) else body
         if not isinstance(data, dict) or not isinstance(data.get("total_quota"), int | float):
             raise BadResponseError("the balance host sent no balance", status=status)
-        remaining = None
         keys = [k for k in data.get("keys") or [] if isinstance(k, dict)]
         named = [k for k in keys if self._key_name and k.get("name") == self._key_name]
         mine = named[0] if named else (keys[0] if len(keys) == 1 else None)
-        if mine is not None and isinstance(mine.get("remain_quota"), int | float) and mine["remain_quota"] >= 0:
-            remaining = float(mine["remain_quota"])
-        return Balance(float(data["total_quota"]), remaining, float(data.get("total_used_quota") or 0.0))
+        remaining, unlimited = _key_quota(mine)
+        return Balance(float(data["total_quota"]), remaining, float(data.get("total_used_quota") or 0.0), unlimited)
+
+
+def _key_quota(key: dict[str, object] | None) -> tuple[float | None, bool]:
+    """(what the key may still spend, whether it is unlimited); (None, False) when it is unknown."""
+    remain = key.get("remain_quota") if key is not None else None
+    used = key.get("used_quota") if key is not None else None
+    if isinstance(remain, bool) or not isinstance(remain, int | float):
+        return None, False
+    if remain < 0 or remain >= UNLIMITED_REMAIN_QUOTA or (isinstance(used, int | float) and used < 0):
+        return None, True
+    return float(remain), False

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
+# A key, or the fragment of one that the relay names in its errors ("[sk-abc***xyz] 该令牌额度已用尽", shared/api §8).
+# Not preceded by a letter, digit, `_` or `-`, so words such as "task-1" are left alone.
+_KEY_TEXT = re.compile(r"(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_*.-]*")
+KEY_PLACEHOLDER = "sk-***"
+
+
+def scrub_key(text: str) -> str:
+    """The text with every API key or key fragment in it replaced, so that no copy is logged, stored or shown."""
+    return _KEY_TEXT.sub(KEY_PLACEHOLDER, text)
+
 
 class CometAPIError(Exception):
     """Base of every CometAPI failure. `status` is the HTTP status when there was one."""
 
     def __init__(self, message: str, *, status: int | None = None, request_id: str | None = None) -> None:
+        # Every message may be a gateway's own words, which can name the key: scrubbed here, once for all errors.
+        message = scrub_key(message)
         super().__init__(message)
         self.message = message
         self.status = status
@@ -79,6 +93,12 @@ class NetworkError(CometAPIError):
 
 class BadResponseError(CometAPIError):
     """The answer was not what the API promises (not JSON, HTML, missing fields)."""
+
+
+class SubmitUnconfirmedError(BadResponseError):
+    """A paid submit was answered 2xx, but with nothing the bot can follow: no task id (CometAPI's stems page shows a
+    raw `{id, clips}` answer), or a body it cannot read. CometAPI may have started it, and charged for it: it must
+    never be sent again blindly."""
 
 
 class ModelUnavailableError(CometAPIError):

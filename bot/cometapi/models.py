@@ -69,6 +69,14 @@ class Clip:
     lyrics: str = ""
     duration: float | None = None
     error_message: str = ""
+    # What Suno made it as (`metadata.task`: cover, upload_extend, artist_consistency, extend; empty for a plain song),
+    # so a stems, cover or persona job that came back as an ordinary song can be told as such.
+    task: str = ""
+
+    @property
+    def is_stem(self) -> bool:
+        """A track of a stem separation (`chirp-stem`, naming the clip it was separated from)."""
+        return self.model_name == "chirp-stem"
 
     @property
     def is_complete(self) -> bool:
@@ -98,6 +106,7 @@ class Clip:
             lyrics=as_str(meta.get("prompt")),
             duration=as_float(meta.get("duration", raw.get("duration"))),
             error_message=as_str(meta.get("error_message")),
+            task=as_str(meta.get("task")),
         )
 
     @classmethod
@@ -276,6 +285,9 @@ class SunoMusicRequest:
     artist_clip_id: str = ""
     # For a member's own uploaded audio: "cover" (the same song in another style) or "upload_extend".
     cover_task: str = ""
+    # A cover's source (an uploaded clip), sent as `cover_clip_id`: never as `continue_clip_id`, which makes the relay
+    # demand a task of this account (400 task_origin_not_exist, shared/api §8).
+    cover_clip_id: str = ""
 
     @property
     def folds_style_and_title(self) -> bool:
@@ -303,11 +315,19 @@ class SunoMusicRequest:
         if self.persona_id and mode == "custom":
             body.update(task="artist_consistency", persona_id=self.persona_id, artist_clip_id=self.artist_clip_id,
                         generation_type="TEXT")
+        if self.cover_task == "cover":
+            # A cover re-sings its source whole: named in cover_clip_id, with nothing to continue from. (Rows from
+            # before cover_clip_id kept the source in continue_clip_id; it is sent the right way all the same.)
+            body.update(task="cover", cover_clip_id=self.cover_clip_id or self.continue_clip_id)
+            return body
         if mode == "extend":
             # new-api relays refuse an extend without the original task id ("task id is empty").
             body.update(task=self.cover_task or "extend", continue_clip_id=self.continue_clip_id, task_id=self.task_id)
-            if self.cover_task != "cover":  # a cover re-sings the whole song: there is no point to continue from
-                body["continue_at"] = self.continue_at if self.continue_at is not None else 0
+            if self.continue_at is not None:
+                body["continue_at"] = self.continue_at
+            elif self.cover_task != "upload_extend":
+                body["continue_at"] = 0
+            # An upload of unknown length is continued from where Suno picks: the relay drops a 0 anyway (§8).
         return body
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .client import Transport
-from .errors import BadResponseError
+from .errors import BadResponseError, SubmitUnconfirmedError
 from .models import Action, SunoMusicRequest, TaskResult
 
 
@@ -78,4 +78,6 @@ def task_id_of(body: Any) -> str:
         return str(data).strip()
     if isinstance(data, dict) and data.get("task_id"):
         return str(data["task_id"])
-    raise BadResponseError("CometAPI accepted the request but returned no task id")
+    # A 2xx without a task id (e.g. the raw `{id, clips}` of CometAPI's stems page): it may have started and been
+    # charged, but there is nothing to follow.
+    raise SubmitUnconfirmedError("CometAPI accepted the request but returned no task id, so it may have started")

@@ -8,15 +8,25 @@ we cannot read raises ModelUnavailableError ("not available on CometAPI right no
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from .client import Transport
-from .errors import BadResponseError, InvalidRequestError, ModelUnavailableError
+from .errors import BadResponseError, InvalidRequestError, ModelUnavailableError, TaskFailedError, TaskNotFoundError
 from .suno import task_id_of
 
 _SECTION = re.compile(r"\[[^\]]*\]")
 STEM_KINDS = {"two": "Two", "twelve": "Twelve"}
+MediaKind = Literal["wav", "mp4"]
+# Per kind: the keys a link is read from first, the suffix any other link must end in, and how members call it.
+_MEDIA: dict[MediaKind, tuple[tuple[str, ...], str, str]] = {
+    "wav": (("wav_file_url", "wav_url", "url"), ".wav", "WAV"),
+    "mp4": (("mp4_file_url", "mp4", "video_url", "url"), ".mp4", "video"),
+}
+# Conversions still under way, remembered (this many, the oldest dropped first) so that a member asking again
+# follows the same conversion instead of starting (and perhaps paying for) another.
+REMEMBERED_CONVERSIONS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +57,15 @@ class Instrument:
 
 
 @dataclass(frozen=True, slots=True)
+class MediaLink:
+    """A take's WAV or MP4 as CometAPI answered it: the link, or a conversion task to ask about (`task_id`), or
+    neither yet (`{}` before the conversion: it is being prepared)."""
+
+    url: str | None = None
+    task_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Midi:
     """A MIDI transcription: `ready` once CometAPI has finished it."""
 
@@ -59,16 +78,62 @@ class SunoTools:
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
+        self._conversions: OrderedDict[tuple[MediaKind, str], str] = OrderedDict()
 
-    async def wav(self, clip_id: str) -> str:
-        """The lossless WAV link of a complete clip."""
-        body = await self._get(f"/suno/act/wav/{clip_id}", "suno.wav")
-        return _first_url(body, ("wav_file_url", "wav_url", "url"), ".wav", "WAV")
+    async def wav(self, clip_id: str) -> MediaLink:
+        """The lossless WAV of a complete clip: its link, a conversion to ask about, or neither yet."""
+        return await self._media("wav", clip_id)
 
-    async def mp4(self, clip_id: str) -> str:
-        """The MP4 video link of a complete clip."""
-        body = await self._get(f"/suno/act/mp4/{clip_id}", "suno.mp4")
-        return _first_url(body, ("mp4_file_url", "mp4", "video_url", "url"), ".mp4", "video")
+    async def mp4(self, clip_id: str) -> MediaLink:
+        """The MP4 video of a complete clip: its link, a conversion to ask about, or neither yet."""
+        return await self._media("mp4", clip_id)
+
+    async def conversion(self, kind: MediaKind, clip_id: str, task_id: str) -> str | None:
+        """Ask once about a WAV/MP4 conversion task (GET /suno/fetch/{id}, a free read): its link once done, None
+        while CometAPI is still converting. Raises TaskFailedError when the conversion failed."""
+        keys, suffix, what = _MEDIA[kind]
+        try:
+            body = await self._transport.request("GET", f"/suno/fetch/{task_id}", endpoint="suno.fetch",
+                                                 idempotent=True)
+        except TaskNotFoundError:
+            self._conversions.pop((kind, clip_id), None)  # gone: the next ask starts afresh
+            return None
+        task = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(task, dict):
+            raise BadResponseError(f"fetch of conversion {task_id} returned no task object")
+        status = str(task.get("status") or "").upper()
+        if status in {"FAILURE", "FAILED"}:
+            self._conversions.pop((kind, clip_id), None)
+            raise TaskFailedError(str(task.get("fail_reason") or f"CometAPI could not make the {what}"))
+        if status != "SUCCESS":
+            return None  # a link seen before SUCCESS may be a stream: only a finished task's link is the file
+        self._conversions.pop((kind, clip_id), None)
+        # What a finished conversion carries is not documented: its link is looked for wherever it is.
+        url = _link(task.get("data"), keys, suffix, deep=True)
+        if url is None:
+            raise ModelUnavailableError(f"CometAPI finished the {what} but sent no link")
+        return url
+
+    async def _media(self, kind: MediaKind, clip_id: str) -> MediaLink:
+        keys, suffix, what = _MEDIA[kind]
+        pending = self._conversions.get((kind, clip_id))
+        if pending is not None:
+            return MediaLink(task_id=pending)  # asked before and still converting: follow that one
+        body = await self._get(f"/suno/act/{kind}/{clip_id}", f"suno.{kind}")
+        # Documented in several shapes (shared/api §2.10, §2.12, §8): a URL object, the same in {code, data},
+        # {code, data: "<task id>"} to fetch, or {} before the conversion.
+        url = _link(body, keys, suffix)
+        if url is not None:
+            return MediaLink(url=url)
+        task_id = _conversion_task(body)
+        if task_id is not None:
+            self._conversions[(kind, clip_id)] = task_id
+            while len(self._conversions) > REMEMBERED_CONVERSIONS:
+                self._conversions.popitem(last=False)
+            return MediaLink(task_id=task_id)
+        if _not_ready(body):
+            return MediaLink()
+        raise ModelUnavailableError(f"CometAPI sent no {what} link for this take")
 
     async def timing(self, clip_id: str) -> list[AlignedWord]:
         """Word-level timing of a complete clip's lyrics."""
@@ -183,14 +248,45 @@ def _unwrap(body: Any) -> Any:
     return body
 
 
-def _first_url(body: Any, keys: tuple[str, ...], suffix: str, what: str) -> str:
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(("http://", "https://"))
+
+
+def _link(body: Any, keys: tuple[str, ...], suffix: str, *, deep: bool = False) -> str | None:
+    """The link in an answer: under one of `keys`, else any link ending in `suffix` (nested too, when `deep`)."""
     data = _unwrap(body)
+    if _is_url(data):
+        return str(data)  # {code, data: "https://…"}
     if isinstance(data, dict):
         for key in keys:
-            value = data.get(key)
-            if isinstance(value, str) and value.startswith(("http://", "https://")):
-                return value
+            if _is_url(data.get(key)):
+                return str(data[key])
         for value in data.values():
-            if isinstance(value, str) and value.startswith(("http://", "https://")) and value.endswith(suffix):
-                return value
-    raise ModelUnavailableError(f"CometAPI sent no {what} link for this take")
+            if _is_url(value) and str(value).split("?", 1)[0].endswith(suffix):
+                return str(value)
+    if deep:
+        children = data.values() if isinstance(data, dict) else data if isinstance(data, list) else ()
+        for child in children:
+            if isinstance(child, dict | list) and (found := _link(child, keys, suffix, deep=True)) is not None:
+                return found
+    return None
+
+
+def _conversion_task(body: Any) -> str | None:
+    """The task id of a `{code: "success", data: "<task id>"}` answer: a conversion to fetch."""
+    if not isinstance(body, dict) or str(body.get("code", "success")).lower() != "success":
+        return None
+    data = body.get("data")
+    if isinstance(data, str) and data.strip() and not _is_url(data):
+        return data.strip()
+    return None
+
+
+def _not_ready(body: Any) -> bool:
+    """`{}` (or an envelope, or fields, with nothing in them): CometAPI has not converted the take yet."""
+    if not isinstance(body, dict):
+        return False
+    data = body.get("data") if set(body) >= {"code", "data"} else body
+    if data is None:
+        return True
+    return isinstance(data, dict) and all(value in (None, "", {}, []) for value in data.values())

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.core.catalog import ESTIMATED_COST, SUNO_MODELS, UDIO_MODELS, suno_model
+from bot.core.catalog import SUNO_MODELS, UDIO_MODELS, Prices, suno_model
 from bot.core.validation import InvalidInputError
 from bot.store import GuildSettings, JobStore, SettingsChange, UsageRow, utc_day_start
 
@@ -17,7 +17,7 @@ ProviderName = Literal["suno", "udio"]
 
 @dataclass(frozen=True, slots=True)
 class MemberUsage:
-    """One member's jobs in a period: those that counted, those that failed (free), and an estimate of credits."""
+    """One member's jobs in a period: those that counted, those that failed (refunded), and an estimate in USD."""
 
     jobs: int = 0
     failed: int = 0
@@ -38,7 +38,7 @@ class UsagePeriod:
 
     @property
     def credits(self) -> float:
-        """Estimated credits spent in the period."""
+        """Estimated USD spent in the period (at the configured prices)."""
         return sum(member.credits for member in self.by_member.values())
 
     @property
@@ -58,8 +58,9 @@ class UsageReport:
 class AdminService:
     """Reads and changes a guild's settings, and reports its usage."""
 
-    def __init__(self, store: JobStore, *, now: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: JobStore, *, prices: Prices | None = None, now: Callable[[], float] = time.time) -> None:
         self._store = store
+        self.prices = prices or Prices()
         self._now = now
 
     async def settings(self, guild_id: int) -> GuildSettings:
@@ -145,14 +146,14 @@ class AdminService:
         now = self._now()
         today = await self._store.usage_by_member(guild_id, utc_day_start(now))
         month = await self._store.usage_by_member(guild_id, now - 30 * 86400)
-        return UsageReport(_period(today), _period(month))
+        return UsageReport(_period(today, self.prices), _period(month, self.prices))
 
 
-def _period(rows: list[UsageRow]) -> UsagePeriod:
+def _period(rows: list[UsageRow], prices: Prices) -> UsagePeriod:
     members: dict[int, MemberUsage] = defaultdict(MemberUsage)
     by_provider: dict[str, int] = defaultdict(int)
     for row in rows:
-        cost = ESTIMATED_COST.get((row.provider, row.action), 0.0) * row.counted
+        cost = prices.of(row.provider, row.action) * row.counted
         was = members[row.user_id]
         members[row.user_id] = MemberUsage(was.jobs + row.counted, was.failed + row.failed, was.credits + cost)
         by_provider[row.provider] += row.counted

@@ -38,13 +38,32 @@ MAX_UDIO_PROMPT = 1000
 MAX_UDIO_LYRICS = 5000
 
 
-# What a job costs on CometAPI, in its quota units, for /chorus usage's estimate. These are the relay's default
-# prices (suno_music 0.3, suno_lyrics 0.01; Udio assumed like a Suno song); CometAPI's own price list may differ.
-ESTIMATED_COST: dict[tuple[str, str], float] = {
-    ("suno", "MUSIC"): 0.3,
-    ("suno", "LYRICS"): 0.01,
-    ("udio", "MUSIC"): 0.3,
-}
+# What a job costs on CometAPI in USD, for /chorus usage's estimate, /chorus balance and credit alerts. CometAPI
+# publishes no per-request price for these routes, so the defaults are the open-source relay's code defaults
+# (shared/api/cometapi-music.md §4.3): `suno_music` 0.1 per submit/music task, whatever its `task` (songs,
+# extensions, covers, stems), and `suno_lyrics` 0.01. Its docs' "0.3" is only a value they suggest setting. Udio has
+# no published price at all: assumed like a Suno song. Admins set the real ones with PRICE_PER_SONG,
+# PRICE_PER_LYRICS and PRICE_PER_UDIO_SONG.
+DEFAULT_SONG_PRICE = 0.1
+DEFAULT_LYRICS_PRICE = 0.01
+DEFAULT_UDIO_SONG_PRICE = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class Prices:
+    """What one job of each kind costs on CometAPI, in USD (estimates; see the defaults' sources above)."""
+
+    song: float = DEFAULT_SONG_PRICE
+    lyrics: float = DEFAULT_LYRICS_PRICE
+    udio_song: float = DEFAULT_UDIO_SONG_PRICE
+
+    def of(self, provider: str, action: str) -> float:
+        """The price of one job of this provider and action (0 for one we know nothing of)."""
+        if provider == "udio":
+            return self.udio_song
+        if provider == "suno":
+            return self.lyrics if action == "LYRICS" else self.song
+        return 0.0
 
 
 def suno_model(name_or_mv: str | None) -> SunoModel | None:

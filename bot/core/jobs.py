@@ -1,8 +1,10 @@
-"""JobService: check the guild's rules and limits → record → submit → record.
+"""JobService: check the guild's rules and limits → record → submit → record. The one door for paid work.
 
 Cogs and buttons call only this; it calls the CometAPI client and the store. A job is reserved (its row
 written, limits checked in the same transaction) before the interaction is deferred, so a refusal can
-still be answered privately; the paid CometAPI call comes after.
+still be answered privately; the paid CometAPI call comes after. Every paid call goes through `send`, which pays
+only for a `Reservation`, and only `reserve` (the admission) makes one: a submit without an admission is a
+programming error (UnadmittedSubmitError), never a paid call.
 """
 
 from __future__ import annotations
@@ -12,72 +14,150 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from bot.cometapi import (
     APITimeoutError,
+    BadResponseError,
     CometAPI,
     CometAPIError,
     InsufficientBalanceError,
     NetworkError,
+    SubmitUnconfirmedError,
     SunoMusicRequest,
     UdioRequest,
 )
 from bot.core.limits import Admission, Caps, LimitReachedError, NotAllowedError
-from bot.store import GuildSettings, Job, JobStore, NewJob, Requester
+from bot.core.specs import (
+    ConcatSpec,
+    Costs,
+    CoverMode,
+    CoverSpec,
+    JobSpec,
+    LyricsSpec,
+    StemKind,
+    StemsSpec,
+    UdioSongSpec,
+    music_spec,
+    spec_of,
+)
+from bot.store import (
+    FAILED_MID_SUBMIT,
+    MAY_HAVE_STARTED,
+    MAYBE_ACCEPTED,
+    UNCONFIRMED,
+    GuildSettings,
+    Job,
+    JobStore,
+    NewJob,
+    Requester,
+)
 
 log = logging.getLogger(__name__)
 
 # Recent songs' typical duration changes slowly: ask the store at most once a minute per model.
 TYPICAL_CACHE_SECONDS = 60.0
 NOT_STARTED = "not started because of a limit"
-MAYBE_ACCEPTED = "CometAPI did not confirm the submission in time; it may or may not have started"
+OUTSIDE_A_SERVER = ("This song belongs to no server, so I cannot tell whose limits it would count against. "
+                    "Please ask in a server channel.")
 
 
-def suno_job(request: SunoMusicRequest, requester: Requester, *, parent_job_id: int | None = None) -> NewJob:
-    """A Suno song job (a new song, or an extension when the request continues a clip)."""
-    return NewJob(requester, "suno", "MUSIC", dataclasses.asdict(request), request.mode, parent_job_id)
+def may_have_started(job: Job) -> bool:
+    """A job that failed to submit in a way that leaves it unknown whether CometAPI started (and charged) it: the
+    submit timed out or was cut off, was answered without a task id, or the bot stopped mid-submit."""
+    return job.state == "submit_failed" and job.error in MAY_HAVE_STARTED
 
 
-def lyrics_job(prompt: str, requester: Requester) -> NewJob:
+class UnadmittedSubmitError(RuntimeError):
+    """A programming error: something asked JobService to pay CometAPI for a job that did not pass admission (a
+    refused draft, a job read back from the store), or for one that was sent or withdrawn already."""
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """One paid job someone asked for: who, what (a typed spec), how it is listed, and what it comes from.
+
+    `origin` is the job whose button was pressed (the parent, or the refused draft being tried again): a press
+    outside any server (in a DM, where a song went when its channel refused it) is charged to that job's server,
+    through that server's limits.
+    """
+
+    requester: Requester
+    spec: JobSpec
+    kind: str
+    parent_job_id: int | None = None
+    origin: Job | None = None
+
+
+_ADMITTED = object()  # only JobService.reserve holds it: a Reservation made anywhere else is refused by send
+
+
+class Reservation:
+    """A job admitted through its server's limits, with its spec: the only thing `JobService.send` pays for, once."""
+
+    __slots__ = ("_spent", "job", "spec")
+
+    def __init__(self, job: Job, spec: JobSpec, *, admitted: object) -> None:
+        if admitted is not _ADMITTED:
+            raise UnadmittedSubmitError("a Reservation is made only by JobService.reserve, through admission")
+        self.job = job
+        self.spec = spec
+        self._spent = False
+
+    def __repr__(self) -> str:
+        return f"Reservation(job {self.job.id}, {self.spec.name}{', spent' if self._spent else ''})"
+
+    def spend(self) -> Job:
+        """Use the reservation up (it pays for one call, or is withdrawn); UnadmittedSubmitError the second time."""
+        if self._spent:
+            raise UnadmittedSubmitError(f"job {self.job.id} was sent or withdrawn already: it is never paid twice")
+        self._spent = True
+        return self.job
+
+
+def suno_job(request: SunoMusicRequest, requester: Requester, *, parent: Job | None = None) -> Order:
+    """A Suno song (a new song, a persona song, or an extension when the request continues a clip)."""
+    spec = music_spec(request)
+    return Order(requester, spec, spec.kind, parent.id if parent else None, parent)
+
+
+def lyrics_job(prompt: str, requester: Requester) -> Order:
     """A Suno lyrics job on a theme."""
-    return NewJob(requester, "suno", "LYRICS", {"prompt": prompt}, "lyrics")
+    return Order(requester, LyricsSpec(prompt), "lyrics")
 
 
-def udio_job(request: UdioRequest, requester: Requester) -> NewJob:
+def udio_job(request: UdioRequest, requester: Requester) -> Order:
     """A Udio song job."""
-    return NewJob(requester, "udio", "MUSIC", dataclasses.asdict(request), "generate")
+    return Order(requester, UdioSongSpec(request), "generate")
 
 
-def concat_job(parent: Job, clip_id: str, requester: Requester) -> NewJob:
+def concat_job(parent: Job, clip_id: str, requester: Requester) -> Order:
     """Join an extended clip with the clips it continues into one song."""
-    return NewJob(requester, "suno", "MUSIC", {"clip_id": clip_id, "mv": parent.params.get("mv")}, "concat", parent.id)
+    mv = parent.params.get("mv")
+    return Order(requester, ConcatSpec(clip_id, str(mv) if mv else None), "concat", parent.id, parent)
 
 
-def stems_job(parent: Job, clip_id: str, take: int, stem: str, requester: Requester) -> NewJob:
-    """Separate a take into stems (`two`: vocals and instrumental; `twelve`: every track). Costs like a song."""
-    params = {"stem_of": clip_id, "task_id": parent.task_id, "stem": stem, "take": take}
-    return NewJob(requester, "suno", "MUSIC", params, "stems", parent.id)
+def stems_job(parent: Job, clip_id: str, take: int, stem: StemKind, requester: Requester) -> Order:
+    """Separate a take into stems (`two`: vocals and instrumental, a song's cost; `twelve`: every track, several)."""
+    return Order(requester, StemsSpec(clip_id, parent.task_id or "", stem, take), "stems", parent.id, parent)
 
 
-def cover_job(url: str, filename: str, request: SunoMusicRequest, mode: str, requester: Requester) -> NewJob:
+def cover_job(url: str, filename: str, request: SunoMusicRequest, mode: CoverMode, requester: Requester) -> Order:
     """A cover (or extension) of the member's own audio: first uploaded to Suno, then sung (one song's cost)."""
-    params = {"stage": "upload", "url": url, "file": filename, "mode": mode, "mv": request.mv,
-              "prompt": f"{'a cover' if mode == 'cover' else 'an extension'} of {filename}"
-                        + (f" in {request.tags}" if request.tags else ""),
-              "request": dataclasses.asdict(request)}
-    return NewJob(requester, "suno", "MUSIC", params, "cover")
+    return Order(requester, CoverSpec(url, filename, mode, request), "cover")
 
 
-def retry_job(draft: Job, requester: Requester) -> NewJob:
-    """A request that a limit refused, asked again as it was (same kind, same parent)."""
-    return NewJob(requester, draft.provider, draft.action, dict(draft.params), draft.kind, draft.parent_job_id)
+def retry_job(draft: Job, requester: Requester) -> Order:
+    """A request that a limit refused, asked again as it was (same kind, same parent, the draft's server)."""
+    return Order(requester, spec_of(draft), draft.kind, draft.parent_job_id, draft)
 
 
-def rerun_job(parent: Job, requester: Requester, params: dict[str, Any] | None = None) -> NewJob:
-    """The same request again (a reroll), or with edited parameters."""
-    kind = "reroll" if params is None else "edit"
-    return NewJob(requester, parent.provider, parent.action, params or dict(parent.params), kind, parent.id)
+def rerun_job(parent: Job, requester: Requester, spec: JobSpec | None = None) -> Order:
+    """The same request again (a reroll), or an edited one. Stems, covers and whole songs keep their kind and
+    lineage (they are posted by it); the rest become a reroll or an edit of `parent`."""
+    again = spec or spec_of(parent)
+    if spec is None and again.keeps_kind:
+        return Order(requester, again, parent.kind, parent.parent_job_id, parent)
+    return Order(requester, again, "reroll" if spec is None else "edit", parent.id, parent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +180,8 @@ def describe_job(job: Job) -> str:
 
 
 class JobService:
-    """Submits jobs so that a crash at any point neither loses a paid job nor charges twice."""
+    """Submits jobs so that a crash at any point neither loses a paid job nor charges twice, and so that nothing is
+    paid for that did not pass its server's limits, counted at its cost."""
 
     def __init__(
         self,
@@ -108,6 +189,7 @@ class JobService:
         cometapi: CometAPI,
         *,
         caps: Caps | None = None,
+        costs: Costs | None = None,
         on_submitted: Callable[[Job], None] | None = None,
         on_out_of_credit: Callable[[Job], Awaitable[None]] | None = None,
         owner: str | None = None,
@@ -117,6 +199,7 @@ class JobService:
         self._owner = owner
         self._api = cometapi
         self._caps = caps or Caps()
+        self._costs = costs or Costs()
         self._on_submitted = on_submitted
         self._on_out_of_credit = on_out_of_credit
         self._submitting: set[int] = set()
@@ -129,45 +212,66 @@ class JobService:
 
     # ---- submitting ------------------------------------------------------------------------------------------
 
-    async def reserve(self, new: NewJob, *, draft_id: int | None = None) -> Job:
-        """Check the guild's rules and limits and record the job (`submitting`), or raise why not.
+    async def reserve(self, order: Order, *, draft_id: int | None = None) -> Reservation:
+        """Check the server's rules and limits (at the job's cost) and record the job (`submitting`), or raise why
+        not. Every job belongs to a server: a press outside one is charged to the server of the job it came from,
+        or refused (NotAllowedError) when there is none; it is never unlimited.
 
         A limit never throws the request away: the refused request is kept as a job that never started (it
         costs nothing) and its id rides on the LimitReachedError, so the member can try it again later. A retry
         of such a draft passes `draft_id` and keeps the same draft.
         """
-        admission = None
-        if new.requester.guild_id is not None:
-            settings = await self._store.guild_settings(new.requester.guild_id)
-            _check_rules(settings, new)
-            admission = Admission(settings, self._caps, counts_towards_quota=new.action == "MUSIC")
+        spec, requester = order.spec, order.requester
+        outside = requester.guild_id is None
+        guild_id = order.origin.guild_id if outside and order.origin is not None else requester.guild_id
+        if guild_id is None:
+            raise NotAllowedError(OUTSIDE_A_SERVER)
+        requester = dataclasses.replace(requester, guild_id=guild_id)  # the server that pays, and whose limits apply
+        new = NewJob(requester, spec.provider, spec.action, spec.to_params(), order.kind, order.parent_job_id,
+                     cost=spec.cost(self._costs))
+        settings = await self._store.guild_settings(guild_id)
+        _check_rules(settings, new, outside=outside)
+        admission = Admission(settings, self._caps, counts_towards_quota=spec.counts_towards_quota, cost=new.cost)
         try:
-            return await self._store.create(new, admission, owner=self._owner)
+            job = await self._store.create(new, admission, owner=self._owner)
         except LimitReachedError as exc:
             exc.draft_job_id = draft_id if draft_id is not None else await self._keep_draft(new, exc)
             raise
+        return Reservation(job, spec, admitted=_ADMITTED)
 
     async def _keep_draft(self, new: NewJob, refusal: LimitReachedError) -> int:
-        draft = await self._store.create(new)  # no limits: it is recorded as never started, and never sent
+        # Recorded without limits because it never starts: it is a Job, never a Reservation, so send refuses it;
+        # Try again reserves it afresh.
+        draft = await self._store.create(new)
         await self._store.mark_submit_failed(draft.id, f"{NOT_STARTED}: {refusal.message}")
         return draft.id
 
-    async def send(self, job: Job, *, notify: bool = False) -> Job:
-        """Make the paid CometAPI call for a reserved job and record its task id (or why it failed). With `notify`
-        (no interaction waits for this submit) a failure is queued for delivery, so the member hears of it."""
+    async def send(self, reservation: Reservation, *, notify: bool = False) -> Job:
+        """Make the paid CometAPI call for an admitted job, once, and record its task id (or why it failed). With
+        `notify` (no interaction waits for this submit) a failure is queued for delivery, so the member hears of it.
+
+        Anything but an unspent Reservation whose job still awaits its submit is refused with UnadmittedSubmitError
+        before CometAPI is called: a refused draft is never sendable, and nothing is paid twice.
+        """
+        if not isinstance(reservation, Reservation):
+            raise UnadmittedSubmitError(f"send pays only for a Reservation from reserve, not {type(reservation)!r}")
+        job = reservation.spend()
+        current = await self._store.get(job.id)
+        if current is None or current.state != "submitting":
+            state = current.state if current is not None else "gone"
+            raise UnadmittedSubmitError(f"job {job.id} is {state}, not awaiting its submit: it is never paid twice")
         self._submitting.add(job.id)
         try:
             try:
-                task_id = await self._call(job)
+                task_id = await _pay(reservation.spec, self._api)
             except CometAPIError as exc:
-                uncertain = isinstance(exc, APITimeoutError) or (isinstance(exc, NetworkError) and exc.reached_server)
-                await self._store.mark_submit_failed(job.id, MAYBE_ACCEPTED if uncertain else str(exc), notify=notify)
+                await self._store.mark_submit_failed(job.id, _why_not_sent(exc), notify=notify)
                 log.warning("submit failed for %s: %s: %s", describe_job(job), type(exc).__name__, exc)
                 if isinstance(exc, InsufficientBalanceError) and self._on_out_of_credit is not None:
                     await self._on_out_of_credit(job)  # admins hear it once
                 raise
             except BaseException:
-                await self._store.mark_submit_failed(job.id, "the bot failed while submitting this job", notify=notify)
+                await self._store.mark_submit_failed(job.id, FAILED_MID_SUBMIT, notify=notify)
                 raise
             job = await self._store.mark_submitted(job.id, task_id)
         finally:
@@ -184,48 +288,30 @@ class JobService:
         recovered as "may not have started" rather than paid twice."""
         sent = []
         for job in await self._store.uploads_ready():
-            result = job.result or {}
-            clips = [clip for clip in result.get("clips") or [] if isinstance(clip, dict) and clip.get("id")]
-            if not clips or not job.task_id:
+            spec = spec_of(job)
+            staged = spec.staged(job.result or {}, job.task_id) if isinstance(spec, CoverSpec) and job.task_id else None
+            if staged is None or not job.task_id:
                 continue
-            request = dict(job.params["request"])
-            mode = job.params.get("mode")
-            request.update(continue_clip_id=clips[0]["id"], task_id=job.task_id,
-                           cover_task="cover" if mode == "cover" else "upload_extend")
-            params = {**job.params, "stage": "cover", "request": request}
-            restaged = await self._store.restage(job.id, task_id=job.task_id, params=params, owner=self._owner)
+            restaged = await self._store.restage(job.id, task_id=job.task_id, params=staged.to_params(),
+                                                 owner=self._owner)
             if restaged is None:
                 continue  # another process (or an earlier cycle) took it
+            # The cover was admitted whole, at its full cost, when its upload stage was reserved: its second paid
+            # call is part of that admission, and the guarded restage above hands it out once.
             try:
-                sent.append(await self.send(restaged, notify=True))
+                sent.append(await self.send(Reservation(restaged, staged, admitted=_ADMITTED), notify=True))
             except CometAPIError:
                 log.warning("the cover of %s could not be started", describe_job(job))
         return sent
 
-    async def withdraw(self, job: Job, reason: str) -> None:
-        """Give up a reserved job before anything was sent (e.g. the interaction expired)."""
+    async def withdraw(self, reservation: Reservation, reason: str) -> None:
+        """Give up a reserved job before anything was sent (e.g. the interaction expired); it can no longer be sent."""
+        job = reservation.spend()
         await self._store.mark_submit_failed(job.id, reason)
 
-    async def submit(self, new: NewJob) -> Job:
+    async def submit(self, order: Order) -> Job:
         """Reserve and send in one go."""
-        return await self.send(await self.reserve(new))
-
-    async def _call(self, job: Job) -> str:
-        if job.provider == "udio":
-            return await self._api.udio.generate(UdioRequest(**job.params))
-        if job.action == "LYRICS":
-            return await self._api.suno.submit_lyrics(str(job.params["prompt"]))
-        if job.kind == "cover":
-            if job.params.get("stage") == "upload":
-                return await self._api.tools.upload_audio(str(job.params["url"]))
-            return await self._api.suno.submit_music(SunoMusicRequest(**job.params["request"]))
-        if job.kind == "stems":
-            return await self._api.tools.submit_stems(
-                str(job.params["stem_of"]), str(job.params["task_id"]), str(job.params["stem"])
-            )
-        if job.kind == "concat" or "clip_id" in job.params:  # a concat, however it was started again
-            return await self._api.suno.submit_concat(str(job.params["clip_id"]))
-        return await self._api.suno.submit_music(SunoMusicRequest(**job.params))
+        return await self.send(await self.reserve(order))
 
     async def cancel(self, job: Job) -> Job | None:
         """Cancel a job's post; None if it had finished or was cancelled already.
@@ -273,11 +359,36 @@ class JobService:
         return await self._store.guild_settings(guild_id) if guild_id is not None else None
 
 
-def _check_rules(settings: GuildSettings, new: NewJob) -> None:
+async def _pay(spec: JobSpec, api: CometAPI) -> str:
+    """The spec's paid call; a 2xx the bot cannot read is "may have started", never a plain failure to retry."""
+    try:
+        return await spec.submit(api)
+    except BadResponseError as exc:
+        if isinstance(exc, SubmitUnconfirmedError) or exc.status is None or not 200 <= exc.status < 300:
+            raise
+        raise SubmitUnconfirmedError(f"CometAPI accepted the request but its answer could not be read: {exc.message}",
+                                     status=exc.status, request_id=exc.request_id) from exc
+
+
+def _why_not_sent(exc: CometAPIError) -> str:
+    """What a failed submit records: whether CometAPI may still have started (and charged) it, or why it refused."""
+    if isinstance(exc, SubmitUnconfirmedError):
+        return UNCONFIRMED
+    if isinstance(exc, APITimeoutError) or (isinstance(exc, NetworkError) and exc.reached_server):
+        return MAYBE_ACCEPTED
+    return str(exc)
+
+
+def _check_rules(settings: GuildSettings, new: NewJob, *, outside: bool = False) -> None:
+    """The server's rules (where, who, which provider). `outside`: pressed outside the server (a DM), where the
+    member's roles cannot be seen."""
     who = new.requester
     if settings.allowed_channels and who.channel_id not in settings.allowed_channels:
         places = ", ".join(f"<#{channel}>" for channel in sorted(settings.allowed_channels))
         raise NotAllowedError(f"Songs are made in {places} on this server. Please ask there.")
+    if settings.required_role_id is not None and outside:
+        raise NotAllowedError(f"Songs of this server need the <@&{settings.required_role_id}> role, which I cannot "
+                              "check outside the server. Please ask in one of its channels.")
     if settings.required_role_id is not None and settings.required_role_id not in who.role_ids:
         raise NotAllowedError(f"You need the <@&{settings.required_role_id}> role to make songs here.")
     enabled = settings.suno_enabled if new.provider == "suno" else settings.udio_enabled

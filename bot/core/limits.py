@@ -43,6 +43,9 @@ class Admission:
     settings: GuildSettings
     caps: Caps = field(default_factory=Caps)
     counts_towards_quota: bool = True  # songs count; cheap lyrics jobs only count towards concurrency
+    # What the new job counts as, in songs (full-track stems several): quotas and budgets judge it at its cost, so
+    # 4 songs and a 5-song job do not fit a quota of 5. Concurrency and the caps count jobs, whatever they cost.
+    cost: int = 1
 
     def __call__(self, usage: Usage, now: float) -> None:
         """Judge the job against what already counts (the store calls this inside its insert transaction)."""
@@ -81,15 +84,23 @@ def check(admission: Admission, usage: Usage, now: float) -> None:
             )
     if not admission.counts_towards_quota:
         return
-    if settings.daily_quota and usage.member_today >= settings.daily_quota:
+    cost = max(admission.cost, 1)
+    if settings.daily_quota and usage.member_today + cost > settings.daily_quota:
         raise LimitReachedError(
-            "daily_quota",
-            f"You have made {usage.member_today} songs today, the daily limit here. It resets {_when(tomorrow)}.",
-            tomorrow,
+            "daily_quota", _over_quota(usage.member_today, cost, settings.daily_quota, tomorrow), tomorrow
         )
-    if settings.daily_budget and usage.guild_today >= settings.daily_budget:
+    if settings.daily_budget and usage.guild_today + cost > settings.daily_budget:
         raise LimitReachedError(
             "daily_budget",
-            f"This server has used its {settings.daily_budget} songs for today. It resets {_when(tomorrow)}.",
+            (f"This server has used its {settings.daily_budget} songs for today" if cost == 1 else
+             f"This server has used {usage.guild_today} of its {settings.daily_budget} songs for today, and this "
+             f"counts as {cost}") + f". It resets {_when(tomorrow)}.",
             tomorrow,
         )
+
+
+def _over_quota(made: int, cost: int, quota: int, tomorrow: float) -> str:
+    if cost == 1:
+        return f"You have made {made} songs today, the daily limit here. It resets {_when(tomorrow)}."
+    return (f"You have made {made} songs today and this counts as {cost} songs; the daily limit here is {quota}. "
+            f"It resets {_when(tomorrow)}.")

@@ -1,10 +1,18 @@
-"""Style suggestions for /suno's `style` option: Suno's tag upsampling where CometAPI serves it, else a list."""
+"""Style suggestions for /suno's `style` option: the built-in list first, Suno's tag upsampling now and then.
+
+Discord asks for suggestions on every keystroke. CometAPI's `/suno/act/tags` may be charged (its price is not
+published), so it is asked only once a member pauses (a newer keystroke within SETTLE_SECONDS wins), at most once
+per member per MEMBER_GAP_SECONDS, and its answers are kept in a small LRU cache. Typing "sea shanty with a banjo"
+letter by letter is one call, not one per letter.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 
 from bot.cometapi import CometAPI, CometAPIError
 
@@ -17,44 +25,109 @@ POPULAR_STYLES: tuple[str, ...] = (
     "metal", "trap", "chiptune", "acoustic singer-songwriter", "disco funk", "emo rock", "afrobeats",
     "city pop", "dream pop", "cinematic trailer",
 )
-# Autocomplete must answer within Discord's 3 seconds: never wait on CometAPI longer than this.
+# Autocomplete must answer within Discord's 3 seconds: SETTLE_SECONDS + UPSAMPLE_TIMEOUT stays well inside it.
 UPSAMPLE_TIMEOUT = 1.5
+# A keystroke waits this long for the next one before CometAPI is asked about it (people type faster than this).
+SETTLE_SECONDS = 0.6
+# One member's calls to CometAPI are at least this far apart, however they type.
+MEMBER_GAP_SECONDS = 5.0
+# Upsampled styles kept (least recently used dropped first), and members whose last call is remembered.
+CACHE_SIZE = 256
 # A failed upsampling is not retried for this long (the route may simply not exist on CometAPI).
 BACKOFF_SECONDS = 600.0
+MIN_TYPED = 3  # fewer letters say too little to upsample
 CHOICE_MAX = 100  # Discord's limit on a choice's name and value
+CHOICES = 25  # Discord's limit on the number of choices
+
+Sleep = Callable[[float], Awaitable[None]]
 
 
 class StyleSuggestions:
     """Suggests styles for what a member has typed so far."""
 
-    def __init__(self, api: CometAPI) -> None:
+    def __init__(
+        self, api: CometAPI, *, settle: float = SETTLE_SECONDS, member_gap: float = MEMBER_GAP_SECONDS,
+        cache_size: int = CACHE_SIZE, clock: Callable[[], float] = time.monotonic, sleep: Sleep = asyncio.sleep,
+    ) -> None:
         self._api = api
-        self._cache: dict[str, str] = {}
+        self._settle = settle
+        self._member_gap = member_gap
+        self._cache_size = cache_size
+        self._clock = clock
+        self._sleep = sleep
+        self._cache: OrderedDict[str, str] = OrderedDict()
+        self._typing: dict[int, int] = {}  # member → number of their latest keystroke (only while it settles)
+        self._asked_at: OrderedDict[int, float] = OrderedDict()  # member → when CometAPI was last asked for them
+        self._keystrokes = 0
         self._down_until = 0.0
 
-    async def suggest(self, typed: str) -> list[str]:
-        """Up to 25 styles: Suno's richer take on what was typed (when available), then matching popular ones."""
+    @property
+    def cache_size(self) -> int:
+        """How many upsampled styles are kept now (never more than the cache's maximum)."""
+        return len(self._cache)
+
+    async def suggest(self, typed: str, *, member: int) -> list[str]:
+        """Up to 25 styles: what was typed, the popular ones that match, then Suno's richer take when there is one."""
         typed = typed.strip()
         wanted = typed.lower()
         found = [style for style in POPULAR_STYLES if wanted in style] if wanted else list(POPULAR_STYLES)
-        richer = await self._upsample(typed) if len(typed) >= 3 else None
-        if richer:
-            found.insert(0, richer[:CHOICE_MAX].rsplit(",", 1)[0] if len(richer) > CHOICE_MAX else richer)
-        if typed and typed.lower() not in (style.lower() for style in found):
+        if typed and wanted not in found:
             found.insert(0, typed[:CHOICE_MAX])
-        return list(dict.fromkeys(found))[:25]
+        if len(typed) >= MIN_TYPED:
+            richer = self._cached(wanted)
+            # While the route is known to fail, nothing waits for it.
+            if richer is None and self._clock() >= self._down_until and await self._settled(member):
+                richer = await self._upsample(typed, member)
+            if richer:
+                # Last of the ones shown, so the built-in (free, instant) styles are never pushed off the list.
+                found = [*found[: CHOICES - 1], _choice(richer)]
+        return list(dict.fromkeys(found))[:CHOICES]
 
-    async def _upsample(self, typed: str) -> str | None:
-        key = typed.lower()
-        if key in self._cache:
-            return self._cache[key]
-        if time.monotonic() < self._down_until:
+    def _cached(self, key: str) -> str | None:
+        richer = self._cache.get(key)
+        if richer is not None:
+            self._cache.move_to_end(key)
+        return richer
+
+    async def _settled(self, member: int) -> bool:
+        """Wait briefly; True when no newer keystroke of this member arrived and their gap since the last call has
+        passed (the newest keystroke is the one worth asking about)."""
+        last = self._asked_at.get(member)
+        if last is not None and self._clock() + self._settle - last < self._member_gap:
+            return False  # asked for them moments ago: answer from the list at once, without waiting
+        self._keystrokes += 1
+        mine = self._typing[member] = self._keystrokes
+        try:
+            await self._sleep(self._settle)
+        finally:
+            if self._typing.get(member) == mine:
+                del self._typing[member]
+        if self._typing.get(member, mine) != mine:
+            return False  # superseded: that later keystroke decides
+        last = self._asked_at.get(member)
+        return last is None or self._clock() - last >= self._member_gap
+
+    async def _upsample(self, typed: str, member: int) -> str | None:
+        now = self._clock()
+        if now < self._down_until:
             return None
+        self._asked_at[member] = now
+        self._asked_at.move_to_end(member)
+        while len(self._asked_at) > self._cache_size:
+            self._asked_at.popitem(last=False)
         try:
             richer = await asyncio.wait_for(self._api.tools.upsample_tags(typed), UPSAMPLE_TIMEOUT)
         except (CometAPIError, TimeoutError) as exc:
             log.info("style upsampling unavailable (%s); suggesting the built-in list", exc)
-            self._down_until = time.monotonic() + BACKOFF_SECONDS
+            self._down_until = self._clock() + BACKOFF_SECONDS
             return None
-        self._cache[key] = richer
+        self._cache[typed.lower()] = richer
+        self._cache.move_to_end(typed.lower())
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
         return richer
+
+
+def _choice(richer: str) -> str:
+    """Suno's text cut to what a choice can hold, at a comma when it is too long."""
+    return richer[:CHOICE_MAX].rsplit(",", 1)[0] if len(richer) > CHOICE_MAX else richer

@@ -6,7 +6,7 @@ from ._model import MAGIC_WORDS, MODERATION_REASON, Clip, Outcome, Status, Task
 from .app import RecordedRequest, create_app
 from .faults import ENDPOINTS, Fault, Faults
 from .media import MediaStore
-from .relay import UPSTREAM_REFUSAL_MESSAGE, USED_UP_MESSAGE, Relay
+from .relay import UPSTREAM_REFUSAL_MESSAGE, USED_UP_MESSAGE, Relay, key_fragment
 from .server import DEFAULT_API_KEY, SimulatorServer
 from .state import Clock, ManualClock, SimState, Timings, wall_clock
 
@@ -32,5 +32,6 @@ __all__ = [
     "Task",
     "Timings",
     "create_app",
+    "key_fragment",
     "wall_clock",
 ]

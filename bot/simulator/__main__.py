@@ -11,7 +11,7 @@ import signal
 import sys
 
 from .faults import ENDPOINTS
-from .relay import Relay
+from .relay import ACT_ANSWERS, UPLOAD_ANSWERS, Relay
 from .server import DEFAULT_API_KEY, SimulatorServer
 from .state import Timings
 
@@ -43,6 +43,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--used-up-key", action="append", default=[], metavar="KEY",
                         help="a key whose quota is used up: answered 401 该令牌额度已用尽 (repeatable)")
+    # Answers the docs list several shapes for, where which one CometAPI serves is not settled (shared/api §8).
+    for route in ("wav", "mp4"):
+        parser.add_argument(f"--{route}-answer", choices=ACT_ANSWERS, default="url",
+                            help=f"how /suno/act/{route} answers: a URL object (default), the same in {{code, data}}, "
+                            "a conversion task to fetch, or {} until converted")
+    parser.add_argument("--upload-answer", choices=UPLOAD_ANSWERS, default="task",
+                        help="what an upload answers: its task id (default), an id no fetch knows, or a task id that "
+                        "batch fetch leaves out")
+    parser.add_argument("--no-clip-videos", action="store_true",
+                        help="finished clips carry no video_url: a take's video comes only from /suno/act/mp4")
     args = parser.parse_args(argv)
     if args.speed < 0:
         parser.error("--speed must be >= 0")
@@ -54,6 +64,10 @@ def relay_of(args: argparse.Namespace) -> Relay:
     relay = Relay.live() if args.relay else Relay()
     relay.switched_off.update(args.switch_off)
     relay.used_up_keys.update(args.used_up_key)
+    relay.act_answers.update({route: getattr(args, f"{route}_answer") for route in ("wav", "mp4")
+                              if getattr(args, f"{route}_answer") != "url"})
+    relay.upload_answer = args.upload_answer
+    relay.clip_videos = not args.no_clip_videos
     return relay
 
 

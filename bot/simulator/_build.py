@@ -78,11 +78,16 @@ def music(state: SimState, body: dict[str, Any]) -> Task:
     parent = state.clips[parent_id][0] if parent_id in state.clips else None
     if parent_id and parent is None:
         outcome, reason = "fail_early", f"continue_clip_id not found: {parent_id}"
+    # A cover re-sings its source (named in cover_clip_id), it does not continue it.
+    cover_id = _text(body.get("cover_clip_id"))
+    source = state.clips[cover_id][0] if cover_id in state.clips else parent
+    if cover_id and cover_id not in state.clips:
+        outcome, reason = "fail_early", f"cover_clip_id not found: {cover_id}"
     if description:  # inspiration mode wins whenever a description is sent
         title, tags, words = title_from(description), state.rng.choice(_STYLES), lyrics_for(description)
     else:
-        title = _text(body.get("title")) or (parent.title if parent else "Untitled")
-        tags = _text(body.get("tags")) or (parent.tags if parent else "")
+        title = _text(body.get("title")) or (source.title if source else "Untitled")
+        tags = _text(body.get("tags")) or (source.tags if source else "")
     if body.get("make_instrumental") is True:
         words = ""
     major, longest = model_info(mv)
@@ -100,6 +105,7 @@ def music(state: SimState, body: dict[str, Any]) -> Task:
             major,
             parent_id=parent.id if parent else None,
             continue_at=continue_at,
+            task=_text(body.get("task")),
         )
         for _ in range(2)
     ]

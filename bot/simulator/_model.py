@@ -40,6 +40,8 @@ class Clip:
     parent_id: str | None = None
     continue_at: float | None = None
     concat_history: list[dict[str, Any]] | None = None
+    # The submit's `task` (cover, upload_extend, artist_consistency, extend), as Suno's clip metadata names it.
+    task: str = ""
 
 
 @dataclass(slots=True, eq=False)

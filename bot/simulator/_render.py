@@ -53,6 +53,9 @@ def suno_task(state: SimState, task: Task, base: str, now: float) -> str:
             data = {"id": task.id, "text": task.lyrics_text, "title": task.lyrics_title, "status": "complete"}
     elif status != "NOT_START" and not (status == "FAILURE" and task.outcome == "fail_early"):
         data = [_clip(clip, i, task, status, base, _iso(submit)) for i, clip in enumerate(task.clips)]
+        if not state.relay.clip_videos:
+            for clip_data in data:
+                clip_data["video_url"] = ""  # a take's video then comes only from /suno/act/mp4
     hook = (task.request or {}).get("notify_hook")
     body = {
         "task_id": task.id,
@@ -103,6 +106,10 @@ def _clip(clip: Clip, index: int, task: Task, status: Status, base: str, created
         ]
     if clip.concat_history is not None:
         metadata["concat_history"] = clip.concat_history
+    if clip.task:
+        metadata["task"] = clip.task
+    if clip.kind == "stem":
+        metadata["stem_from_id"] = clip.parent_id  # as CometAPI's stems answer names the source
     return {
         "id": clip.id,
         "title": "" if moderated else clip.title,

@@ -7,15 +7,16 @@ import hmac
 import json
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from aiohttp import web
 
-from . import _render, tools
+from . import _render, conversions, tools
 from ._build import UDIO_SECONDS
-from ._model import TERMINAL, Status
+from ._model import TERMINAL, Status, Task
 from .faults import (
     HTML_BODY,
     MALFORMED_BODY,
@@ -28,7 +29,7 @@ from .faults import (
     status_body,
 )
 from .media import MediaStore
-from .relay import UPSTREAM_REFUSAL_CODE, UPSTREAM_REFUSAL_MESSAGE, USED_UP_MESSAGE
+from .relay import UPSTREAM_REFUSAL_CODE, UPSTREAM_REFUSAL_MESSAGE, without_task
 from .state import SimState
 
 log = logging.getLogger(__name__)
@@ -162,7 +163,7 @@ def endpoint(name: str, *, auth: bool = True) -> Callable[[Handler], Route]:
             if name in relay.switched_off:
                 return _web_page()  # the route is gone, so the web UI's catch-all answers, before any auth
             if auth and _bearer(request) in relay.used_up_keys:
-                return _json(gateway_error("", USED_UP_MESSAGE), 401)
+                return _json(gateway_error("", relay.used_up_text(_bearer(request))), 401)
             if auth and not authorized:
                 return _json(status_body(401), 401)
             if name in relay.upstream_refuses:
@@ -182,12 +183,47 @@ async def submit_music(request: web.Request, ctx: SimContext, body: dict[str, An
     if body.get("continue_clip_id") and not body.get("task_id"):
         # new-api relays route an extend to the original task's account, so they insist on task_id.
         return _json(relay_error("invalid_request", "task id is empty"), 400)
+    refused = _refused_submit(ctx, body)
+    if refused is not None:
+        return refused
     if not ctx.state.charge(tools.price(body, "MUSIC")):
         return _json(_NO_QUOTA, 403)
+    relay = ctx.state.relay
+    if body.get("task") in relay.ignored_tasks:
+        body = without_task(body)  # the upstream makes an ordinary song of what is left
     if body.get("task") == "gen_stem":
-        return _success(ctx.state.add(tools.stems(ctx.state, body)).id)
+        stems = ctx.state.add(tools.stems(ctx.state, body))
+        return _json(_raw_stems(stems)) if relay.stems_answer == "raw" else _success(stems.id)
     # The task keeps what the upstream saw: the relay's rebuilt body, not what the client sent (see ctx.requests).
-    return _success(ctx.state.submit_music(ctx.state.relay.forwarded(body)).id)
+    return _success(ctx.state.submit_music(relay.forwarded(body)).id)
+
+
+# The models the cover and upload_extend routes accept (shared/api §2.1: v4, v4.5, v4.5+).
+COVER_MODELS = frozenset({"chirp-v4", "chirp-auk", "chirp-bluejay"})
+COVER_TASKS = frozenset({"cover", "upload_extend"})
+
+
+def _refused_submit(ctx: SimContext, body: dict[str, Any]) -> web.Response | None:
+    """A cover with a model its route does not take, or (relay) an upload named as `continue_clip_id` other than by
+    `upload_extend`: the 400s the route and the relay answer, before anything is charged."""
+    task = body.get("task")
+    if task in COVER_TASKS and body.get("mv") not in COVER_MODELS:
+        return _json(relay_error("invalid_request", f"mv {body.get('mv')} is not supported for {task}"), 400)
+    source = ctx.state.clips.get(str(body.get("continue_clip_id") or ""))
+    if ctx.state.relay.upload_origin_check and source is not None and source[0].kind == "upload" \
+            and task != "upload_extend":
+        return _json(relay_error("task_not_exist", "task_origin_not_exist"), 400)
+    return None
+
+
+def _raw_stems(task: Task) -> dict[str, Any]:
+    """The raw Suno answer to a stem separation, as CometAPI's stems page shows it: no task id (fixtures)."""
+    clips = [{"id": clip.id, "entity_type": "song_schema", "video_url": "", "audio_url": "", "major_model_version": "",
+              "model_name": clip.model_name, "status": "submitted", "title": clip.title,
+              "metadata": {"prompt": "", "stem_from_id": clip.parent_id, "stem_type_id": 91}} for clip in task.clips]
+    return {"id": str(uuid.uuid4()), "clips": clips, "metadata": {"create_mode": "custom"}, "major_model_version": "",
+            "status": "complete", "created_at": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+            "batch_size": 1}
 
 
 @endpoint("submit_lyrics")
@@ -215,6 +251,9 @@ async def fetch(request: web.Request, ctx: SimContext, body: None) -> web.Respon
     """GET /suno/fetch/{task_id}."""
     task = ctx.state.get(request.match_info["task_id"])
     if task is None or task.provider != "suno":
+        conversion = conversions.fetched_conversion(ctx.state, request.match_info["task_id"], _base(request))
+        if conversion is not None:
+            return _success(conversion)  # a WAV/MP4 made on demand (relay act_answers "task")
         return _json(relay_error("task_not_exist", "task_not_exist"), 400)
     text = _render.suno_task(ctx.state, task, _base(request), ctx.state.clock())
     return web.Response(text=f'{{"code":"success","message":"","data":{text}}}', content_type="application/json")
@@ -230,7 +269,8 @@ async def batch_fetch(request: web.Request, ctx: SimContext, body: dict[str, Any
         return _invalid("ids must be an array")
     state, base, now = ctx.state, _base(request), ctx.state.clock()
     found = (state.tasks.get(i) for i in dict.fromkeys(i for i in ids if isinstance(i, str)))
-    texts = [_render.suno_task(state, t, base, now) for t in found if t is not None and t.provider == "suno"]
+    texts = [_render.suno_task(state, t, base, now) for t in found
+             if t is not None and t.provider == "suno" and conversions.listed(state, t)]
     texts.reverse()  # the relay promises no order; a fixed different one makes order bugs reproducible
     if not texts and ids and state.relay.null_unknown_batch:
         return _success(None)  # the relay's answer when it knows none of the ids (an empty list gives [])
@@ -310,6 +350,11 @@ _NO_QUOTA = {"code": "quota_not_enough", "message": "user quota is not enough", 
 _CLIP_NOT_READY = "clip is not complete"
 
 
+def _refused_charge(ctx: SimContext) -> web.Response | None:
+    """Charge a take tool, persona or upload its made-up price (tools.TOOL_PRICE); the quota answer if unpaid."""
+    return None if ctx.state.charge(tools.TOOL_PRICE) else _json(_NO_QUOTA, 403)
+
+
 def _clip_or_error(ctx: SimContext, request: web.Request) -> tuple[Any, web.Response | None]:
     found = tools.complete_clip(ctx.state, request.match_info["clip_id"])
     if found is None:
@@ -321,28 +366,32 @@ def _clip_or_error(ctx: SimContext, request: web.Request) -> tuple[Any, web.Resp
 async def act_wav(request: web.Request, ctx: SimContext, body: None) -> web.Response:
     """GET /suno/act/wav/{clip_id}: the lossless WAV link of a complete clip."""
     clip, error = _clip_or_error(ctx, request)
-    return error or _json({"wav_file_url": f"{_base(request)}/media/{clip.id}.wav"})
+    return error or _refused_charge(ctx) or _json(conversions.act_answer(ctx.state, "wav", clip, _base(request)))
 
 
 @endpoint("mp4")
 async def act_mp4(request: web.Request, ctx: SimContext, body: None) -> web.Response:
     """GET /suno/act/mp4/{clip_id}: the video link of a complete clip."""
     clip, error = _clip_or_error(ctx, request)
-    return error or _json({"mp4_file_url": f"{_base(request)}/media/{clip.id}.mp4"})
+    return error or _refused_charge(ctx) or _json(conversions.act_answer(ctx.state, "mp4", clip, _base(request)))
 
 
 @endpoint("timing")
 async def act_timing(request: web.Request, ctx: SimContext, body: None) -> web.Response:
     """GET /suno/act/timing/{clip_id}: word timing, only once the clip is complete."""
     clip, error = _clip_or_error(ctx, request)
-    return error or _json(tools.timing(clip))
+    return error or _refused_charge(ctx) or _json(tools.timing(clip))
 
 
 @endpoint("midi")
 async def act_midi(request: web.Request, ctx: SimContext, body: None) -> web.Response:
     """GET /suno/act/midi/{clip_id}: "running" for a while, then the transcription."""
     clip, error = _clip_or_error(ctx, request)
-    return error or _json(tools.midi(ctx.state, clip))
+    if error:
+        return error
+    # One transcription is charged once, on the first ask; the polls after it are free here (a guess, too).
+    refused = _refused_charge(ctx) if clip.id not in ctx.state.midi_polls else None
+    return refused or _json(tools.midi(ctx.state, clip))
 
 
 @endpoint("tags")
@@ -351,6 +400,8 @@ async def act_tags(request: web.Request, ctx: SimContext, body: dict[str, Any]) 
     original = body.get("original_tags")
     if not isinstance(original, str) or not original.strip():
         return _invalid("original_tags is required")
+    if refused := _refused_charge(ctx):
+        return refused
     richer = f"{original.strip()}, warm analog production, expressive vocals, wide stereo, punchy mix"
     return _json({"upsampled_tags": richer, "request_id": ctx.state.new_id()})
 
@@ -358,6 +409,11 @@ async def act_tags(request: web.Request, ctx: SimContext, body: dict[str, Any]) 
 @endpoint("persona")
 async def persona_create(request: web.Request, ctx: SimContext, body: dict[str, Any]) -> web.Response:
     """POST /suno/persona/create: the raw persona JSON."""
+    root = body.get("root_clip_id")
+    if not isinstance(root, str) or tools.complete_clip(ctx.state, root) is None:
+        return _invalid("root_clip_id is not a complete generated clip")
+    if refused := _refused_charge(ctx):
+        return refused
     made = tools.persona(ctx.state, body)
     return _json(made) if made is not None else _invalid("root_clip_id is not a complete generated clip")
 
@@ -368,7 +424,9 @@ async def upload_audio(request: web.Request, ctx: SimContext, body: dict[str, An
     url = body.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         return _invalid("url must be a public http(s) URL")
-    return _success(ctx.state.add(tools.upload(ctx.state, url)).id)
+    if refused := _refused_charge(ctx):
+        return refused
+    return _success(conversions.upload_answer(ctx.state, ctx.state.add(tools.upload(ctx.state, url))))
 
 
 @endpoint("quota", auth=False)

@@ -23,6 +23,7 @@ from ._model import (
     Task,
     magic_outcome,
 )
+from .conversions import Conversion
 from .relay import Relay
 
 __all__ = ["MAGIC_WORDS", "Clock", "ManualClock", "SimState", "Status", "Task", "Timings", "wall_clock"]
@@ -105,9 +106,15 @@ class SimState:
         self._next: deque[tuple[Outcome, str]] = deque()
         self.personas: dict[str, str] = {}  # persona id → its root clip id
         self.midi_polls: dict[str, int] = {}  # clip id → how often its MIDI was asked for
+        # WAV/MP4 conversions made on demand (relay `act_answers` "task"), by task id, and how often a clip's WAV or
+        # MP4 was asked for while it is `{}` ("not_ready").
+        self.conversions: dict[str, Conversion] = {}
+        self.conversion_asks: dict[tuple[str, str], int] = {}
         # The account's balance; None keeps no account (every submit is accepted, as before).
         self.balance: float | None = None
         self.spent = 0.0
+        # The balance host's `keys` list as it should answer it (e.g. a fixture's); None: one unlimited key, "bot".
+        self.quota_keys: list[dict[str, Any]] | None = None
 
     def charge(self, cost: float) -> bool:
         """Take `cost` from the balance; False (and nothing taken) when it is not enough."""

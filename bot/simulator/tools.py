@@ -17,8 +17,13 @@ STEM_NAMES = {
 }
 # A MIDI transcription answers "running" this many times before it is complete, as the real route does.
 MIDI_POLLS = 2
-# What a job costs on the simulated account, in USD-like quota units (the relay's default prices).
-PRICES = {"music": 0.3, "lyrics": 0.01, "stems_two": 0.3, "stems_twelve": 1.5, "upload": 0.0, "persona": 0.0}
+# What a call costs on the simulated account, in USD. Songs and lyrics at the open-source relay's code defaults
+# (`suno_music` 0.1 for every submit/music task whatever its `task`, stems and covers included; `suno_lyrics` 0.01;
+# shared/api §4.3). CometAPI publishes no price for the take tools, persona creation or uploads, and other gateways
+# of the same family sell them as separately priced models: the simulator charges them TOOL_PRICE, a made-up small
+# amount, so the bot is never tried against a route that pretends to be free.
+PRICES = {"music": 0.1, "lyrics": 0.01}
+TOOL_PRICE = 0.01
 
 
 def complete_clip(state: SimState, clip_id: str) -> tuple[Clip, Task] | None:
@@ -94,16 +99,15 @@ def upload(state: SimState, url: str) -> Task:
 
 
 def price(body: dict[str, Any] | None, action: str) -> float:
-    """What a submit costs on the simulated account."""
-    if action == "LYRICS":
-        return PRICES["lyrics"]
-    if body and body.get("task") == "gen_stem":
-        return PRICES["stems_twelve"] if str(body.get("stem_task")).lower() == "twelve" else PRICES["stems_two"]
-    return PRICES["music"]
+    """What a submit costs on the simulated account (the relay bills every music task alike, stems included)."""
+    return PRICES["lyrics"] if action == "LYRICS" else PRICES["music"]
 
 
 def quota(state: SimState) -> dict[str, Any]:
     """The balance host's answer (shared/api §4.4)."""
     balance = state.balance if state.balance is not None else 100.0
+    keys = state.quota_keys if state.quota_keys is not None else [
+        {"name": "bot", "remain_quota": -1, "used_quota": round(state.spent, 4)}
+    ]
     return {"username": "simulator", "total_quota": round(balance, 4), "total_used_quota": round(state.spent, 4),
-            "request_count": len(state.tasks), "keys": [{"name": "bot", "remain_quota": -1, "used_quota": state.spent}]}
+            "request_count": len(state.tasks), "keys": keys}

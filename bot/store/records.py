@@ -15,6 +15,13 @@ DeliveryState = Literal["none", "pending", "claimed", "delivered", "abandoned"]
 
 # Why a job left in `submitting` by a crash was failed (both backends write the same sentence).
 INTERRUPTED_SUBMIT = "the bot restarted while this job was being submitted, so it may not have started"
+MAYBE_ACCEPTED = "CometAPI did not confirm the submission in time; it may or may not have started"
+# A 2xx without a task id (or with a body the bot cannot read): CometAPI may have started it and charged for it.
+UNCONFIRMED = "CometAPI answered without a task id, so it may have started (and been charged) but cannot be followed"
+FAILED_MID_SUBMIT = "the bot failed while submitting this job"
+# Why a submit_failed job may still have been started and charged by CometAPI: its member must not read "not
+# started", and it counts against the limits like a song (money is real; CometAPI may have taken it).
+MAY_HAVE_STARTED: frozenset[str] = frozenset({MAYBE_ACCEPTED, UNCONFIRMED, FAILED_MID_SUBMIT, INTERRUPTED_SUBMIT})
 
 ALL_STATES: frozenset[str] = frozenset(get_args(JobState))
 IN_FLIGHT: frozenset[JobState] = frozenset({"queued", "running"})

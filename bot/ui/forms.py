@@ -6,7 +6,6 @@ raises InvalidInputError, which the member reads privately; anything unexpected 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Awaitable, Callable, Container
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ import discord
 
 from bot.cometapi import Clip, SunoMusicRequest
 from bot.core.catalog import DEFAULT_SUNO_MODEL, DEFAULT_UDIO_MODEL, SUNO_MODELS, UDIO_MODELS, suno_model
+from bot.core.specs import JobSpec, LyricsSpec, UdioSongSpec, music_spec
 from bot.core.validation import clock_time, extend_request, lyrics_prompt, suno_request, udio_request
 from bot.store import Job
 from bot.ui.error_handler import answer_error
@@ -145,7 +145,7 @@ class EditForm(ChorusForm):
 
     def __init__(
         self, opener: discord.Interaction, job: Job, *,
-        on_done: Callable[[discord.Interaction, dict[str, Any]], Awaitable[None]],
+        on_done: Callable[[discord.Interaction, JobSpec], Awaitable[None]],
     ) -> None:
         super().__init__(opener, title=f"Edit job #{job.id} and run it again", name="edit")
         self._job, self._on_done = job, on_done
@@ -192,27 +192,28 @@ class EditForm(ChorusForm):
         return field.value.strip() if field is not None else ""
 
     async def on_submit(self, interaction: discord.Interaction, /) -> None:
-        """Validate the edited request and hand its parameters on."""
+        """Validate the edited request and hand it on as a typed spec."""
         job = self._job
         picked = self.model.values[0] if self.model is not None and self.model.values else ""
         model_text, _, bare = picked.partition("|")
         model, instrumental = model_text or None, bare == "1"
+        spec: JobSpec
         if job.action == "LYRICS":
-            params: dict[str, Any] = {"prompt": lyrics_prompt(self._value("prompt"))}
+            spec = LyricsSpec(lyrics_prompt(self._value("prompt")))
         elif job.provider == "udio":
             words = self._value("lyrics")
-            params = dataclasses.asdict(udio_request(
+            spec = UdioSongSpec(udio_request(
                 prompt=self._value("prompt"), model=model, lyrics=words or None,
                 instrumental=instrumental and not words,
             ))
         else:
             description, words = self._value("description"), self._value("lyrics")
-            params = dataclasses.asdict(suno_request(
+            spec = music_spec(suno_request(
                 prompt=description or self._value("style"), lyrics=None if description else words,
                 model=model, instrumental=instrumental, style=self._value("style"),
                 title=self._value("title"),
             ))
-        await self._on_done(interaction, params)
+        await self._on_done(interaction, spec)
 
 
 def _model_name(mv: object) -> str:

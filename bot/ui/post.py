@@ -15,6 +15,7 @@ from typing import Any
 import discord
 
 from bot.cometapi import Clip, TaskResult
+from bot.core.jobs import may_have_started
 from bot.store import Job
 from bot.ui import render
 from bot.ui.items.item_base import ChorusButton
@@ -146,14 +147,16 @@ def failure_post(job: Job, *, note: str | None = None) -> discord.ui.LayoutView:
     """A failure told in the channel, for a job whose status card is gone: the reason, the prompt, Try again."""
     container: Container = discord.ui.Container(accent_colour=render.COLOURS["bad"])
     container.add_item(discord.ui.TextDisplay(failure_text(job, mention=True) + (f"\n-# {note}" if note else "")))
-    container.add_item(discord.ui.ActionRow(RerollButton(job.id, label="Try again")))
+    container.add_item(discord.ui.ActionRow(RerollButton(job.id, label=render.retry_label(job))))
     view = discord.ui.LayoutView(timeout=None)
     view.add_item(container)
     return view
 
 
 def failure_headline(job: Job) -> str:
-    """`your Suno v5 job #3 failed.` (or took too long, or could not be started)."""
+    """`your Suno v5 job #3 failed.` (or took too long, or could not be started, or may have started unseen)."""
+    if may_have_started(job):
+        return f"your {render.model_label(job)} job #{job.id} may have started, but I could not follow it."
     what = {"timed_out": "took too long, so I gave up on it", "submit_failed": "could not be started"}
     return f"your {render.model_label(job)} job #{job.id} {what.get(job.state, 'failed')}."
 
@@ -162,8 +165,9 @@ def failure_text(job: Job, *, mention: bool) -> str:
     """What went wrong, and what was asked (to try again)."""
     headline = f"❌ {'<@' + str(job.user_id) + '> ' if mention else ''}{failure_headline(job)}"
     reason = render.shorten(job.error or "CometAPI gave no reason", 500)
+    charge = f"\n-# {render.MAY_HAVE_STARTED_NOTE}" if may_have_started(job) else ""
     prompt = render.shorten(render.prompt_of(job) or "(no prompt)", 1500)
-    return f"{headline}\n-# {_plain(reason)}\n>>> {_plain(prompt)}"
+    return f"{headline}\n-# {_plain(reason)}{charge}\n>>> {_plain(prompt)}"
 
 
 def _heading(
@@ -176,10 +180,13 @@ def _heading(
         by = "A jam by " + ", ".join(f"<@{user}>" for user in dict.fromkeys(credits))
     lines = [f"### 🎶 {_plain(render.shorten(' / '.join(titles), 200))}",
              f"{by} · {render.model_label(job)} · job #{job.id}"]
+    ordinary = render.ordinary_note(job)
     if lineage is not None:
-        lines.append(f"-# {lineage.describe(job.kind)}")
+        lines.append(f"-# {'asked as ' if ordinary else ''}{lineage.describe(job.kind)}")
     if render.folds_style_and_title(job):
         lines.append(f"-# {render.FOLDED_NOTE}")
+    if ordinary is not None:
+        lines.append(f"-# {ordinary}")
     if job.late:
         lines.append("-# This finished after I gave up waiting for it (see the time-out note), so it comes late.")
     if result is not None and len(result.clips) > len(result.complete_clips):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import discord
 
 from bot.cometapi import Balance, TaskResult
 from bot.core.admin import UsageReport
-from bot.core.catalog import DEFAULT_SUNO_MODEL, DEFAULT_UDIO_MODEL, SUNO_MODELS, UDIO_MODELS
-from bot.core.jobs import ProgressHints
+from bot.core.catalog import DEFAULT_SUNO_MODEL, DEFAULT_UDIO_MODEL, SUNO_MODELS, UDIO_MODELS, Prices
+from bot.core.jobs import ProgressHints, may_have_started
+from bot.core.specs import came_back_ordinary
 from bot.store import GuildSettings, Job
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
@@ -38,9 +40,43 @@ STATE_LABELS = {
 CANCELLED_NOTE = "It will not be posted. CometAPI cannot stop it, so it still counts against your limits."
 
 
+# A submit that timed out, was cut off, was answered without a task id, or was interrupted by a crash: CometAPI may
+# have accepted (and charged) it although the bot cannot follow it, so it must never read "Not started".
+MAY_HAVE_STARTED_LABEL = "⚠️ May have started"
+MAY_HAVE_STARTED_NOTE = ("CometAPI may have started this job and charged for it, but the bot cannot follow it. "
+                         "Trying again is charged again.")
+RETRY_CHARGED_LABEL = "Try again (charged again)"
+
+
 def state_label(job: Job) -> str:
     """`🎶 Generating`, `✅ Done`, …; a cancelled job reads cancelled even while CometAPI finishes it."""
-    return STATE_LABELS["cancelled"] if job.cancelled else STATE_LABELS.get(job.state, job.state)
+    if job.cancelled:
+        return STATE_LABELS["cancelled"]
+    if may_have_started(job):
+        return MAY_HAVE_STARTED_LABEL
+    return STATE_LABELS.get(job.state, job.state)
+
+
+# What a member reads when a stems, cover or persona job came back reading as an ordinary song (the upstream ignored
+# what was asked): it is posted as the song it is, with this word.
+ORDINARY_NOTES = {
+    "stems": "You asked for stems, but CometAPI sent back an ordinary song, not separated tracks: here it is as one.",
+    "cover": "CometAPI's answer does not say this is a cover of your audio: it may be an ordinary song.",
+    "upload_extend": "CometAPI's answer does not say this continues your audio: it may be an ordinary song.",
+    "persona": "CometAPI's answer does not say the persona sang this: it may be an ordinary song in another voice.",
+}
+
+
+def ordinary_note(job: Job) -> str | None:
+    """Why a stems, cover or persona job's post is an ordinary song's, when its result reads as one; else None."""
+    result = result_of(job)
+    asked = came_back_ordinary(job, result) if result is not None else None
+    return ORDINARY_NOTES[asked] if asked is not None else None
+
+
+def retry_label(job: Job) -> str:
+    """The Try again button of a failure: it says so when the first try may have been charged already."""
+    return RETRY_CHARGED_LABEL if may_have_started(job) else "Try again"
 
 
 def code_safe(text: str) -> str:
@@ -190,8 +226,11 @@ def _ordinal(n: int) -> str:
 
 
 def _card_notes(job: Job) -> list[str]:
-    """What the member should know beyond the state: a folded style or title, a take that failed."""
+    """What the member should know beyond the state: a folded style or title, a take that failed, a charge that
+    may have happened."""
     notes = [FOLDED_NOTE] if folds_style_and_title(job) else []
+    if may_have_started(job):
+        notes.append(MAY_HAVE_STARTED_NOTE)
     if job.kind == "cover":
         notes.append("Suno is taking your audio first; then it sings the new version." if job.params.get("stage")
                      == "upload" else "Suno has your audio and is making the new version.")
@@ -371,32 +410,56 @@ def guild_settings(settings: GuildSettings) -> discord.Embed:
     return embed
 
 
-def balance(balance: Balance, settings: GuildSettings) -> discord.Embed:
+def key_limit(balance: Balance) -> str | None:
+    """What the bot's key may spend by its own limit, in words ("unlimited" for an unlimited key); None if unknown."""
+    if balance.key_unlimited:
+        return "The bot's key is unlimited: the account's balance is what it can spend."
+    if balance.key_remaining is not None:
+        return f"The bot's key may spend ${balance.key_remaining:,.2f} more (its own limit)."
+    return None
+
+
+def songs_left(balance: Balance, prices: Prices) -> str | None:
+    """Roughly how many songs what is left pays for, at the configured price (None when songs are priced 0)."""
+    if prices.song <= 0:
+        return None
+    # Divided, not floor-divided: 2.0 // 0.1 is 19.0 in binary floating point; the tiny nudge keeps 20 songs 20.
+    songs = math.floor(max(balance.spendable, 0.0) / prices.song + 1e-9)
+    return f"That is about {songs:,} songs at ${prices.song:,.2f} a song."
+
+
+def price_note(prices: Prices) -> str:
+    """The small print under credit figures: prices are estimates, and what costs an unknown amount."""
+    return (f"Estimates at ${prices.song:,.2f} a song and ${prices.lyrics:,.2f} for lyrics: CometAPI publishes no "
+            "prices for these routes. Take tools (WAV, video, synced lyrics, MIDI, style suggestions, personas, "
+            "uploads) may be charged too; their price is not known.")
+
+
+def balance(balance: Balance, settings: GuildSettings, prices: Prices) -> discord.Embed:
     """/chorus balance: what is left on CometAPI, and the alert this server set."""
     embed = discord.Embed(title="CometAPI credit", colour=COLOURS["busy"])
     lines = [f"**${balance.account:,.2f}** left on the account (${balance.used:,.2f} used so far)."]
-    if balance.key_remaining is not None:
-        lines.append(f"The bot's key may spend ${balance.key_remaining:,.2f} more.")
+    lines.extend(line for line in (key_limit(balance), songs_left(balance, prices)) if line)
     if settings.alert_channel_id and settings.credit_alert_below is not None:
         lines.append(f"Admins are warned in <#{settings.alert_channel_id}> below ${settings.credit_alert_below:,.2f}.")
     else:
         lines.append("No alert is set: `/chorus credit-alert` warns admins before songs stop.")
     embed.description = "\n".join(lines)
-    embed.set_footer(text="A song costs about $0.30 at the relay's default prices; lyrics about $0.01.")
+    embed.set_footer(text=price_note(prices))
     return embed
 
 
-def usage(report: UsageReport) -> discord.Embed:
+def usage(report: UsageReport, prices: Prices) -> discord.Embed:
     """/chorus usage: jobs per member and per provider, today and over 30 days."""
     embed = discord.Embed(title="Chorus usage on this server", colour=COLOURS["busy"])
     for name, period in (("Today (UTC)", report.today), ("Last 30 days", report.month)):
         providers = ", ".join(f"{p.capitalize()}: {n}" for p, n in sorted(period.by_provider.items())) or "none"
         members = "\n".join(
             f"<@{user}>: {use.jobs} job{'s' if use.jobs != 1 else ''}"
-            + (f", {use.failed} failed" if use.failed else "") + f" · ≈{use.credits:.2f} credits"
+            + (f", {use.failed} failed" if use.failed else "") + f" · ≈${use.credits:,.2f}"
             for user, use in list(period.by_member.items())[:15]
         ) or "nobody yet"
-        heading = f"{name}: {period.total} jobs · {period.failed} failed · ≈{period.credits:.2f} credits"
+        heading = f"{name}: {period.total} jobs · {period.failed} failed · ≈${period.credits:,.2f}"
         embed.add_field(name=heading, value=shorten(f"{providers}\n{members}", 1024), inline=False)
-    embed.set_footer(text="Credits are estimates from the relay's default prices; failed jobs are refunded.")
+    embed.set_footer(text=f"{price_note(prices)} Jobs CometAPI reports failed are refunded.")
     return embed

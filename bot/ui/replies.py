@@ -18,6 +18,7 @@ from bot.cometapi import (
     NetworkError,
     RateLimitedError,
     ServerError,
+    SubmitUnconfirmedError,
     UpstreamRejectedError,
 )
 from bot.core.limits import LimitReachedError, NotAllowedError
@@ -72,6 +73,11 @@ def describe(error: BaseException, *, provider: str | None = None) -> str:
         )
     if isinstance(error, NetworkError):
         return "The bot could not reach CometAPI, so nothing was started. Please try again in a minute."
+    if isinstance(error, SubmitUnconfirmedError):
+        return (
+            f"{name} answered without a task id, so this may have started, and been charged, but I cannot follow "
+            "it. Asking again is charged again: check with an admin first."
+        )
     if isinstance(error, BadResponseError):
         return "CometAPI sent an answer the bot could not read. Please try again in a minute."
     if isinstance(error, InvalidRequestError):

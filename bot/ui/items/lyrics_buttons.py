@@ -36,7 +36,7 @@ class MakeSongButton(ChorusButton, action="makesong"):
         if lyrics is None:
             return
         request = suno_request(lyrics=lyrics.text, prompt=render.prompt_of(job), title=lyrics.title)
-        await start_job(interaction, bot_of(interaction), lambda who: suno_job(request, who, parent_job_id=job.id))
+        await start_job(interaction, bot_of(interaction), lambda who: suno_job(request, who, parent=job))
 
 
 class EditLyricsSongButton(ChorusButton, action="lyricsedit"):
@@ -54,8 +54,7 @@ class EditLyricsSongButton(ChorusButton, action="lyricsedit"):
         async def submit(form_interaction: discord.Interaction, form: LyricsFormValues) -> None:
             request = suno_request(lyrics=form.lyrics, prompt=render.prompt_of(job), style=form.style,
                                    title=form.title)
-            await start_job(form_interaction, bot_of(form_interaction),
-                            lambda who: suno_job(request, who, parent_job_id=job.id))
+            await start_job(form_interaction, bot_of(form_interaction), lambda who: suno_job(request, who, parent=job))
 
         form = LyricsForm(interaction, heading="Edit the lyrics, then make the song", style=render.prompt_of(job),
                           title=lyrics.title, max_lyrics=5000, on_done=submit, lyrics=lyrics.text)

@@ -74,7 +74,9 @@ class MoreSelect(ChorusSelect, action="more"):
             await start_job(interaction, bot_of(interaction), lambda who: concat_job(job, clip.id, who))
         elif what == "tools":
             menu = discord.ui.View(timeout=None).add_item(ToolsSelect.for_take(job, take))
-            await safe_reply(interaction, f"🧰 Tools for {name} of “{clip.title or 'Untitled'}”:", view=menu)
+            # CometAPI publishes no price for these routes (shared/api §4.3): never let a member think they are free.
+            await safe_reply(interaction, f"🧰 Tools for {name} of “{clip.title or 'Untitled'}”:\n-# CometAPI may "
+                             "charge the server for each of these; its prices for them are not published.", view=menu)
         else:
             await safe_reply(interaction, "That is not available for this song.")
 

@@ -8,12 +8,12 @@ the same reserve → limits → submit flow as a command.
 from __future__ import annotations
 
 import io
-from typing import Any
 
 import discord
 
 from bot.cometapi import Clip, SunoMusicRequest
 from bot.core.jobs import concat_job, rerun_job, suno_job
+from bot.core.specs import JobSpec
 from bot.store import Job
 from bot.ui import render
 from bot.ui.forms import EditForm, ExtendForm
@@ -50,8 +50,7 @@ async def open_extend_form(interaction: discord.Interaction, job: Job, take: int
     parent = job
 
     async def submit(form_interaction: discord.Interaction, request: SunoMusicRequest) -> None:
-        await start_job(form_interaction, bot_of(form_interaction),
-                        lambda who: suno_job(request, who, parent_job_id=parent.id))
+        await start_job(form_interaction, bot_of(form_interaction), lambda who: suno_job(request, who, parent=parent))
 
     await interaction.response.send_modal(ExtendForm(interaction, parent.params, clip, job.task_id, on_done=submit))
 
@@ -91,8 +90,8 @@ class EditButton(ChorusButton, action="edit"):
     async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
         """Open the edit form."""
 
-        async def submit(form_interaction: discord.Interaction, params: dict[str, Any]) -> None:
-            await start_job(form_interaction, bot_of(form_interaction), lambda who: rerun_job(job, who, params))
+        async def submit(form_interaction: discord.Interaction, spec: JobSpec) -> None:
+            await start_job(form_interaction, bot_of(form_interaction), lambda who: rerun_job(job, who, spec))
 
         await interaction.response.send_modal(EditForm(interaction, job, on_done=submit))
 

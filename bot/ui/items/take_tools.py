@@ -1,18 +1,21 @@
 """A take's tools, behind More → "Tools for take A": WAV, video, synced lyrics, MIDI, stems, a persona.
 
 Links and files come back privately to whoever asked; stems are a new job of theirs (they cost credit and go
-through their limits); a persona is made by the song's requester or a moderator.
+through their limits); a persona is made by the song's requester or a moderator. CometAPI publishes no price for
+the other routes, so nothing here tells a member they are free.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+from typing import TYPE_CHECKING, Literal
 
 import discord
 
-from bot.cometapi import Clip, ModelUnavailableError, lrc
+from bot.cometapi import Clip, ModelUnavailableError, TaskFailedError, lrc
 from bot.core.jobs import stems_job
+from bot.core.specs import StemKind
 from bot.store import Job
 from bot.ui import render
 from bot.ui.forms import PersonaForm
@@ -22,9 +25,17 @@ from bot.ui.launcher import start_job
 from bot.ui.midi import midi_file
 from bot.ui.replies import safe_reply
 
+if TYPE_CHECKING:
+    from bot.app.chorus import Chorus
+
 TOOL_NAMES = {"wav": "The WAV", "mp4": "The video", "lrc": "Synced lyrics", "midi": "MIDI"}
 # MIDI is transcribed on demand: ask this often, this many times, before saying it is not ready.
 MIDI_TRIES = 10
+# A WAV or MP4 answered as a conversion task is asked about this many times (bot.tool_poll_interval apart) before the
+# member is told to ask again: the answer waits a little, never for long.
+MEDIA_TRIES = 5
+# Per link tool: its emoji, the link's label, and how a sentence names it.
+MEDIA_LINKS = {"wav": ("💿", "WAV", "the WAV"), "mp4": ("🎬", "Video", "the video")}
 
 
 class ToolsSelect(ChorusSelect, action="tools", fields=("job", "take")):
@@ -44,9 +55,9 @@ class ToolsSelect(ChorusSelect, action="tools", fields=("job", "take")):
                                  description="For players that show lyrics in time"),
             discord.SelectOption(label="MIDI", value="midi", emoji="🎹", description="The notes, for your DAW"),
             discord.SelectOption(label="Stems: vocals + instrumental", value="stems:two", emoji="🎚️",
-                                 description="A new job of yours: costs like a song"),
+                                 description="A new job of yours: at least a song's price"),
             discord.SelectOption(label="Stems: every track", value="stems:twelve", emoji="🎛️",
-                                 description="A new job of yours: costs about five songs"),
+                                 description="A new job of yours: at least a song's price (CometAPI publishes none)"),
             discord.SelectOption(label=f"Make a persona from take {name}", value="persona", emoji="🗣️",
                                  description="This voice, for the server's songs (asker or moderators)"),
         ]
@@ -62,7 +73,8 @@ class ToolsSelect(ChorusSelect, action="tools", fields=("job", "take")):
         what, _, stem = self.value.partition(":")
         bot = bot_of(interaction)
         if what == "stems":
-            await start_job(interaction, bot, lambda who: stems_job(job, clip.id, take, stem, who))
+            kind: StemKind = "twelve" if stem == "twelve" else "two"
+            await start_job(interaction, bot, lambda who: stems_job(job, clip.id, take, kind, who))
             return
         if what == "persona":
             if not may_act(interaction, job):
@@ -85,16 +97,26 @@ class ToolsSelect(ChorusSelect, action="tools", fields=("job", "take")):
             await self._ask(interaction, what, clip, name, take)
         except ModelUnavailableError:
             # Several of these routes are documented only in CometAPI's navigation (shared/api §2.10 to §2.13).
+            # Whether CometAPI charged for the refused call is not known, so the answer does not say.
             await safe_reply(interaction, f"{TOOL_NAMES.get(what, 'That')} is not available on CometAPI right now. "
-                             "Nothing was charged; please try again later.")
+                             "Please try again later.")
+        except TaskFailedError as exc:  # a WAV or MP4 conversion that failed
+            thing = MEDIA_LINKS[what][2] if what in MEDIA_LINKS else "that"
+            await safe_reply(interaction, f"CometAPI could not make {thing} of {name}: {exc.reason.rstrip('.')}. "
+                             "Please try again later.")
 
     async def _ask(self, interaction: discord.Interaction, what: str, clip: Clip, name: str, take: int) -> None:
         bot = bot_of(interaction)
-        if what == "wav":
-            await safe_reply(interaction, f"💿 [WAV of {name}]({await bot.cometapi.tools.wav(clip.id)})")
-        elif what == "mp4":
-            url = render.safe_url(clip.video_url) or await bot.cometapi.tools.mp4(clip.id)
-            await safe_reply(interaction, f"🎬 [Video of {name}]({url})")
+        if what in MEDIA_LINKS:
+            emoji, label, thing = MEDIA_LINKS[what]
+            # A finished take usually carries its video already (shared/api §2.10): no call needed then.
+            url = (render.safe_url(clip.video_url) if what == "mp4" else None) or await self._media(what, clip.id, bot)
+            if url is None:
+                # Converted on demand and not done yet: that is "wait", not "not available".
+                await safe_reply(interaction, f"{emoji} CometAPI is still preparing {thing} of {name}. "
+                                 "Please ask again in a minute.")
+            else:
+                await safe_reply(interaction, f"{emoji} [{label} of {name}]({url})")
         elif what == "lrc":
             text = lrc(await bot.cometapi.tools.timing(clip.id), title=clip.title)
             preview = "\n".join(text.splitlines()[1:9])
@@ -107,6 +129,24 @@ class ToolsSelect(ChorusSelect, action="tools", fields=("job", "take")):
             )
         elif what == "midi":
             await self._midi(interaction, clip.id, name, clip.title, take)
+
+    @staticmethod
+    async def _media(what: str, clip_id: str, bot: Chorus) -> str | None:
+        """The take's WAV or MP4 link; None while CometAPI is still converting it. A conversion task is followed
+        for a bounded few polls (reads of the task); a `{}` answer is not asked again, as each ask of the route may
+        be charged."""
+        tools = bot.cometapi.tools
+        kind: Literal["wav", "mp4"] = "wav" if what == "wav" else "mp4"
+        link = await (tools.wav(clip_id) if kind == "wav" else tools.mp4(clip_id))
+        if link.url is not None or link.task_id is None:
+            return link.url
+        for attempt in range(MEDIA_TRIES):
+            if attempt:
+                await asyncio.sleep(bot.tool_poll_interval)
+            url = await tools.conversion(kind, clip_id, link.task_id)
+            if url is not None:
+                return url
+        return None
 
     async def _midi(self, interaction: discord.Interaction, clip_id: str, name: str, title: str, take: int) -> None:
         bot = bot_of(interaction)
