@@ -62,7 +62,7 @@ class SteppedClock:
 async def open_bench_store(tmp: str, postgres: str | None, clock: SteppedClock) -> tuple[JobStore, str | None]:
     """A SQLite file in `tmp`, or a fresh database on the `postgres` server (and its name, to drop)."""
     if postgres is None:
-        return await open_store(str(Path(tmp) / "bench.db")), None
+        return await open_store(str(Path(tmp) / "bench.db"), now=clock), None
     import asyncpg
 
     from tests.conftest import with_database

@@ -112,6 +112,20 @@ async def test_retry_after_is_honoured(cometapi, simulator, sleeps):
     assert sleeps.delays == [pytest.approx(0.3)]
 
 
+async def test_a_retry_after_longer_than_the_client_waits_is_kept_not_cut_short(simulator, http_session, sleeps):
+    """A 429 asking for 42 s (more than the client's longest wait, 30 s by default) is not retried early: one request,
+    and the error hands the caller CometAPI's 42 s in full (the poller then holds its next cycle that long)."""
+    from bot.cometapi import RetryPolicy
+
+    api = CometAPI(http_session, SecretStr(API_KEY), base_url=simulator.url, retry=RetryPolicy(), sleep=sleeps)
+    simulator.faults.always("batch_fetch", Fault(429, retry_after=42))
+    with pytest.raises(RateLimitedError) as caught:
+        await api.suno.fetch_batch(["a"], "MUSIC")
+    assert caught.value.retry_after == pytest.approx(42)
+    assert simulator.count("batch_fetch") == 1
+    assert sleeps.delays == []
+
+
 async def test_backoff_grows_exponentially_then_gives_up(cometapi, simulator, sleeps):
     """Persistent 5xx: capped exponential backoff, then ServerError after the last attempt."""
     simulator.faults.always("batch_fetch", 503)
@@ -228,12 +242,13 @@ async def test_a_switched_off_route_is_unavailable_and_not_retried(cometapi, sim
 
 
 async def test_a_used_up_key_is_insufficient_balance_not_auth(cometapi, simulator, sleeps):
-    """The relay's 401 for a used-up key (no word "quota") raises InsufficientBalanceError, once, unretried."""
+    """The relay's 401 for a used-up key (no word "quota") raises InsufficientBalanceError, once, unretried; the
+    fragment of the key the relay names is scrubbed from it."""
     simulator.relay.used_up_keys.add(API_KEY)
     with pytest.raises(InsufficientBalanceError) as caught:
         await cometapi.suno.submit_music(SONG)
     assert caught.value.status == 401
-    assert caught.value.message.startswith(USED_UP_MESSAGE)
+    assert caught.value.message.startswith(f"[sk-***] {USED_UP_MESSAGE}")
     assert simulator.count("submit_music") == 1
     assert sleeps.delays == []
 

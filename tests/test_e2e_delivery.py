@@ -278,3 +278,79 @@ async def test_card_edits_wait_while_a_song_is_posted_in_their_channel(slow_harn
                           if r.method == "PATCH" and r.path.endswith(f"/messages/{card['id']}")]
     assert not [r for r in card_edits() if held_from < r.at < posted_at]
     await fake.wait_for(lambda: [r for r in card_edits() if r.at > posted_at] or None, timeout=6)
+
+
+async def test_songs_outlive_a_long_outage_of_message_creates_and_are_posted_once(fake_discord, simulator, tmp_path):
+    """Ten minutes (on the bot's clock) in which Discord, or the proxy in front of it, refuses every message create
+    (503s, then Discord's 429s that discord.py gave up on, a proxy's bare 429, a global 429) end with every song
+    posted exactly once and none abandoned: failures for now never count towards giving up, and a 429's Retry-After
+    is waited out before the channel is tried again."""
+    import dataclasses
+    import time
+
+    from tests.conftest import FakeClock
+
+    bot_clock = FakeClock(time.time())
+    running = BotHarness(fake_discord, simulator, tmp_path / "outage.db", now=bot_clock)
+    # Short backoffs, so the test's minutes of outage take a few real seconds; the give-up age stays a day.
+    running.courier_config = dataclasses.replace(running.courier_config, retry_base=0.05, retry_cap=0.2)
+    await running.start()
+    fake = fake_discord
+    path = f"/channels/{fake.music.id}/messages"
+    try:
+        fake.faults.always("POST", path, 503)
+        for n in range(3):
+            await fake.slash_command("suno", {"prompt": f"a song through the outage {n}"}, user=fake.alice)
+
+        async def failing_a_while():
+            jobs = await running.bot.jobs.recent(fake.alice.id, guild_id=fake.guild.id, limit=10)
+            return len(jobs) == 3 and all(j.state == "succeeded" for j in jobs) and max(
+                j.delivery_attempts for j in jobs) >= 3
+
+        await eventually(failing_a_while, within=10)
+        for _ in range(10):  # ten minutes pass on the bot's (and the store's) clock, still refused
+            bot_clock.advance(60)
+            await asyncio.sleep(0.1)
+        fake.faults.clear()
+        bare = Fault(429, "error code: 1015", {"Retry-After": "1"})  # a proxy's own limit: no Via, no JSON
+        fake.faults.script("POST", path, [Fault.rate_limited(0.02)] * 5 + [bare]
+                           + [Fault.rate_limited(0.02, is_global=True)] * 5)
+        await wait_delivery(fake, 3, within=30)
+        await asyncio.sleep(0.3)  # a few more courier rounds: nothing more may be posted
+        jobs = await running.bot.jobs.recent(fake.alice.id, guild_id=fake.guild.id, limit=10)
+    finally:
+        await running.stop()
+    accepted = posts(fake)
+    assert len(accepted) == 3
+    assert len({r.json["nonce"] for r in accepted}) == 3
+    assert {(j.delivery, j.delivery_error) for j in jobs} == {("delivered", None)}
+    assert max(j.delivery_attempts for j in jobs) > 5  # more failures than the old count allowed, none given up
+    requests = fake.find_requests("POST", path)
+    after_bare = next(i for i, r in enumerate(requests) if r.status == 429 and not isinstance(r.response, dict))
+    assert requests[after_bare + 1].at - requests[after_bare].at >= 1.0  # the proxy's Retry-After was waited out
+
+
+async def test_submits_during_a_429_spell_bring_no_fetch_before_the_retry_after(harness):
+    """While CometAPI answers every batch fetch with 429 and Retry-After: 2, members keep asking for songs and each
+    submit wakes the poller: no fetch comes sooner than 2 s after a refused one (neither a wake nor the client's own
+    retry cuts it short); once the spell ends, every song is posted."""
+    import itertools
+    import time
+
+    from bot.simulator import Fault as CometFault
+
+    fake, sim = harness.fake, harness.sim
+    sim.faults.always("batch_fetch", CometFault(429, retry_after=2))
+    await fake.slash_command("suno", {"prompt": "the first of the spell"}, user=fake.alice)
+    await fake.wait_for(lambda: sim.count("batch_fetch") >= 1 or None)
+    for n in range(8):
+        await fake.slash_command("suno", {"prompt": f"one more during the spell {n}"}, user=fake.alice)
+        await asyncio.sleep(0.4)
+    ended = time.monotonic()
+    sim.faults.clear()
+    await wait_delivery(fake, 9, within=20)
+    fetches = [r.at for r in sim.requests_to("batch_fetch")]
+    refused = [at for at in fetches if at < ended]
+    assert len(refused) >= 2
+    gaps = [later - earlier for earlier, later in itertools.pairwise(fetches) if earlier < ended]
+    assert min(gaps) >= 2.0, gaps

@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 
 from bot.cometapi import SunoMusicRequest, UdioRequest
-from bot.core.courier import Courier, CourierConfig, Delivered, PermanentDeliveryError
+from bot.core.courier import Courier, CourierConfig, Delivered, PermanentDeliveryError, RetryLater
 from bot.core.jobs import JobService, lyrics_job, suno_job, udio_job
 from bot.core.poller import TIMED_OUT_REASON, CycleReport, Poller, PollerConfig
 from bot.simulator import Fault, ManualClock, SimulatorServer, Timings
-from bot.store import Job, open_store
+from bot.store import Job, JobStore, open_store
 from tests.conftest import ALICE, API_KEY, new_job, relax_limits
+from tests.timing import ManualTimer
 
 SONG = SunoMusicRequest(mv="chirp-crow", description="an anthem for our server")
 
@@ -51,9 +52,10 @@ class Pipeline:
     """The poller and the courier as the bot wires them, stepped by hand: one poll cycle, then one delivery
     round (the bot runs them as two loops, so posting never holds up polling)."""
 
-    def __init__(self, store, api, inbox, config, clock, **poller_options: Any) -> None:
-        self.courier = Courier(store, inbox, COURIER, now=clock)
-        self.poller = Poller(store, api, config, now=clock, on_finished=self.courier.wake, **poller_options)
+    def __init__(self, store, api, inbox, config, clock, *, timer=None, **poller_options: Any) -> None:
+        self.courier = Courier(store, inbox, COURIER, now=clock, timer=timer)
+        self.poller = Poller(store, api, config, now=clock, on_finished=self.courier.wake, timer=timer,
+                             **poller_options)
 
     async def run_cycle(self) -> CycleReport:
         report = await self.poller.run_cycle()
@@ -227,6 +229,53 @@ async def test_429_waits_what_the_server_said(poller, service, simulator):
     assert report.delay >= 42
 
 
+async def test_submits_during_a_429_spell_never_bring_a_fetch_before_the_retry_after(store, cometapi, simulator,
+                                                                                    inbox, config, clock):
+    """During a spell of 429s with Retry-After: 20, members keep submitting and every submit wakes the poller: no
+    batch fetch comes before the 20 s CometAPI asked for, and the next one comes then (a wake may bring a cycle
+    forward, never before the Retry-After). The loop's time is a ManualTimer, so 40 s pass in no time."""
+    timer = ManualTimer()
+    pipeline = Pipeline(store, cometapi, inbox, config, clock, timer=timer)
+    assert ALICE.guild_id is not None
+    await relax_limits(store, ALICE.guild_id)
+    service = JobService(store, cometapi, on_submitted=lambda _job: pipeline.poller.wake())
+    simulator.faults.always("batch_fetch", Fault(429, retry_after=20))
+    await service.submit(suno_job(SONG, ALICE))
+    pipeline.poller.start()
+    try:
+        async def first_cycle_ended() -> bool:
+            return pipeline.poller.loop.last_round_at is not None
+
+        await eventually_true(first_cycle_ended)
+        assert simulator.count("batch_fetch") == 1
+        for _ in range(19):
+            await service.submit(suno_job(SONG, ALICE))  # each submit wakes the poller
+            await timer.advance(1.0)
+            await asyncio.sleep(0.02)  # room for any fetch a wake brought to reach the simulator
+        assert simulator.count("batch_fetch") == 1
+        await timer.advance(1.0)  # 20 s after the 429
+
+        async def second_cycle_ended() -> bool:
+            return pipeline.poller.loop.last_round_at == timer.now()
+
+        await eventually_true(second_cycle_ended)
+        fetched = simulator.count("batch_fetch")
+        assert fetched > 1  # 20 jobs now: the cycle's chunks went out together, and were refused together
+        simulator.faults.clear()  # the spell ends; the next cycle (again 20 s on: that was a 429 too) gets through
+        for _ in range(5):
+            await service.submit(suno_job(SONG, ALICE))
+            await asyncio.sleep(0.02)
+        assert simulator.count("batch_fetch") == fetched
+        await timer.advance(20.0)
+
+        async def songs_came_through() -> bool:
+            return pipeline.poller.loop.last_round_at == timer.now() and pipeline.poller.last_report.finished > 0
+
+        await eventually_true(songs_came_through)
+    finally:
+        await pipeline.poller.stop(grace=5)
+
+
 async def test_a_failing_provider_does_not_block_the_other(poller, service, simulator, inbox):
     """Udio failing does not stop Suno jobs from being delivered."""
     suno = await submit_many(service, 2)
@@ -278,15 +327,131 @@ async def test_crash_mid_delivery_is_redelivered_with_the_same_nonce(db_path, cl
     assert (saved.delivery, saved.delivery_attempts) == ("delivered", 2)
 
 
-async def test_failed_delivery_is_retried_then_abandoned(poller, service, store, inbox, config):
-    """A delivery error is retried next cycle, and given up after the attempt limit."""
+async def test_a_failing_delivery_is_retried_with_backoff_and_given_up_only_by_age(store, cometapi, inbox, config,
+                                                                                  service, clock):
+    """A delivery that keeps failing is retried after a growing wait (not at every round), never given up for the
+    number of attempts, and given up only once the song is a day old, with the reason."""
+    timer = ManualTimer()
+    pipeline = Pipeline(store, cometapi, inbox, config, clock, timer=timer)
     job = (await submit_many(service, 1))[0]
     inbox.fail_with = RuntimeError("discord is down")
-    for _ in range(COURIER.max_attempts):
-        await poller.run_cycle()
+    await pipeline.run_cycle()
+    for _ in range(10):  # rounds come every few seconds; the job waits out its backoff
+        assert await pipeline.courier.run_once() == 0
+    assert (await store.get(job.id)).delivery_attempts == 1
+    for _ in range(20):  # twenty hours of failures: far more attempts than any count would allow
+        await timer.advance(COURIER.retry_cap)
+        clock.advance(3600)
+        await pipeline.courier.run_once()
     saved = await store.get(job.id)
-    assert (saved.delivery, saved.delivery_attempts) == ("abandoned", COURIER.max_attempts)
+    assert (saved.delivery, saved.delivery_attempts) == ("pending", 21)
+    clock.advance(COURIER.give_up_after)
+    await timer.advance(COURIER.retry_cap)
+    await pipeline.courier.run_once()
+    saved = await store.get(job.id)
+    assert (saved.delivery, saved.delivery_attempts) == ("abandoned", 22)
     assert "discord is down" in saved.delivery_error
+
+
+class ByChannel(Inbox):
+    """Fails each channel's deliveries with the errors queued for it, in order, then delivers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.errors: dict[int, list[Exception]] = {}
+        self.tried: list[tuple[int, float]] = []
+        self.timer: ManualTimer | None = None
+
+    async def __call__(self, job: Job) -> Delivered:
+        self.tried.append((job.channel_id, self.timer.now() if self.timer else 0.0))
+        queued = self.errors.get(job.channel_id)
+        if queued:
+            raise queued.pop(0)
+        return await super().__call__(job)
+
+
+async def _finished_in(store: JobStore, channel_id: int) -> Job:
+    import dataclasses
+
+    from bot.store import JobUpdate
+
+    job = await store.create(new_job(requester=dataclasses.replace(ALICE, channel_id=channel_id)))
+    await store.mark_submitted(job.id, f"task-{job.id}")
+    await store.apply([JobUpdate(job.id, "succeeded", result={})])
+    return job
+
+
+async def test_a_rate_limited_channel_waits_its_retry_after_while_other_channels_go_on(store, clock):
+    """A 429 in one channel (RetryLater with Retry-After 30 s) holds that channel, all of its songs, for 30 s, however
+    often the courier is woken; other channels are posted meanwhile; then every song is posted, none given up."""
+    timer = ManualTimer()
+    inbox = ByChannel()
+    inbox.timer = timer
+    inbox.errors[2001] = [RetryLater("429 Too Many Requests", retry_after=30.0)]
+    courier = Courier(store, inbox, COURIER, now=clock, timer=timer)
+    first, second = await _finished_in(store, 2001), await _finished_in(store, 2001)
+    other = await _finished_in(store, 2002)
+    start = timer.now()
+    assert await courier.run_once() == 1
+    assert inbox.ids == [other.id]
+    for _ in range(29):
+        await timer.advance(1.0)
+        assert await courier.run_once() == 0
+    await timer.advance(1.0)
+    assert await courier.run_once() == 2
+    assert inbox.ids == [other.id, first.id, second.id]
+    assert [at - start for channel, at in inbox.tried if channel == 2001] == [0.0, 30.0, 30.0]
+    assert {(await store.get(job.id)).delivery for job in (first, second, other)} == {"delivered"}
+
+
+async def test_a_global_rate_limit_holds_every_channel(store, clock):
+    """A global 429 (RetryLater everywhere) holds every channel for its Retry-After, songs finishing meanwhile too."""
+    timer = ManualTimer()
+    inbox = ByChannel()
+    inbox.timer = timer
+    inbox.errors[2001] = [RetryLater("429 global", retry_after=10.0, everywhere=True)]
+    courier = Courier(store, inbox, COURIER, now=clock, timer=timer)
+    first = await _finished_in(store, 2001)
+    assert await courier.run_once() == 0
+    later = await _finished_in(store, 2002)
+    await timer.advance(9.0)
+    assert await courier.run_once() == 0
+    assert [channel for channel, _ in inbox.tried] == [2001]
+    await timer.advance(1.0)
+    assert await courier.run_once() == 2
+    assert sorted(inbox.ids) == [first.id, later.id]
+
+
+async def test_the_courier_loop_retries_when_the_hold_ends_not_at_the_next_interval(store, clock):
+    """Running in the background, the courier comes back to a held channel when its Retry-After ends (its own
+    wake), well before the (long) interval; woken sooner by finished jobs, it still waits the Retry-After out."""
+    import dataclasses
+
+    timer = ManualTimer()
+    inbox = ByChannel()
+    inbox.timer = timer
+    inbox.errors[2001] = [RetryLater("429", retry_after=7.0)]
+    courier = Courier(store, inbox, dataclasses.replace(COURIER, interval=600.0), now=clock, timer=timer)
+    job = await _finished_in(store, 2001)
+    await courier.start()
+    try:
+        await eventually_true(lambda: _tried(inbox, 1))
+        start = inbox.tried[0][1]
+        for _ in range(6):
+            courier.wake()
+            await timer.advance(1.0)
+            await asyncio.sleep(0.05)
+        assert len(inbox.tried) == 1
+        await timer.advance(1.0)
+        await asyncio.wait_for(inbox.arrived.wait(), 5)
+    finally:
+        await courier.stop(grace=5)
+    assert inbox.ids == [job.id]
+    assert inbox.tried[1][1] - start == 7.0
+
+
+async def _tried(inbox: ByChannel, n: int) -> bool:
+    return len(inbox.tried) >= n
 
 
 async def test_permanent_delivery_error_gives_up_at_once(poller, service, store, inbox):
@@ -330,7 +495,7 @@ async def test_uncertain_submit_is_recorded_as_maybe_started(service, store, sim
     """A submit that timed out after sending is recorded as uncertain, not retried."""
     simulator.faults.script("submit_music", ["hang"])
     from bot.cometapi import APITimeoutError
-    from bot.core.jobs import MAYBE_ACCEPTED
+    from bot.store import MAYBE_ACCEPTED
 
     with pytest.raises(APITimeoutError):
         await service.submit(suno_job(SONG, ALICE))
@@ -592,3 +757,82 @@ async def test_another_live_bot_in_the_same_process_is_not_taken_for_dead(store,
     await store.beat("second", host=second.host, pid=second.pid)
     assert await first.dead_owners() == {"earlier-run"}
     assert await second.dead_owners() == {"earlier-run"}
+
+
+# ---- ids batch fetch never lists (shared/api §2.4, §8: an upload's id may be one) --------------------------------
+
+
+HANG = SunoMusicRequest(mv="chirp-crow", description="[hang] a song that keeps going")
+
+
+async def test_a_job_cometapi_does_not_know_is_asked_about_alone_then_failed(poller, service, simulator, store, inbox,
+                                                                             clock, config):
+    """A task batch fetch never lists waits like any job at first; past `unseen_grace` it is asked about on its own
+    (one GET /suno/fetch/{id}), and "no such task" fails it at once with a clear reason, told to the member."""
+    job = await service.submit(suno_job(SONG, ALICE))
+    simulator.state.tasks.pop(job.task_id)  # CometAPI does not know it
+    report = await poller.run_cycle()
+    assert (report.checked, simulator.count("fetch"), (await store.get(job.id)).state) == (0, 0, "queued")
+    clock.advance(config.unseen_grace + 1)
+    report = await poller.run_cycle()
+    assert report.checked == 1
+    assert [r.path for r in simulator.requests_to("fetch")] == [f"/suno/fetch/{job.task_id}"]
+    saved = await store.get(job.id)
+    assert (saved.state, saved.delivery) == ("failed", "delivered")
+    assert "CometAPI has no record of this job's task" in saved.error
+    assert inbox.ids == [job.id]
+
+
+async def test_unlisted_jobs_are_asked_about_alone_within_bounds_and_time_out_at_the_deadline(poller, service,
+                                                                                             simulator, store, clock,
+                                                                                             config):
+    """Jobs batch fetch answers without (`data: null`) but the single fetch knows are asked about at most
+    `unseen_checks_per_cycle` a cycle and once per `unseen_check_interval` each; still working, they are kept (and
+    follow what the single fetch says) until the normal deadline, where they time out like any job."""
+    jobs = [await service.submit(suno_job(HANG, ALICE)) for _ in range(12)]
+    simulator.faults.always("batch_fetch", "null_data")
+    cap = config.unseen_checks_per_cycle
+    clock.advance(config.unseen_grace + 1)
+    checked = [(await poller.run_cycle()).checked]
+    clock.advance(1)
+    checked.append((await poller.run_cycle()).checked)
+    clock.advance(1)
+    checked.append((await poller.run_cycle()).checked)
+    assert checked == [cap, len(jobs) - cap, 0]
+    assert simulator.count("fetch") == len(jobs)
+    assert {(await store.get(job.id)).state for job in jobs} == {"running"}
+    clock.advance(config.unseen_check_interval)
+    assert (await poller.run_cycle()).checked == cap  # asked again, the oldest first
+    clock.advance(config.deadline)
+    reports = [await poller.run_cycle() for _ in range(2)]
+    assert [report.checked for report in reports] == [cap, len(jobs) - cap]
+    assert {(await store.get(job.id)).state for job in jobs} == {"timed_out"}
+
+
+async def test_an_unlisted_job_that_finished_is_delivered_from_the_single_fetch(poller, service, simulator, inbox,
+                                                                                clock, config):
+    """A finished task batch fetch leaves out is found by the single fetch and delivered as usual."""
+    job = await service.submit(suno_job(SONG, ALICE))
+    simulator.faults.always("batch_fetch", "null_data")
+    await poller.run_cycle()
+    assert inbox.jobs == []
+    clock.advance(config.unseen_grace + 1)
+    await poller.run_cycle()
+    assert [(j.id, j.state) for j in inbox.jobs] == [(job.id, "succeeded")]
+    assert len(inbox.jobs[0].result["clips"]) == 2
+
+
+async def test_a_udio_job_never_listed_times_out_at_the_deadline(poller, service, simulator, store, clock, config):
+    """Udio has no single-task fetch: a generation its query answers without is timed out at the deadline instead
+    of holding its place forever; an outage (no answer at all) still times nothing out."""
+    job = await service.submit(udio_job(UdioRequest(prompt="lofi"), ALICE))
+    simulator.state.tasks.pop(job.task_id)
+    simulator.faults.always("udio_query", 503)
+    clock.advance(config.deadline + 1)
+    await poller.run_cycle()
+    assert (await store.get(job.id)).state == "queued"  # nothing was read: an outage is not a verdict
+    simulator.faults.clear()
+    await poller.run_cycle()
+    saved = await store.get(job.id)
+    assert (saved.state, saved.error) == ("timed_out", TIMED_OUT_REASON)
+    assert simulator.count("fetch") == 0

@@ -28,6 +28,7 @@ from bot.core.jobs import JobService
 from bot.core.limits import Caps
 from bot.core.personas import PersonaService
 from bot.core.poller import Poller, PollerConfig
+from bot.core.specs import Costs
 from bot.core.styles import StyleSuggestions
 from bot.store import JobStore, describe_url, open_store
 from bot.ui.alerts import warn_credit
@@ -76,7 +77,6 @@ class Chorus(commands.AutoShardedBot):
         retry: RetryPolicy | None = None,
         poller_config: PollerConfig | None = None,
         courier_config: CourierConfig | None = None,
-        credit_interval: float = 900.0,
         tool_poll_interval: float = 2.0,
         timers_config: TimersConfig | None = None,
         now: Callable[[], float] | None = None,
@@ -98,7 +98,6 @@ class Chorus(commands.AutoShardedBot):
         self.settings = settings
         self._retry = retry
         self._courier_config = courier_config or CourierConfig()
-        self._credit_interval = credit_interval
         self._timers_config = timers_config or TimersConfig()
         self._poller_config = poller_config or PollerConfig(
             interval=settings.poll_interval,
@@ -171,9 +170,11 @@ class Chorus(commands.AutoShardedBot):
         self.account = Account(self.http_session, self.settings.cometapi_key, base_url=self.settings.cometapi_quota_url)
         self.credit = CreditWatch(
             self.store, self.account, lambda settings, balance: warn_credit(self, settings, balance),
-            interval=self._credit_interval, now=self.now,
+            interval=self.settings.credit_check_interval, now=self.now,
         )
-        self.jobs = JobService(self.store, self.cometapi, caps=caps, on_submitted=lambda _job: self.poller.wake(),
+        costs = Costs(full_stems=self.settings.stems_cost_songs)
+        self.jobs = JobService(self.store, self.cometapi, caps=caps, costs=costs,
+                               on_submitted=lambda _job: self.poller.wake(),
                                on_out_of_credit=lambda job: self.credit.out_of_credit(job.guild_id),
                                owner=self.courier.owner)
         self.personas = PersonaService(self.store, self.cometapi)
@@ -192,7 +193,7 @@ class Chorus(commands.AutoShardedBot):
             owner=self.courier.owner,
             dead_owners=self.courier.dead_owners,
         )
-        self.admin = AdminService(self.store, now=self.now)
+        self.admin = AdminService(self.store, prices=self.settings.prices, now=self.now)
         self.community = Community(self.store, now=self.now)
         self.timers = CommunityTimers(self.store, DiscordHerald(self), self.community.battles,
                                       self.community.challenges, self._timers_config, now=self.now)

@@ -30,6 +30,7 @@ from .errors import (
     ServerError,
     TaskNotFoundError,
     UpstreamRejectedError,
+    scrub_key,
 )
 
 log = logging.getLogger(__name__)
@@ -56,10 +57,11 @@ class RetryPolicy:
     jitter: float = 1.0
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds before retry `attempt`: the server's Retry-After (capped), else capped backoff with jitter."""
+        """Seconds before retry `attempt`: the server's Retry-After as asked, else capped backoff with jitter."""
         if retry_after is not None:
-            # The server said how long; honour it (capped, so a bogus header cannot stall us for hours).
-            return min(max(retry_after, 0.0), self.max_delay)
+            # The server said how long: honour it in full. A longer ask than `max_delay` is never retried here at all
+            # (Transport hands it to the caller, who can wait without holding a call open), so none is cut short.
+            return max(retry_after, 0.0)
         backoff: float = min(self.max_delay, self.base_delay * 2.0 ** max(attempt - 1, 0))
         return backoff + random.uniform(0, self.jitter)  # noqa: S311 - jitter, not cryptography
 
@@ -117,6 +119,10 @@ class Transport:
         def should_retry(exc: BaseException) -> bool:
             if isinstance(exc, NetworkError) and not exc.reached_server:
                 return True
+            if isinstance(exc, RateLimitedError) and (exc.retry_after or 0.0) > self.retry.max_delay:
+                # Longer than a call should sit waiting: retrying sooner would ignore what CometAPI asked, so the
+                # caller gets the error with the Retry-After intact (the poller holds its next cycle until then).
+                return False
             # A garbled body on a read is usually a cut-off transfer: reading again is harmless.
             transient = NetworkError | APITimeoutError | RateLimitedError | ServerError | BadResponseError
             return idempotent and isinstance(exc, transient)
@@ -232,7 +238,15 @@ def _loads(text: str) -> Any:
 
 
 def _error_details(body: Any) -> tuple[str, str]:
-    """Message and code from either envelope: {"error": {...}} or the task relay's {"code", "message"}."""
+    """Message and code from either envelope: {"error": {...}} or the task relay's {"code", "message"}.
+
+    The message is scrubbed of key fragments (the relay's 401 for a used-up key names one) before anything reads it.
+    """
+    message, code = _raw_error_details(body)
+    return scrub_key(message), code
+
+
+def _raw_error_details(body: Any) -> tuple[str, str]:
     if not isinstance(body, dict):
         return "", ""
     error = body.get("error")
@@ -245,7 +259,8 @@ def _error_details(body: Any) -> tuple[str, str]:
 
 
 def _out_of_credit(message: str, status: int, request_id: str | None) -> InsufficientBalanceError:
-    # The gateway's own words are what an admin needs to act on (which key, which limit); they never hold the key.
+    # The gateway's own words are what an admin needs to act on (which limit); _error_details has scrubbed the key
+    # fragment the relay puts in them.
     log.warning("CometAPI says the bot is out of credit (HTTP %d): %s", status, message)
     return InsufficientBalanceError(message, status=status, request_id=request_id)
 

@@ -5,6 +5,13 @@ store (each claim names its owner, this process), posts them through the `Delive
 delivered. Deliveries run concurrently across channels (bounded) and in order within a channel. While a
 delivery runs, its claim's lease is renewed; the process keeps a heartbeat, and a claim whose owner has no
 fresh heartbeat (or whose process is known to be gone) is taken over at once, not after a fixed lease.
+
+A song CometAPI charged for is never given up because Discord (or a proxy in front of it) was busy: a failure for
+now (`RetryLater`: a 429, a 5xx, a connection refused) holds its channel, or every channel for a global rate limit,
+for the Retry-After asked and a backoff that grows with each failure in a row; any other error holds that job
+alone. Only a permanent refusal (`PermanentDeliveryError`: the channel and the member's DMs both refuse) gives up at
+once; anything else is given up only when the job is older than `give_up_after` (a day), however many attempts it
+took. The holds live in memory, bounded by the jobs waiting: a restart simply tries again at once.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.core.loop import Loop, Next, Timer
 from bot.store import Job, JobStore, Worker
 
 log = logging.getLogger(__name__)
@@ -40,6 +48,17 @@ class Delivered:
 
 class PermanentDeliveryError(Exception):
     """Delivery can never succeed (e.g. the channel and the member's DMs are both closed): stop retrying."""
+
+
+class RetryLater(Exception):
+    """Delivery failed for now (a rate limit, a server error, a connection refused): try again after `retry_after`
+    seconds when the other side said (at least; the courier's backoff may ask longer), holding every channel when
+    `everywhere` (a global rate limit), else only this job's channel. Never counts towards giving up."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None, everywhere: bool = False) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+        self.everywhere = everywhere
 
 
 # Posts a finished job (success, failure or time-out) and says where; raises to have it retried later.
@@ -63,12 +82,32 @@ class CourierConfig:
     # Every process says it is alive this often; one silent for `heartbeat_timeout` is gone.
     heartbeat_every: float = 5.0
     heartbeat_timeout: float = 20.0
-    max_attempts: int = 5
+    # A finished job whose delivery keeps failing for now is given up once it is this old (store clock, from when it
+    # finished): a song CometAPI charged for outlives any Discord or proxy outage, however many attempts it takes.
+    give_up_after: float = 24 * 3600.0
+    # Waits after failures in a row (per channel, per job, or for every channel): retry_base·2ⁿ⁻¹, at most retry_cap,
+    # and never less than the Retry-After asked (itself at most max_retry_after, against a bogus header).
+    retry_base: float = 5.0
+    retry_cap: float = 120.0
+    max_retry_after: float = 3600.0
     # Channels posted to at once (Discord limits each channel to about 5 messages per 5 s anyway).
     concurrency: int = 4
     # How often to look for work without being woken (retries after a failed delivery).
     interval: float = 5.0
     batch: int = 100
+    # Housekeeping, so the store never only grows: how often, after how long a silent process's row is deleted (its
+    # claims and submits are free long before), and how long a request a limit refused stays for its Try again.
+    tidy_every: float = 600.0
+    forget_workers_after: float = 3600.0
+    forget_drafts_after: float = 24 * 3600.0
+
+
+@dataclass(slots=True)
+class _Hold:
+    """Failures in a row (of a channel, a job, or every channel) and the loop-timer time before which to wait."""
+
+    failures: int = 0
+    until: float = 0.0
 
 
 def process_alive(pid: int) -> bool:
@@ -97,6 +136,7 @@ class Courier:
         now: Clock = time.time,
         owner: str | None = None,
         on_delivered: Callable[[], None] | None = None,
+        timer: Timer | None = None,
     ) -> None:
         self._store = store
         self._on_delivered = on_delivered  # e.g. wake the community timers: a battle may be ready to open
@@ -107,77 +147,91 @@ class Courier:
         self.host = socket.gethostname()
         self.pid = os.getpid()
         self.owner = owner or f"{self.host}:{self.pid}:{uuid.uuid4().hex[:8]}"
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+        # Two loops on the one base: delivery rounds, and the heartbeat that tells other processes we are alive.
+        # A failed round (the store unreachable) is retried within a minute at most: songs are waiting.
+        self._loop = Loop("courier", self._round, interval=self.config.interval, max_backoff=60.0, timer=timer)
+        self._beats = Loop("heartbeat", self._beat, interval=self.config.heartbeat_every, timer=timer)
+        self._started = False
+        # Only channels being posted to right now (an entry goes when its count is back to 0).
         self._busy_channels: dict[int, int] = defaultdict(int)
+        # Failures in a row, and the loop-timer time before which to wait: per channel (a per-route 429, a channel's
+        # 5xx), per job (an error of its own), and for every channel (a global rate limit). Bounded: only channels and
+        # jobs among the deliverable ones are kept (see _forget_holds).
+        self._channel_holds: dict[int, _Hold] = {}
+        self._job_holds: dict[int, _Hold] = {}
+        self._global_hold = _Hold()
         self.last_run_at: float | None = None
+        self._tidied_at: float | None = None  # monotonic
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Say this process is alive, then deliver in the background until stopped."""
         await self._store.beat(self.owner, host=self.host, pid=self.pid)
-        self._stopping.clear()
-        self._tasks = [
-            asyncio.create_task(self._run(), name="chorus-courier"),
-            asyncio.create_task(self._heartbeat(), name="chorus-heartbeat"),
-        ]
+        self._started = True
+        self._loop.start()
+        self._beats.start(first_in=self.config.heartbeat_every)  # it has just beaten
 
     async def stop(self, grace: float = 30.0) -> None:
         """Let the deliveries under way finish (cancel them after `grace` s), then retire this process."""
-        self._stopping.set()
-        self._wake.set()
-        if not self._tasks:
+        if not self._started:
             return
-        runner, heartbeat = self._tasks
-        try:
-            await asyncio.wait_for(asyncio.shield(runner), grace)
-        except TimeoutError:
-            log.warning("deliveries did not finish within %.0fs of shutdown; cancelling them", grace)
-            runner.cancel()
-        heartbeat.cancel()
-        await asyncio.gather(runner, heartbeat, return_exceptions=True)
-        self._tasks = []
+        self._started = False
+        # The heartbeat goes on while the last posts finish, so no other process takes their claims over.
+        await self._loop.stop(grace)
+        await self._beats.stop(2.0)  # a beat is one quick write
         # Claims still held (a cancelled post) stay claimed: the next process takes them over at once, since
         # this owner is gone from the workers table.
         with contextlib.suppress(Exception):
             await self._store.retire(self.owner)
 
     def wake(self) -> None:
-        """Look for finished jobs now (the poller calls this when a job finishes)."""
-        self._wake.set()
+        """Look for finished jobs now (the poller calls this when a job finishes); jobs waiting out a Retry-After or
+        a backoff still wait."""
+        self._loop.wake()
 
     @property
     def running(self) -> bool:
         """The delivery loop is running."""
-        return bool(self._tasks) and not self._tasks[0].done()
+        return self._loop.running
+
+    @property
+    def loop(self) -> Loop:
+        """The delivery loop (its heartbeat is what /healthz reads)."""
+        return self._loop
 
     def busy_in(self, channel_id: int) -> bool:
         """A song is being posted in this channel right now (status-card edits there wait their turn)."""
         return self._busy_channels.get(channel_id, 0) > 0
 
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.clear()
-            try:
-                while await self.run_once() and not self._stopping.is_set():
-                    pass  # more may have finished meanwhile
-            except Exception:
-                log.exception("delivery round crashed")
-            try:
-                async with asyncio.timeout(self.config.interval):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
+    async def _round(self) -> Next:
+        while await self.run_once() and not self._loop.stopping:
+            pass  # more may have finished meanwhile
+        # A job waiting out a hold is tried again when the hold ends, not only at the next interval.
+        return Next(after=self._until_next_retry())
 
-    async def _heartbeat(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.heartbeat_every)
+    async def _beat(self) -> None:
+        try:
+            await self._store.beat(self.owner, host=self.host, pid=self.pid)
+        except Exception:
+            # Logged and tried again at the usual cadence: backing off would make us look dead to other processes.
+            log.exception("could not record this process's heartbeat")
+            return
+        if self._tidied_at is None or time.monotonic() - self._tidied_at >= self.config.tidy_every:
+            self._tidied_at = time.monotonic()
             try:
-                await self._store.beat(self.owner, host=self.host, pid=self.pid)
+                await self.tidy()
             except Exception:
-                log.exception("could not record this process's heartbeat")
+                log.exception("housekeeping failed; it is tried again later")
+
+    async def tidy(self) -> None:
+        """Delete what nobody needs any more: rows of processes silent for long, and refused requests whose Try
+        again is long past (any process may do it; doing it twice deletes nothing more)."""
+        gone = await self._store.forget_silent_workers(silent_for=self.config.forget_workers_after)
+        now = await self._store.clock()
+        drafts = await self._store.forget_refused_drafts(older_than=now - self.config.forget_drafts_after)
+        if gone or drafts:
+            log.info("housekeeping: forgot %d silent process(es) %s and %d refused request(s)", len(gone), gone, drafts)
 
     # ---- one round -------------------------------------------------------------------------------------------
 
@@ -188,6 +242,8 @@ class Courier:
         ready = await self._store.deliverable(lease_seconds=self.config.lease, dead_owners=dead,
                                               limit=self.config.batch)
         self.last_run_at = self._now()
+        self._forget_holds(ready)
+        ready = [job for job in ready if not self._held(job)]
         if not ready:
             return 0
         by_channel: dict[int, list[Job]] = defaultdict(list)
@@ -199,9 +255,16 @@ class Courier:
             async with limiter:
                 self._busy_channels[channel_id] += 1
                 try:
-                    return sum([await self._deliver_one(job.id, dead) for job in jobs])
+                    delivered = 0
+                    for job in jobs:
+                        # A failure for now earlier in this round holds the rest of the channel (or every channel).
+                        if not self._held(job):
+                            delivered += await self._deliver_one(job.id, dead)
+                    return delivered
                 finally:
                     self._busy_channels[channel_id] -= 1
+                    if not self._busy_channels[channel_id]:
+                        del self._busy_channels[channel_id]
 
         done = await asyncio.gather(*(channel_round(channel, jobs) for channel, jobs in by_channel.items()))
         return sum(done)
@@ -237,16 +300,18 @@ class Courier:
             where = await self._deliver(job)
         except PermanentDeliveryError as exc:
             log.error("job %d cannot be delivered, giving up: %s", job.id, exc)
+            self._job_holds.pop(job.id, None)
             await self._store.release_delivery(job.id, str(exc), owner=self.owner, give_up=True)
             return 0
         except Exception as exc:
-            give_up = job.delivery_attempts >= self.config.max_attempts
-            log.exception("delivering job %d failed (attempt %d)", job.id, job.delivery_attempts)
-            await self._store.release_delivery(job.id, f"{type(exc).__name__}: {exc}", owner=self.owner,
-                                               give_up=give_up)
+            await self._failed_for_now(job, exc)
             return 0
         finally:
             renewer.cancel()
+        # It got through: the channel (and every channel) is no longer held, and its next failure starts afresh.
+        self._channel_holds.pop(job.channel_id, None)
+        self._job_holds.pop(job.id, None)
+        self._global_hold.failures = 0
         if not await self._store.mark_delivered(job.id, where.channel_id, where.message_id, owner=self.owner,
                                                 note=where.note):
             log.warning("job %d was delivered but its claim had been taken over", job.id)
@@ -259,6 +324,59 @@ class Courier:
             job.id, job.provider, job.guild_id, where.channel_id, f" ({where.note})" if where.note else "",
         )
         return 1
+
+    async def _failed_for_now(self, job: Job, exc: Exception) -> None:
+        """Release a failed delivery to be tried again after a hold, or give it up once the job is older than
+        `give_up_after`: never by the number of attempts, so an outage of any length short of that loses nothing."""
+        reason = f"{type(exc).__name__}: {exc}"
+        finished_at = job.finished_at if job.finished_at is not None else job.created_at
+        age = await self._store.clock() - finished_at
+        if age >= self.config.give_up_after:
+            log.error("job %d could not be delivered in %.1f h (%d attempts); giving up: %s", job.id, age / 3600,
+                      job.delivery_attempts, reason)
+            self._job_holds.pop(job.id, None)
+            await self._store.release_delivery(job.id, reason, owner=self.owner, give_up=True)
+            return
+        if isinstance(exc, RetryLater):
+            # Discord, or the proxy in front of it, is busy or down: the whole channel waits (every channel for a
+            # global limit), since its next posts would only be refused too.
+            hold = self._global_hold if exc.everywhere else self._channel_holds.setdefault(job.channel_id, _Hold())
+            asked = min(exc.retry_after or 0.0, self.config.max_retry_after)
+        else:
+            hold = self._job_holds.setdefault(job.id, _Hold())  # something about this job: the others go on
+            asked = 0.0
+        hold.failures += 1
+        wait = max(asked, min(self.config.retry_base * 2.0 ** min(hold.failures - 1, 32), self.config.retry_cap))
+        hold.until = self._loop.timer.now() + wait
+        if isinstance(exc, RetryLater):
+            log.warning("delivering job %d failed for now (%s; attempt %d); %s waits %.1fs", job.id, exc,
+                        job.delivery_attempts, "every channel" if exc.everywhere else f"channel {job.channel_id}",
+                        wait)
+        else:
+            log.error("delivering job %d failed (attempt %d); trying it again in %.1fs", job.id,
+                      job.delivery_attempts, wait, exc_info=exc)
+        await self._store.release_delivery(job.id, reason, owner=self.owner, give_up=False)
+
+    def _held(self, job: Job) -> bool:
+        """The job waits: every channel, its channel or the job itself is held by a Retry-After or a backoff."""
+        now = self._loop.timer.now()
+        holds = (self._global_hold, self._channel_holds.get(job.channel_id), self._job_holds.get(job.id))
+        return any(hold is not None and hold.until > now for hold in holds)
+
+    def _forget_holds(self, ready: list[Job]) -> None:
+        """Keep holds only for channels and jobs still waiting to be delivered (delivered elsewhere, given up, or
+        past the batch: forgotten), so the state stays as small as the work."""
+        channels = {job.channel_id for job in ready}
+        ids = {job.id for job in ready}
+        self._channel_holds = {key: hold for key, hold in self._channel_holds.items() if key in channels}
+        self._job_holds = {key: hold for key, hold in self._job_holds.items() if key in ids}
+
+    def _until_next_retry(self) -> float | None:
+        """Seconds until the earliest hold ends, when that comes before the interval (None: the interval)."""
+        now = self._loop.timer.now()
+        holds = (self._global_hold, *self._channel_holds.values(), *self._job_holds.values())
+        ahead = [hold.until - now for hold in holds if hold.until > now]
+        return min(self.config.interval, *ahead) if ahead else None
 
     async def _renew(self, job_id: int) -> None:
         """Keep the claim's lease fresh while a slow delivery (large files, rate limits) runs."""

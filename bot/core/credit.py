@@ -1,26 +1,32 @@
 """Credit: the balance of the bot's CometAPI account, and alerts to admins when it runs low or out.
 
-Admins choose a channel and a threshold (/chorus credit-alert). The watch reads the balance every few minutes;
-the first reading under a guild's threshold posts one warning there, and nothing more until the balance has
-been above it again (the "low spell" is recorded in the guild's settings, so restarts do not repeat it). A
-submit that CometAPI refuses for lack of credit alerts the same way, once per spell.
+Admins choose a channel and a threshold (/chorus credit-alert). The watch reads the balance every
+CREDIT_CHECK_INTERVAL seconds, and at once when an admin switches an alert on (so an alert set while the credit is
+already low fires within seconds, not at the next reading). The first reading under a guild's threshold posts one
+warning there, and nothing more until the balance has been above it again (the "low spell" is recorded in the
+guild's settings, so restarts do not repeat it). What counts is what the bot can spend: the account's balance, or
+its key's own quota when that is smaller (an unlimited key has none). A submit that CometAPI refuses for lack of
+credit alerts the same way, once per spell.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 
 from bot.cometapi import Account, Balance, CometAPIError
+from bot.core.loop import Loop, Timer
 from bot.store import GuildSettings, JobStore
 
 log = logging.getLogger(__name__)
 
 # Posts a warning in the guild's alert channel: with the balance read, or None when a submit was refused.
 Warn = Callable[[GuildSettings, Balance | None], Awaitable[None]]
+
+
+# Readings asked for by admins (switching an alert on) are at least this many seconds apart.
+WAKE_GAP = 10.0
 
 
 class _AlreadyWarned(Exception):
@@ -32,14 +38,17 @@ class CreditWatch:
 
     def __init__(
         self, store: JobStore, account: Account, warn: Warn, *, interval: float = 900.0,
-        now: Callable[[], float] = time.time,
+        wake_gap: float = WAKE_GAP, now: Callable[[], float] = time.time, timer: Timer | None = None,
     ) -> None:
         self._store = store
         self._account = account
         self._warn = warn
         self.interval = interval
+        self.wake_gap = wake_gap
         self._now = now
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop("credit-watch", self._round, interval=interval, grace=5.0, timer=timer)
+        # When the last reading an admin asked for was (or is to be) taken, on the loop's timer.
+        self._woken_reading: float | None = None
         self.last: Balance | None = None
 
     async def balance(self) -> Balance:
@@ -52,7 +61,7 @@ class CreditWatch:
         balance = await self.balance()
         for settings in await self._store.credit_alert_guilds():
             threshold = settings.credit_alert_below or 0.0
-            if balance.account < threshold:
+            if balance.spendable < threshold:
                 await self._warn_once(settings.guild_id, balance)
             elif settings.credit_warned_at is not None:
                 await self._store.change_guild_settings(
@@ -82,25 +91,35 @@ class CreditWatch:
         except Exception:
             log.exception("could not post the credit warning of guild %d", guild_id)
 
+    def wake(self) -> None:
+        """Read the balance soon (an alert was switched on), not at the next regular reading; but no more often than
+        `wake_gap`, so repeated commands (from many guilds) cannot turn into a stream of calls to the balance host."""
+        now = self._loop.timer.now()
+        if self._woken_reading is not None and self._woken_reading > now:
+            return  # a reading is coming, after this change: it answers this wake too
+        at = now if self._woken_reading is None else max(now, self._woken_reading + self.wake_gap)
+        self._woken_reading = at
+        # A wake during a reading brings another one (the change may have come after the settings were read).
+        self._loop.wake(at - now)
+
     def start(self) -> None:
         """Check in the background every `interval` seconds."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="chorus-credit-watch")
+        self._loop.start()
 
     async def stop(self) -> None:
-        """Stop checking."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stop checking (a reading under way is given a few seconds to finish)."""
+        await self._loop.stop()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.check()
-            except CometAPIError as exc:
-                log.warning("could not read CometAPI's balance: %s", exc)
-            except Exception:
-                log.exception("credit check failed")
-            await asyncio.sleep(self.interval)
+    @property
+    def loop(self) -> Loop:
+        """The loop the watch runs on."""
+        return self._loop
+
+    async def _round(self) -> None:
+        # Errors are logged and the next reading comes at the usual interval: it is 15 minutes away already.
+        try:
+            await self.check()
+        except CometAPIError as exc:
+            log.warning("could not read CometAPI's balance: %s", exc)
+        except Exception:
+            log.exception("credit check failed")

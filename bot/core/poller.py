@@ -10,15 +10,20 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.cometapi import CometAPI, CometAPIError, RateLimitedError, TaskResult
+from bot.cometapi import CometAPI, CometAPIError, RateLimitedError, TaskNotFoundError, TaskResult
 from bot.cometapi.models import Action, Provider
+from bot.core.loop import Loop, Next, Timer
 from bot.store import JobState, JobStore, JobUpdate, PendingJob
 
 log = logging.getLogger(__name__)
 
 TIMED_OUT_REASON = "CometAPI did not finish this job in time"
+UNKNOWN_TASK_REASON = "CometAPI has no record of this job's task (it never showed up), so nothing will come of it"
 # Updates after which a job waits for the courier.
 FINISHED = frozenset({"succeeded", "failed", "timed_out"})
+# The longest Retry-After kept as asked: CometAPI's word is honoured in full, but a bogus header cannot park polling
+# for days.
+MAX_RETRY_AFTER = 3600.0
 
 
 # Told about in-flight jobs whose state or progress changed this cycle (for live status cards).
@@ -52,6 +57,13 @@ class PollerConfig:
     # On a shared database: processes whose heartbeat is younger than this share the polling (the courier's
     # heartbeat timeout).
     peer_timeout: float = 20.0
+    # A Suno job that batch fetch answers without (batch fetch leaves out ids it does not list, e.g. an upload's:
+    # shared/api §2.4, §8) is asked about on its own (GET /suno/fetch/{id}) once it is this old, then at most once per
+    # `unseen_check_interval`, at most `unseen_checks_per_cycle` jobs a cycle: an id CometAPI does not know fails
+    # with a clear reason, one still working waits until the deadline like any job.
+    unseen_grace: float = 120.0
+    unseen_check_interval: float = 60.0
+    unseen_checks_per_cycle: int = 10
 
 
 @dataclass(slots=True)
@@ -66,6 +78,8 @@ class CycleReport:
     delay: float = 0.0
     # Jobs fetched this cycle per "provider/action" (so calls can be checked against ⌈n/batch⌉ per group).
     fetched: dict[str, int] = field(default_factory=dict)
+    # Jobs batch fetch answered without, asked about one by one (each one call besides `calls`).
+    checked: int = 0
 
 
 class Poller:
@@ -85,6 +99,7 @@ class Poller:
         busy_submits: Callable[[], Collection[int]] = frozenset,
         owner: str | None = None,
         dead_owners: Callable[[], Awaitable[Collection[str]]] | None = None,
+        timer: Timer | None = None,
     ) -> None:
         self._metrics = metrics
         self._store = store
@@ -101,66 +116,51 @@ class Poller:
         # own interrupted submits (or those of processes `dead_owners` says are gone).
         self._owner = owner
         self._dead_owners = dead_owners
-        self._failures = 0
-        self._stopping = asyncio.Event()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        # Start, stop, wakes, the heartbeat /healthz reads and the error backoff (`_loop.backoff`, which a cycle with
+        # fetch errors advances too) live in the one loop base.
+        self._loop = Loop("poller", self._round, interval=self.config.interval, max_backoff=self.config.max_backoff,
+                          timer=timer)
         self.last_cycle_at: float | None = None
         self._late_polled_at: float | None = None
+        # When each job missing from batch fetch was last asked about on its own (store clock), to space the asks.
+        self._checked_at: dict[int, float] = {}
         self.last_report = CycleReport()
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start cycling in the background (idempotent)."""
-        if self._task is None or self._task.done():
-            self._stopping.clear()
-            self._task = asyncio.create_task(self._run(), name="chorus-poller")
+        self._loop.start()
 
     async def stop(self, grace: float = 30.0) -> None:
         """Let the current cycle finish, then stop; cancel it if it takes longer than `grace` seconds."""
-        self._stopping.set()
-        self._wake.set()
-        if self._task is None:
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), grace)
-        except TimeoutError:
-            log.warning("poller cycle did not finish within %.0fs of shutdown; cancelling it", grace)
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        self._task = None
+        await self._loop.stop(grace)
         if self._follow_ups is not None:
             # A follow-up submit under way is written first: waiting for it (briefly) keeps it from being cut off.
             await asyncio.wait([self._follow_ups], timeout=grace)
             self._follow_ups = None
 
     def wake(self) -> None:
-        """Run the next cycle now rather than after the interval (e.g. right after a submit)."""
-        self._wake.set()
+        """Run the next cycle now rather than after the interval (e.g. right after a submit), but never before
+        the time CometAPI's Retry-After or the error backoff asked for."""
+        self._loop.wake()
 
     @property
     def running(self) -> bool:
         """The poll loop is running."""
-        return self._task is not None and not self._task.done()
+        return self._loop.running
 
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            # Cleared before the cycle, so a wake() or stop() during the cycle cuts the next wait short.
-            self._wake.clear()
-            try:
-                report = await self.run_cycle()
-                delay = report.delay
-            except Exception:
-                # A cycle must never kill the loop: a store hiccup is retried after a backoff.
-                log.exception("poll cycle crashed")
-                self._failures += 1
-                delay = self._backoff()
-            try:
-                async with asyncio.timeout(delay):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
+    @property
+    def loop(self) -> Loop:
+        """The loop this poller runs on (its heartbeat is what /healthz reads)."""
+        return self._loop
+
+    async def _round(self) -> Next:
+        """One cycle as a round of the loop. After errors or a 429 the whole wait is held: a submit's wake may bring
+        the next cycle forward, never before the time CometAPI (or the backoff) asked for; a crash of the cycle
+        itself is the loop's to back off."""
+        report = await self.run_cycle()
+        return Next(after=report.delay, hold=report.delay if report.errors else 0.0)
 
     # ---- one cycle -------------------------------------------------------------------------------------------
 
@@ -182,22 +182,34 @@ class Poller:
         else:
             # This process's share; other processes fetch the rest, and none fetches a job twice in one interval.
             jobs = await self._store.claim_polls(
-                self._owner, every=self.config.interval, peers_within=self.config.peer_timeout, dead_owners=dead
+                self._owner, every=self.config.interval, peers_within=self.config.peer_timeout, dead_owners=dead,
+                batch=self.config.batch_size,
             )
         report.in_flight = len(jobs)
         jobs += await self._overdue_due(now)
         retry_after = 0.0
         if jobs:
-            results, calls, errors, retry_after = await self._fetch_all(jobs)
+            results, answered, calls, errors, retry_after = await self._fetch_all(jobs)
             report.calls, report.errors = calls, errors
             for job in jobs:
                 group = f"{job.provider}/{job.action}"
                 report.fetched[group] = report.fetched.get(group, 0) + 1
-            updates = self._updates(jobs, results, now)
+            missing = _Missing({job.task_id for job in jobs if job.task_id in answered and job.task_id not in results})
+            if missing.left_out:
+                await self._check_missing(jobs, missing, now)
+                results.update(missing.found)
+                report.checked = len(missing.asked)
+                report.errors += missing.errors
+                retry_after = max(retry_after, missing.retry_after)
+            self._checked_at = {job.id: self._checked_at[job.id] for job in jobs if job.id in self._checked_at}
+            updates = self._updates(jobs, results, now, missing)
             changed = set(await self._store.apply(updates))
             report.updated = len(changed)
             await self._notify_progress([update for update in updates if update.job_id in changed])
-            self._failures = self._failures + 1 if errors else 0
+            if errors:
+                self._loop.backoff.failed()
+            else:
+                self._loop.backoff.reset()
             report.finished = sum(1 for u in updates if u.job_id in changed and u.state in FINISHED)
         if report.finished and self._on_finished is not None:
             self._on_finished()  # the courier posts them; this loop goes straight back to polling
@@ -238,15 +250,18 @@ class Poller:
             log.exception("follow-up submits failed")
 
     def _backoff(self) -> float:
-        if not self._failures:
-            return self.config.interval
-        return min(self.config.interval * 2.0**self._failures, self.config.max_backoff)
+        return self._loop.backoff.delay
 
-    async def _fetch_all(self, jobs: Sequence[PendingJob]) -> tuple[dict[str, TaskResult], int, int, float]:
+    async def _fetch_all(
+        self, jobs: Sequence[PendingJob]
+    ) -> tuple[dict[str, TaskResult], set[str], int, int, float]:
+        """Batch-fetch every job: (results by task id, the task ids some call answered about, calls, errors, the
+        longest Retry-After). An id answered about but without a result was left out by CometAPI."""
         groups: dict[tuple[Provider, Action], list[str]] = defaultdict(list)
         for job in jobs:
             groups[(job.provider, job.action)].append(job.task_id)
         results: dict[str, TaskResult] = {}
+        answered: set[str] = set()
         calls = errors = 0
         retry_after = 0.0
         limiter = asyncio.Semaphore(self.config.concurrency)
@@ -267,7 +282,7 @@ class Poller:
                 except RateLimitedError as exc:
                     errors += 1
                     throttled.add(provider)
-                    retry_after = max(retry_after, exc.retry_after or 0.0)
+                    retry_after = max(retry_after, min(exc.retry_after or 0.0, MAX_RETRY_AFTER))
                     log.warning("CometAPI rate-limited the %s poll; waiting %.1fs", provider, exc.retry_after or 0)
                     return
                 except CometAPIError as exc:
@@ -275,6 +290,7 @@ class Poller:
                     log.warning("polling %d %s %s job(s) failed: %s", len(chunk), provider, action, exc)
                     return
                 results.update(found)
+                answered.update(chunk)
 
         await asyncio.gather(
             *(
@@ -283,17 +299,69 @@ class Poller:
                 for start in range(0, len(task_ids), size)
             )
         )
-        return results, calls, errors, retry_after
+        return results, answered, calls, errors, retry_after
 
-    def _updates(self, jobs: Sequence[PendingJob], results: dict[str, TaskResult], now: float) -> list[JobUpdate]:
+    async def _check_missing(self, jobs: Sequence[PendingJob], missing: _Missing, now: float) -> None:
+        """Ask about Suno jobs that batch fetch left out, one by one (the single-task fetch), and note in `missing`
+        what CometAPI said: a task (finished or not), "no such task", or nothing (the ask failed).
+
+        Only jobs older than `unseen_grace`, each at most once per `unseen_check_interval`, at most
+        `unseen_checks_per_cycle` a cycle; a job past its deadline is asked at once, so it is never given up unasked.
+        """
+        config = self.config
+        due: list[tuple[bool, PendingJob]] = []
+        for job in jobs:
+            if job.provider != "suno" or job.task_id not in missing.left_out:
+                continue  # Udio has no single-task fetch: its deadline alone bounds it
+            age = now - job.created_at
+            overdue = age > config.deadline and job.state != "timed_out"
+            last = self._checked_at.get(job.id)
+            if overdue or (age > config.unseen_grace and (last is None or now - last >= config.unseen_check_interval)):
+                due.append((overdue, job))
+        # Jobs about to be given up first, then the oldest.
+        due.sort(key=lambda item: (not item[0], item[1].created_at))
+        limiter = asyncio.Semaphore(config.concurrency)
+
+        async def check(job: PendingJob) -> None:
+            async with limiter:
+                if missing.retry_after:
+                    return  # rate-limited: the rest wait for a later cycle
+                self._checked_at[job.id] = now
+                missing.asked.add(job.task_id)
+                try:
+                    missing.found[job.task_id] = await self._api.suno.fetch(job.task_id)
+                except TaskNotFoundError:
+                    missing.unknown.add(job.task_id)
+                except RateLimitedError as exc:
+                    missing.errors += 1
+                    missing.retry_after = max(min(exc.retry_after or 0.0, MAX_RETRY_AFTER), 0.001)
+                except CometAPIError as exc:
+                    log.warning("asking about job %d (task %s) on its own failed: %s", job.id, job.task_id, exc)
+
+        await asyncio.gather(*(check(job) for _, job in due[: config.unseen_checks_per_cycle]))
+
+    def _updates(
+        self, jobs: Sequence[PendingJob], results: dict[str, TaskResult], now: float, missing: _Missing | None = None
+    ) -> list[JobUpdate]:
+        missing = missing or _Missing(set())
         updates: list[JobUpdate] = []
         for job in jobs:
+            if job.task_id in missing.unknown:
+                # Batch fetch never listed it and the single fetch says no such task: it will never finish, so it must
+                # not hold its place (and the member's) until a deadline that cannot help.
+                log.warning("job %d (%s task %s) is unknown to CometAPI; giving it up", job.id, job.provider,
+                            job.task_id)
+                updates.append(JobUpdate(job.id, "failed", error=UNKNOWN_TASK_REASON))
+                continue
             result = results.get(job.task_id)
             update = _update_from(job, result) if result is not None else None
             finished = update is not None and update.state in {"succeeded", "failed"}
-            # Only on a status actually read: an outage that hides every status times nothing out.
-            seen_unfinished = result is not None and not finished and job.state != "timed_out"
-            if seen_unfinished and now - job.created_at > self.config.deadline:
+            # Only on a status actually read, or on answers that left the job out (a Suno job once asked about on its
+            # own too): an outage that hides every status times nothing out.
+            heard = result is not None or (
+                job.task_id in missing.left_out and (job.provider != "suno" or job.task_id in missing.asked)
+            )
+            if heard and not finished and job.state != "timed_out" and now - job.created_at > self.config.deadline:
                 log.warning("job %d (%s task %s) timed out", job.id, job.provider, job.task_id)
                 update = JobUpdate(job.id, "timed_out", error=TIMED_OUT_REASON)
             if update is not None:
@@ -308,6 +376,18 @@ class Poller:
             await self._on_progress(live)
         except Exception:
             log.exception("progress listener failed")
+
+@dataclass(slots=True)
+class _Missing:
+    """One cycle's jobs that batch fetch answered without, and what asking about them one by one found."""
+
+    left_out: set[str]
+    asked: set[str] = field(default_factory=set)
+    found: dict[str, TaskResult] = field(default_factory=dict)
+    unknown: set[str] = field(default_factory=set)
+    errors: int = 0
+    retry_after: float = 0.0
+
 
 def _update_from(job: PendingJob, result: TaskResult) -> JobUpdate | None:
     """The store update a fetch result calls for, or None when nothing changed."""

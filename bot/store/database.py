@@ -54,6 +54,10 @@ def alembic_config(connection: Connection | None = None) -> Config:
 class Database:
     """An async engine with the backend's named differences, read connections and write transactions."""
 
+    # How long PostgreSQL may refuse connections before an operation fails: at start-up, and while running.
+    startup_wait = 300.0
+    outage_wait = 20.0
+
     def __init__(self, engine: AsyncEngine, backend: Backend) -> None:
         self.engine = engine
         self.backend = backend
@@ -84,6 +88,8 @@ class Database:
 
     async def _migrated(self) -> Database:
         try:
+            # A database that is not up yet (started alongside the bot, or restarting) is waited for.
+            await (await self._reachable(self.startup_wait)).close()
             async with self.transaction() as conn:
                 if self.backend.shared:
                     await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(*MIGRATION_LOCK)))
@@ -93,22 +99,46 @@ class Database:
             raise
         return self
 
+    async def _reachable(self, patience: float) -> AsyncConnection:
+        """A started connection; while the database refuses connections, retried with backoff for `patience` s."""
+        waited, delay, said = 0.0, 0.1, False
+        while True:
+            try:
+                return await self.engine.connect()
+            except UNREACHABLE as exc:
+                if not self.backend.shared or waited >= patience:
+                    raise
+                if not said:  # once per outage: the lines after it would all say the same
+                    log.warning("the database is not reachable (%s); waiting up to %.0fs for it", _brief(exc), patience)
+                    said = True
+                await asyncio.sleep(delay)
+                waited, delay = waited + delay, min(delay * 2, 2.0)
+
     async def close(self) -> None:
         """Close every connection."""
         await self.engine.dispose()
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for reads (its transaction is rolled back at the end)."""
-        async with self.engine.connect() as conn:
+        """A connection for reads (its transaction is rolled back at the end); a short outage is waited out."""
+        conn = await self._reachable(self.outage_wait)
+        try:
             yield conn
+        finally:
+            await conn.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction, committed when the block ends (rolled back if it raises)."""
+        """A write transaction, committed when the block ends (rolled back if it raises). A database that refuses
+        the connection is waited for (a restart takes seconds); a failure after it began is the caller's to see,
+        since a commit cut off may or may not have happened."""
         if self._write_lock is None:
-            async with self.engine.begin() as conn:
-                yield conn
+            conn = await self._reachable(self.outage_wait)
+            try:
+                async with conn.begin():
+                    yield conn
+            finally:
+                await conn.close()
             return
         async with self._write_lock, self.engine.connect() as conn:
             conn = await conn.execution_options(**{_WRITE: True})
@@ -122,6 +152,16 @@ class Database:
             return local
         async with self.connect() as conn:
             return float((await conn.execute(sa.select(self.backend.now()))).scalar_one())
+
+
+# A database that refused or dropped the connection before anything was sent: safe to try again.
+UNREACHABLE = (OSError, sa.exc.OperationalError, sa.exc.InterfaceError)
+
+
+def _brief(exc: BaseException) -> str:
+    """The cause of a connection failure in a few words (the driver's own error, without SQLAlchemy's advice)."""
+    cause = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
+    return f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}"
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

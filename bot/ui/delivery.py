@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import discord
 
-from bot.core.courier import Delivered, PermanentDeliveryError
+from bot.core.courier import Delivered, PermanentDeliveryError, RetryLater
 from bot.store import Job
 from bot.ui import render
 from bot.ui.post import Lineage, audio_filename, failure_post, lyrics_post, post_marker, song_post, stems_post
@@ -67,11 +67,18 @@ class Deliverer:
         self._cards = cards
 
     async def __call__(self, job: Job) -> Delivered:
-        """Post the finished job (degrading to links, then a DM) and say where it went."""
-        channel = await self._channel(job.channel_id)
-        # Audio is streamed to disk, never held in memory whole: a burst of songs must not balloon the process.
-        with tempfile.TemporaryDirectory(prefix="chorus-delivery-") as folder:
-            return await self._deliver(job, channel, Path(folder))
+        """Post the finished job (degrading to links, then a DM) and say where it went. A refusal for now (429, 5xx,
+        no connection to Discord or the proxy) is raised as the courier's RetryLater, with the Retry-After asked."""
+        try:
+            channel = await self._channel(job.channel_id)
+            # Audio is streamed to disk, never held in memory whole: a burst of songs must not balloon the process.
+            with tempfile.TemporaryDirectory(prefix="chorus-delivery-") as folder:
+                return await self._deliver(job, channel, Path(folder))
+        except (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, ConnectionError, TimeoutError) as exc:
+            later = _for_now(exc)
+            if later is None:
+                raise
+            raise later from exc
 
     async def _deliver(self, job: Job, channel: discord.abc.Messageable | None, folder: Path) -> Delivered:
         if channel is not None and job.delivery_attempts > 1:
@@ -123,7 +130,7 @@ class Deliverer:
             view = failure_post(job, note=preface)
         elif job.action == "LYRICS":
             view = lyrics_post(job, note=preface)
-        elif job.kind == "stems":
+        elif job.kind == "stems" and render.ordinary_note(job) is None:  # stems that came back as stems
             view = stems_post(job, attached={a.clip_id: a.filename for a in audio}, lineage=lineage, note=preface)
         else:
             credits = await self._bot.community.jams.credits(job.id) if job.state == "succeeded" else None
@@ -196,7 +203,8 @@ class Deliverer:
                 continue
             budget -= size
             stem_file = f"{render.file_stem(clip.title, 'track')}.mp3"
-            name = stem_file if job.kind == "stems" else audio_filename(clip.title, take)
+            as_stems = job.kind == "stems" and render.ordinary_note(job) is None
+            name = stem_file if as_stems else audio_filename(clip.title, take)
             audio.append(Audio(clip.id, name, path, size))
         return audio
 
@@ -221,6 +229,31 @@ class Deliverer:
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("could not download %s for attaching (%s); posting a link", url, exc)
             return None
+
+
+def _for_now(exc: Exception) -> RetryLater | None:
+    """The courier's RetryLater for a failure that may pass (None for one that will not: a 400, a 403 left over).
+
+    discord.py has already waited out the 429s that carry Discord's headers (five tries); what reaches here is a
+    429 it gave up on, a proxy's own 429 without those headers (a Cloudflare ban), a 5xx, or no connection."""
+    if isinstance(exc, discord.RateLimited):
+        return RetryLater(f"rate limited for {exc.retry_after:.1f}s", retry_after=exc.retry_after)
+    if isinstance(exc, discord.HTTPException):
+        if exc.status == 429:
+            headers = getattr(exc.response, "headers", None) or {}
+            everywhere = headers.get("X-RateLimit-Global") == "true" or headers.get("X-RateLimit-Scope") == "global"
+            asked = _seconds(headers.get("Retry-After")) or _seconds(headers.get("X-RateLimit-Reset-After"))
+            return RetryLater(_why(exc), retry_after=asked, everywhere=everywhere)
+        return RetryLater(_why(exc)) if exc.status >= 500 else None
+    return RetryLater(f"{type(exc).__name__}: {exc}")
+
+
+def _seconds(value: str | None) -> float | None:
+    """A Retry-After (or reset-after) header in seconds; None when absent or not a number."""
+    try:
+        return max(float(value), 0.0) if value else None
+    except ValueError:
+        return None
 
 
 def _custom_ids(components: Sequence[Any]) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -11,10 +12,10 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.cometapi import CometAPIError
-from bot.core.jobs import NOT_STARTED
+from bot.core.jobs import NOT_STARTED, Order, Reservation
 from bot.core.limits import LimitReachedError
 from bot.core.validation import InvalidInputError
-from bot.store import Job, NewJob, Requester
+from bot.store import Job, Requester
 from bot.ui import render
 from bot.ui.items.card import card_view
 from bot.ui.items.item_base import item_custom_id
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 OnReserved = Callable[[list[Job]], Awaitable[None]]
 # Interaction tokens live 15 minutes; stop using one a little early so an edit never races its expiry.
 TOKEN_LIFETIME = timedelta(minutes=15) - timedelta(seconds=30)
+# A reservation is a few milliseconds; past this (the database restarting) the interaction is acknowledged first.
+RESERVE_PATIENCE = 1.5
 
 
 async def offer_retry(interaction: discord.Interaction, bot: Chorus, refusal: LimitReachedError, draft_id: int) -> None:
@@ -63,7 +66,7 @@ def requester_of(interaction: discord.Interaction) -> Requester:
 async def start_job(
     interaction: discord.Interaction,
     bot: Chorus,
-    build: Callable[[Requester], NewJob],
+    build: Callable[[Requester], Order],
     *,
     draft_id: int | None = None,
     on_reserved: OnReserved | None = None,
@@ -83,7 +86,7 @@ async def start_job(
 async def start_jobs(
     interaction: discord.Interaction,
     bot: Chorus,
-    builds: Sequence[Callable[[Requester], NewJob]],
+    builds: Sequence[Callable[[Requester], Order]],
     *,
     draft_id: int | None = None,
     on_reserved: OnReserved | None = None,
@@ -94,13 +97,19 @@ async def start_jobs(
     requester = requester_of(interaction)
     # Only the first job owns the interaction's token (its card); the others must never edit that message.
     quiet = dataclasses.replace(requester, interaction_token=None, interaction_expires_at=None)
-    reserved: list[Job] = []
-    try:
+    reserved: list[Reservation] = []
+
+    async def reserve_all() -> None:
         for index, build in enumerate(builds):
+            # Every paid job passes its server's limits here, the one door (a press in a DM is charged to the server
+            # of the song it came from); only what passed can be sent.
             reserved.append(await bot.jobs.reserve(build(requester if index == 0 else quiet),
                                                    draft_id=draft_id if index == 0 else None))
         if on_reserved is not None:
-            await on_reserved(reserved)
+            await on_reserved([reservation.job for reservation in reserved])
+
+    try:
+        await _acknowledged_if_slow(interaction, reserve_all())
     except LimitReachedError as refusal:
         await _withdraw(bot, reserved, f"{NOT_STARTED}: another job of the same request was refused")
         if refusal.draft_job_id is None or len(builds) > 1:
@@ -116,18 +125,18 @@ async def start_jobs(
     except discord.HTTPException:
         # Discord's 3 s window has passed: nothing was sent to CometAPI, so nothing is lost or charged.
         await _withdraw(bot, reserved, "Discord's time to answer the command ran out before the job started")
-        log.warning("could not acknowledge the interaction for job(s) %s in time", [job.id for job in reserved])
+        log.warning("could not acknowledge the interaction for job(s) %s in time", [r.job.id for r in reserved])
         return None
     sent: list[Job] = []
-    for index, job in enumerate(reserved):
+    for index, reservation in enumerate(reserved):
         try:
-            sent.append(await bot.jobs.send(job))
+            sent.append(await bot.jobs.send(reservation))
         except Exception as exc:
             if not isinstance(exc, CometAPIError):
-                log.exception("submitting job %d failed", job.id)
+                log.exception("submitting job %d failed", reservation.job.id)
             if index == 0:
                 await _withdraw(bot, reserved[1:], "the first job of the same request could not be started")
-                await safe_reply(interaction, "❌ " + describe(exc, provider=job.provider))
+                await safe_reply(interaction, "❌ " + describe(exc, provider=reservation.job.provider))
                 return None
     job = sent[0]
     try:
@@ -143,6 +152,22 @@ async def start_jobs(
     return sent
 
 
-async def _withdraw(bot: Chorus, jobs: Sequence[Job], reason: str) -> None:
-    for job in jobs:
-        await bot.jobs.withdraw(job, reason)
+async def _acknowledged_if_slow(interaction: discord.Interaction, work: Awaitable[None]) -> None:
+    """Run `work` (reserving: a few milliseconds); if it takes longer than RESERVE_PATIENCE, because the database is
+    restarting and the store waits for it, acknowledge the interaction first so Discord's 3 s window never passes
+    unanswered, and keep waiting. Whatever `work` raises is raised."""
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=RESERVE_PATIENCE)
+    if not done and not interaction.response.is_done():
+        try:
+            await interaction.response.defer(thinking=True)
+            log.warning("the store is slow to answer (the database may be restarting): acknowledged interaction %s"
+                        " first", interaction.id)
+        except discord.HTTPException:
+            log.warning("could not acknowledge interaction %s while the store was slow", interaction.id)
+    await task
+
+
+async def _withdraw(bot: Chorus, reservations: Sequence[Reservation], reason: str) -> None:
+    for reservation in reservations:
+        await bot.jobs.withdraw(reservation, reason)

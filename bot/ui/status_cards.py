@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import discord
 
+from bot.core.loop import Loop, Next, Timer
 from bot.store import Job, JobUpdate
 from bot.ui import render
 from bot.ui.items.card import card_view
@@ -36,7 +38,7 @@ class StatusCards:
 
     def __init__(
         self, bot: Chorus, *, min_interval: float = 2.0, now: Callable[[], float] = time.time,
-        yield_to: Callable[[int], bool] = lambda _channel_id: False,
+        yield_to: Callable[[int], bool] = lambda _channel_id: False, timer: Timer | None = None,
     ) -> None:
         self._bot = bot
         # Songs first: while a song is being posted in a channel, its cards' edits wait (Discord allows about
@@ -45,30 +47,27 @@ class StatusCards:
         self._min_interval = min_interval
         self._now = now
         self._dirty: set[int] = set()  # jobs whose card is stale
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        # Idle until progress arrives; then at most one round of edits per `min_interval` (held against wakes).
+        self._loop = Loop("status-cards", self._round, interval=min_interval, grace=5.0, timer=timer)
 
     def start(self) -> None:
-        """Start the background editor (idempotent)."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="chorus-status-cards")
+        """Start the background editor (idempotent); it waits for the first progress."""
+        self._loop.start(first_in=math.inf)
 
     async def stop(self) -> None:
-        """Flush what is pending (briefly), then stop."""
-        if self._task is None:
+        """Let a round of edits under way finish, flush what is still pending (briefly), then stop."""
+        if not self._loop.running:
             return
-        task, self._task = self._task, None
+        await self._loop.stop()
         if self._dirty:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._flush(), timeout=5)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
     async def on_progress(self, updates: Sequence[JobUpdate]) -> None:
         """The poller's progress listener: remember which cards are stale."""
         for update in updates:
             self._dirty.add(update.job_id)
-        self._wake.set()
+        self._loop.wake()
 
     async def remove(self, job: Job, *, moved_to: str | None = None) -> None:
         """The song is posted: the card goes, so one public message of the job remains. When the song went
@@ -98,7 +97,7 @@ class StatusCards:
         self._dirty.discard(job.id)
         if job.status_message_id is None:
             return None
-        view = discord.ui.View(timeout=None).add_item(RerollButton(job.id, label="Try again"))
+        view = discord.ui.View(timeout=None).add_item(RerollButton(job.id, label=render.retry_label(job)))
         if not await self.edit(job, render.status_card(job), view):
             return None
         headline = failure_headline(job)
@@ -136,12 +135,9 @@ class StatusCards:
     def _token(self, job: Job) -> bool:
         return bool(job.interaction_token) and (job.interaction_expires_at or 0) > self._now()
 
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            await self._flush()
-            await asyncio.sleep(self._min_interval)  # at most one round of edits per interval
+    async def _round(self) -> Next:
+        await self._flush()
+        return Next(after=math.inf, hold=self._min_interval)  # at most one round of edits per interval
 
     async def _flush(self) -> None:
         batch, self._dirty = self._dirty, set()
@@ -152,7 +148,7 @@ class StatusCards:
                     continue  # finished jobs' cards are removed or turned into the failure by delivery
                 if self._yield_to(job.channel_id):
                     self._dirty.add(job_id)  # next round: the song being posted there goes first
-                    self._wake.set()
+                    self._loop.wake()
                     continue
                 hints = await self._bot.jobs.progress_hints(job)
                 await self.edit(job, render.status_card(job, hints=hints), card_view(job))

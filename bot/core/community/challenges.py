@@ -82,7 +82,8 @@ class ChallengeService:
             raise InvalidInputError("theme", f"Keep the theme under {MAX_THEME} characters.")
         started = await self._store.create_challenge(NewChallenge(
             guild_id=guild_id, channel_id=channel_id, theme=theme, started_by=by,
-            submit_ends_at=self._now() + ends_in, voting_seconds=voting,
+            # The store's clock (the database's, when processes share it) judges the deadline, so it sets it too.
+            submit_ends_at=await self._store.clock() + ends_in, voting_seconds=voting,
         ))
         if started is None:
             raise NotAllowedError("A challenge is already running here: see `/challenge status`.")

@@ -9,8 +9,6 @@ own and the state moves only after it, with a guarded UPDATE, so a post is made 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import logging
 import time
@@ -20,6 +18,7 @@ from typing import Protocol
 
 from bot.core.community.battles import HOPELESS, BattleResult, BattleService, Contender, contenders, winner_of
 from bot.core.community.challenges import ChallengeService, Entry, Standing
+from bot.core.loop import Loop, Next, Timer
 from bot.store import Battle, Challenge, ChartRow, JobStore, SongOfDayGuild, utc_day_start
 
 log = logging.getLogger(__name__)
@@ -69,6 +68,7 @@ class CommunityTimers:
         config: TimersConfig | None = None,
         *,
         now: Callable[[], float] = time.time,
+        timer: Timer | None = None,
     ) -> None:
         self._store = store
         self._herald = herald
@@ -76,61 +76,52 @@ class CommunityTimers:
         self._challenges = challenges
         self.config = config or TimersConfig()
         self._now = now
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop("community-timers", self._round, interval=self.config.interval, grace=10.0, timer=timer)
         self.last_run_at: float | None = None
 
     def start(self) -> None:
         """Run rounds in the background until stopped."""
-        self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name="chorus-community-timers")
+        self._loop.start()
 
     async def stop(self, grace: float = 10.0) -> None:
         """Let a round under way finish (cancel it after `grace` s: a post cut off is made again at the next start,
         and its nonce keeps Discord from doubling it), then stop."""
-        self._stopping.set()
-        self._wake.set()
-        if self._task is None:
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), grace)
-        except TimeoutError:
-            log.warning("community timers did not finish their round within %.0fs of shutdown; cancelling it", grace)
-            self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        await self._loop.stop(grace)
 
     def wake(self) -> None:
-        """Look now (a song was posted: a battle may be ready to open)."""
-        self._wake.set()
+        """Look now (a song was posted: a battle may be ready to open), though not within `min_pause` of the last
+        round."""
+        self._loop.wake()
 
     @property
     def running(self) -> bool:
         """The loop is running."""
-        return self._task is not None and not self._task.done()
+        return self._loop.running
 
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.clear()
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("community timers round crashed")
-            try:
-                pause = await self._pause()
-            except Exception:
-                log.exception("could not read the next community due time")
-                pause = self.config.interval
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(pause):
-                    await self._wake.wait()
+    @property
+    def loop(self) -> Loop:
+        """The loop these timers run on (its heartbeat is what /healthz reads)."""
+        return self._loop
+
+    async def _round(self) -> Next:
+        try:
+            await self.run_once()
+        except Exception:
+            # Logged, and the next round comes as usual: a due battle must not wait out a growing backoff.
+            log.exception("community timers round crashed")
+        try:
+            pause = await self._pause()
+        except Exception:
+            log.exception("could not read the next community due time")
+            pause = self.config.interval
+        # The minimum pause is held against wakes too (each posted song wakes us), so a failing post is never
+        # retried in a tight loop.
+        return Next(after=pause, hold=self.config.min_pause)
 
     async def _pause(self) -> float:
         """Until the next due time, at most the interval (and at least `min_pause`, so a failing post is not
         retried in a tight loop)."""
-        now = self._now()
+        now = await self._store.clock()
         candidates = [self.config.interval, utc_day_start(now) + DAY - now]
         due = await self._store.next_community_due()
         if due is not None:
@@ -140,17 +131,20 @@ class CommunityTimers:
     async def run_once(self) -> None:
         """Do everything that is due now; one failing battle, challenge or guild never holds up the others."""
         self.last_run_at = self._now()
+        # Deadlines are set and judged on the store's clock: the database's when processes share it, so a process
+        # whose own clock drifts neither closes a vote early nor keeps it open late.
+        now = await self._store.clock()
         for battle in await self._store.battles_in("making"):
             await self._guarded(self._maybe_open, battle, what=f"opening battle {battle.id}")
         for battle in await self._store.battles_in("open"):
-            if battle.message_id is None and (battle.closes_at or 0) > self._now():
+            if battle.message_id is None and (battle.closes_at or 0) > now:
                 await self._guarded(self._face_off, battle, what=f"posting the face-off of battle {battle.id}")
-        for battle in await self._store.battles_due(self._now()):
+        for battle in await self._store.battles_due(now):
             await self._guarded(self._close, battle, what=f"closing battle {battle.id}")
         for challenge in await self._store.challenges_voting():
-            if challenge.vote_message_id is None and (challenge.vote_ends_at or 0) > self._now():
+            if challenge.vote_message_id is None and (challenge.vote_ends_at or 0) > now:
                 await self._guarded(self._vote_post, challenge, what=f"posting the vote of challenge {challenge.id}")
-        for challenge in await self._store.challenges_due(self._now()):
+        for challenge in await self._store.challenges_due(now):
             await self._guarded(self._advance, challenge, what=f"moving challenge {challenge.id} on")
         for where in await self._store.song_of_day_guilds():
             await self._guarded(self._song_of_day, where, what=f"song of the day in guild {where.guild_id}")
@@ -178,7 +172,7 @@ class CommunityTimers:
             await self._call_off(battle, None, "the songs did not come back with two complete takes")
             return
         # Open first, then post: a vote pressed the instant the face-off appears is already taken.
-        now = self._now()
+        now = await self._store.clock()
         closes_at = now + battle.voting_seconds
         if await self._store.open_battle(battle.id, opened_at=now, closes_at=closes_at):
             log.info("battle %d is open until %.0f", battle.id, closes_at)
@@ -227,7 +221,7 @@ class CommunityTimers:
             entries = await self._challenges.entries(challenge.id)
             if len(entries) >= 2:
                 # Voting opens first, then the post: a vote picked the instant it appears is already taken.
-                ends_at = self._now() + challenge.voting_seconds
+                ends_at = await self._store.clock() + challenge.voting_seconds
                 if await self._store.start_challenge_voting(challenge.id, vote_ends_at=ends_at):
                     log.info("challenge %d is voting until %.0f", challenge.id, ends_at)
                     await self._vote_post(dataclasses.replace(challenge, state="voting", vote_ends_at=ends_at))
@@ -248,7 +242,7 @@ class CommunityTimers:
     # ---- song of the day --------------------------------------------------------------------------------------
 
     async def _song_of_day(self, where: SongOfDayGuild) -> None:
-        day = utc_day_start(self._now()) - DAY
+        day = utc_day_start(await self._store.clock()) - DAY
         if await self._store.song_of_day_done(where.guild_id, day):
             return
         top = await self._store.chart(where.guild_id, since=day, until=day + DAY, limit=1)

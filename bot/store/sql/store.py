@@ -33,6 +33,7 @@ from bot.store.records import (
     DELIVERABLE,
     IN_FLIGHT,
     INTERRUPTED_SUBMIT,
+    MAY_HAVE_STARTED,
     Admit,
     GuildSettings,
     IllegalTransitionError,
@@ -89,6 +90,8 @@ class SqlStore(CommunityQueries):
         self._turn_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._turns: dict[str, float] = {}
         self._apply_statements: dict[JobState, SQLCompiler] = {}
+        # claim_polls on SQLite: when each in-flight job was last handed out (one process: memory is the truth).
+        self._handed: dict[int, float] = {}
 
     async def close(self) -> None:
         """Close every connection."""
@@ -163,11 +166,11 @@ class SqlStore(CommunityQueries):
         today = (await conn.execute(
             sa.select(spent, sa.func.coalesce(sa.func.sum(jobs.c.cost).filter(jobs.c.user_id == who.user_id), 0)).where(
                 in_guild, jobs.c.created_at >= utc_day_start(now), jobs.c.action == "MUSIC",
-                is_one_of(jobs.c.state, COUNTED),
+                _counted(),
             )
         )).one()
         last = (await conn.execute(
-            sa.select(sa.func.max(jobs.c.created_at)).where(mine, is_one_of(jobs.c.state, COUNTED))
+            sa.select(sa.func.max(jobs.c.created_at)).where(mine, _counted())
         )).scalar()
         return Usage(member_in_flight=live[2], member_today=today[1], member_last_at=last, guild_today=today[0],
                      guild_in_flight=live[1], total_in_flight=live[0])
@@ -217,8 +220,10 @@ class SqlStore(CommunityQueries):
         return job_of(await self._row(sa.select(*JOB).where(jobs.c.id == job_id)))
 
     async def recent_for_user(self, user_id: int, *, guild_id: int | None = None, limit: int = 10) -> list[Job]:
-        """A member's newest jobs (in one guild, when given)."""
-        where = [jobs.c.user_id == user_id] + ([jobs.c.guild_id == guild_id] if guild_id is not None else [])
+        """A member's newest jobs (in one guild, when given), without the requests a limit refused: those are kept
+        only for their Try again button, never started, and would crowd out the member's songs."""
+        where = [jobs.c.user_id == user_id, ~_refused_draft()]
+        where += [jobs.c.guild_id == guild_id] if guild_id is not None else []
         return await self._jobs(
             sa.select(*JOB).where(*where).order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(limit)
         )
@@ -291,29 +296,43 @@ class SqlStore(CommunityQueries):
         ))
 
     async def claim_polls(
-        self, owner: str, *, every: float, peers_within: float, dead_owners: Collection[str] = ()
+        self, owner: str, *, every: float, peers_within: float, dead_owners: Collection[str] = (), batch: int = 1
     ) -> list[PendingJob]:
-        """This process's share of the in-flight jobs not handed to anyone in the last `every` seconds.
+        """This process's share of the in-flight jobs not handed to anyone in the last `every` seconds, oldest first.
 
-        On SQLite (one process) that is every in-flight job, and nothing is written. On a shared database the share is
-        ⌈in flight ÷ live processes⌉ (a process known dead no longer counts), least recently polled first; rows
-        another process is claiming at this instant are skipped (`SKIP LOCKED`), never waited for or taken twice.
+        So a cycle woken early (by a submit) fetches only what is new, and the steady state stays at one fetch per
+        job per interval. On SQLite (one process) the share is every such job, remembered in memory (nothing is
+        written). On a shared database each process claims, per provider and action, whole batches of `batch` jobs:
+        ⌈⌈in flight ÷ batch⌉ ÷ live processes⌉ of them (a process known dead no longer counts), so only one process
+        pays for a partial batch; least recently polled first, skipping rows another process is claiming at this
+        instant (`SKIP LOCKED`), never waiting for them or taking them twice.
         """
         if not self._b.shared:
-            return await self.in_flight()
+            return self._hand_out(await self.in_flight(), every)
         now = self._b.now()
+        group = (jobs.c.provider, jobs.c.action)
         async with self._db.transaction() as conn:
-            counts = (await conn.execute(sa.select(
-                sa.select(sa.func.count()).where(is_one_of(jobs.c.state, IN_FLIGHT)).scalar_subquery(),
-                sa.select(sa.func.count()).select_from(workers).where(
-                    workers.c.heartbeat_at >= now - peers_within, self._b.not_among(workers.c.owner, dead_owners)
-                ).scalar_subquery(),
-            ))).one()
-            share = math.ceil(counts[0] / max(counts[1], 1))
-            if not share:
-                return []
-            rows = await self._claim(conn, is_one_of(jobs.c.state, IN_FLIGHT), owner, every, limit=share)
+            peers = (await conn.execute(sa.select(sa.func.count()).select_from(workers).where(
+                workers.c.heartbeat_at >= now - peers_within, self._b.not_among(workers.c.owner, dead_owners)
+            ))).scalar_one()
+            sizes = (await conn.execute(
+                sa.select(*group, sa.func.count()).where(is_one_of(jobs.c.state, IN_FLIGHT)).group_by(*group)
+            )).all()
+            rows: list[Row] = []
+            for provider, action, size in sizes:
+                share = math.ceil(math.ceil(size / batch) / max(peers, 1)) * batch
+                mine = sa.and_(is_one_of(jobs.c.state, IN_FLIGHT), jobs.c.provider == provider, jobs.c.action == action)
+                rows += await self._claim(conn, mine, owner, every, limit=share)
         return sorted((PendingJob(**row._mapping) for row in rows), key=lambda job: job.id)
+
+    def _hand_out(self, in_flight: list[PendingJob], every: float) -> list[PendingJob]:
+        """SQLite's claim: the jobs not handed out in the last `every` s, remembered for the jobs still in flight."""
+        now = self._b.local_now() or 0.0
+        handed = {job.id: self._handed[job.id] for job in in_flight if job.id in self._handed}
+        due = [job for job in in_flight if handed.get(job.id, -math.inf) <= now - every]
+        handed.update((job.id, now) for job in due)
+        self._handed = handed
+        return due
 
     async def _claim(
         self, conn: AsyncConnection, where: sa.ColumnElement[bool], owner: str, every: float, *, limit: int | None
@@ -521,6 +540,26 @@ class SqlStore(CommunityQueries):
         """Forget a process that stopped cleanly."""
         await self._write(sa.delete(workers).where(workers.c.owner == owner))
 
+    async def forget_silent_workers(self, *, silent_for: float) -> list[str]:
+        """Delete the rows of processes whose last heartbeat is older than `silent_for` seconds (they crashed long
+        ago: their claims are free and their submits recovered once their row is gone), and name them."""
+        async with self._db.transaction() as conn:
+            result = await conn.execute(
+                sa.delete(workers).where(workers.c.heartbeat_at < self._b.now() - silent_for).returning(workers.c.owner)
+            )
+            return sorted(result.scalars())
+
+    async def forget_refused_drafts(self, *, older_than: float) -> int:
+        """Delete the requests a limit refused (kept for Try again) recorded before `older_than`, unless another job
+        refers to them; return how many went."""
+        referring = jobs.alias("referring")
+        async with self._db.transaction() as conn:
+            result = await conn.execute(sa.delete(jobs).where(
+                _refused_draft(), jobs.c.created_at < older_than,
+                ~sa.exists().where(referring.c.parent_job_id == jobs.c.id),
+            ).returning(jobs.c.id))
+            return len(result.all())
+
     async def take_turn(self, key: str, *, spacing: float) -> None:
         """Wait until `spacing` s after the key's last turn (any process's), then take it; on real time, whatever
         clock a test injected: the wait is a real one."""
@@ -549,11 +588,10 @@ class SqlStore(CommunityQueries):
     async def usage_by_member(self, guild_id: int, since: float) -> list[UsageRow]:
         """What each member used since `since`, per provider and action (jobs that counted, and failures), busiest
         first."""
-        spent = sa.func.sum(jobs.c.cost).filter(is_one_of(jobs.c.state, COUNTED))
+        spent = sa.func.sum(jobs.c.cost).filter(_counted())
         counted = sa.func.coalesce(spent, 0).label("counted")
         failed = sa.func.count().filter(sa.or_(
-            jobs.c.state == "failed",
-            sa.and_(jobs.c.state == "submit_failed", jobs.c.error.not_ilike(REFUSED_BY_LIMIT)),
+            jobs.c.state == "failed", sa.and_(jobs.c.state == "submit_failed", ~_refused_draft(), ~_counted())
         ))
         rows = await self._rows(
             sa.select(jobs.c.user_id, jobs.c.provider, jobs.c.action, counted, failed)
@@ -648,6 +686,17 @@ class SqlStore(CommunityQueries):
 
 
 _NOW = object()  # in `_move`'s values: the store's time
+
+
+def _counted() -> sa.ColumnElement[bool]:
+    """A job that counts against the limits: it reached, or may have reached, CometAPI (which charges for it)."""
+    maybe = sa.and_(jobs.c.state == "submit_failed", jobs.c.error.in_(sorted(MAY_HAVE_STARTED)))
+    return sa.or_(is_one_of(jobs.c.state, COUNTED), maybe)
+
+
+def _refused_draft() -> sa.ColumnElement[bool]:
+    """A request a limit refused: recorded as never started (no charge), kept only so Try again can send it."""
+    return sa.and_(jobs.c.state == "submit_failed", sa.func.coalesce(jobs.c.error, "").ilike(REFUSED_BY_LIMIT))
 
 
 async def executemany(conn: AsyncConnection, compiled: SQLCompiler, rows: list[dict[str, Any]]) -> int | None:

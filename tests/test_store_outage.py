@@ -1,0 +1,92 @@
+"""A database restart is ridden out (issue 18): a bot started while PostgreSQL is down waits for it, saying so once,
+and a store whose database drops every connection for a moment carries on once it is back. PostgreSQL only (a
+SQLite file does not go away); the outage is a loopback proxy in front of the test cluster, closed and reopened."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from bot.store import open_store
+from tests.conftest import new_job
+from tests.tcp_proxy import TcpProxy
+
+
+@pytest.fixture
+async def proxy(postgres_url):
+    parts = urlsplit(postgres_url)
+    running = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    running.url = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{running.port}"))  # type: ignore[attr-defined]
+    yield running
+    await running.close()
+
+
+async def test_start_up_waits_for_the_database_and_says_so_once(proxy, caplog):
+    """Opened while nothing listens on the database's port, the store keeps trying; once the port opens it is
+    migrated and usable. The wait is logged once, not once per attempt."""
+    caplog.set_level(logging.WARNING, logger="bot.store")
+    opening = asyncio.create_task(open_store(proxy.url))
+    await asyncio.sleep(1.5)
+    assert not opening.done(), "the store gave up (or went on) while the database was down"
+    await proxy.open()
+    store = await asyncio.wait_for(opening, 20)
+    try:
+        job = await store.create(new_job())
+        assert await store.get(job.id) is not None
+    finally:
+        await store.close()
+    waits = [record for record in caplog.records if "not reachable" in record.getMessage()]
+    assert len(waits) == 1
+
+
+async def test_a_short_outage_is_waited_out(proxy):
+    """The database drops every connection and refuses new ones for two seconds: a job recorded meanwhile is
+    recorded once it is back, and the store keeps working."""
+    await proxy.open()
+    store = await open_store(proxy.url)
+    try:
+        await store.create(new_job())
+        await proxy.close()
+        recording = asyncio.create_task(store.create(new_job()))
+        reading = asyncio.create_task(store.in_flight())
+        await asyncio.sleep(2)
+        await proxy.open()
+        job = await asyncio.wait_for(recording, 20)
+        await asyncio.wait_for(reading, 20)
+        assert (await store.get(job.id)).state == "submitting"
+        assert len(await store.recent_for_user(job.user_id, limit=10)) == 2
+    finally:
+        await store.close()
+
+
+async def test_a_command_during_a_database_restart_is_answered_once_and_its_song_posted_once(
+    proxy, fake_discord, simulator, tmp_path
+):
+    """The real bot on PostgreSQL: the database goes away for three seconds and a member asks for a song meanwhile.
+    The command is acknowledged within Discord's 3 s (not left to fail), gets exactly one answer, and its song is
+    submitted and posted once when the database is back."""
+    from tests.e2e import wait_delivery
+    from tests.harness import BotHarness
+
+    await proxy.open()
+    harness = BotHarness(fake_discord, simulator, proxy.url)
+    await harness.start()
+    try:
+        fake = fake_discord
+        await proxy.close()
+        asked = asyncio.create_task(fake.slash_command("suno", {"prompt": "a song through a restart"}, user=fake.alice))
+        await asyncio.sleep(3)
+        await proxy.open()
+        interaction = await asyncio.wait_for(asked, 30)
+        await wait_delivery(fake, within=30)
+        await asyncio.sleep(0.5)
+        assert len(interaction.callbacks) == 1  # one answer: acknowledged, then the card in its place
+        assert interaction.callbacks[0]["type"] == 5  # DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
+        assert simulator.count("submit_music") == 1
+        posts = fake.find_requests("POST", f"/channels/{fake.music.id}/messages")
+        assert len(posts) == 1
+    finally:
+        await harness.stop()
