@@ -809,6 +809,23 @@ async def test_unlisted_jobs_are_asked_about_alone_within_bounds_and_time_out_at
     assert {(await store.get(job.id)).state for job in jobs} == {"timed_out"}
 
 
+async def test_an_overdue_unlisted_job_is_not_given_up_while_asking_about_it_fails(poller, service, simulator, store,
+                                                                                     clock, config):
+    """Past its deadline, a job batch fetch leaves out is given up only once its own fetch has answered: while that
+    fetch fails (a 503), the paid job is kept and asked again; once it answers "still working", it times out."""
+    job = await service.submit(suno_job(HANG, ALICE))
+    simulator.faults.always("batch_fetch", "null_data")
+    simulator.faults.always("fetch", 503)
+    clock.advance(config.deadline + 1)
+    report = await poller.run_cycle()
+    assert simulator.count("fetch") >= 1 and report.errors >= 1
+    assert (await store.get(job.id)).state != "timed_out"
+    simulator.faults.always("fetch", "ok")
+    clock.advance(config.unseen_check_interval)
+    await poller.run_cycle()
+    assert (await store.get(job.id)).state == "timed_out"
+
+
 async def test_an_unlisted_job_that_finished_is_delivered_from_the_single_fetch(poller, service, simulator, inbox,
                                                                                 clock, config):
     """A finished task batch fetch leaves out is found by the single fetch and delivered as usual."""

@@ -151,6 +151,9 @@ class Courier:
         # A failed round (the store unreachable) is retried within a minute at most: songs are waiting.
         self._loop = Loop("courier", self._round, interval=self.config.interval, max_backoff=60.0, timer=timer)
         self._beats = Loop("heartbeat", self._beat, interval=self.config.heartbeat_every, timer=timer)
+        # Housekeeping on a loop of its own: a slow DELETE must never hold up the heartbeat (other processes would
+        # take this one for dead and its claims over).
+        self._tidying = Loop("housekeeping", self.tidy, interval=self.config.tidy_every, timer=timer)
         self._started = False
         # Only channels being posted to right now (an entry goes when its count is back to 0).
         self._busy_channels: dict[int, int] = defaultdict(int)
@@ -160,8 +163,6 @@ class Courier:
         self._channel_holds: dict[int, _Hold] = {}
         self._job_holds: dict[int, _Hold] = {}
         self._global_hold = _Hold()
-        self.last_run_at: float | None = None
-        self._tidied_at: float | None = None  # monotonic
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
 
@@ -171,6 +172,7 @@ class Courier:
         self._started = True
         self._loop.start()
         self._beats.start(first_in=self.config.heartbeat_every)  # it has just beaten
+        self._tidying.start()
 
     async def stop(self, grace: float = 30.0) -> None:
         """Let the deliveries under way finish (cancel them after `grace` s), then retire this process."""
@@ -179,6 +181,7 @@ class Courier:
         self._started = False
         # The heartbeat goes on while the last posts finish, so no other process takes their claims over.
         await self._loop.stop(grace)
+        await self._tidying.stop(2.0)
         await self._beats.stop(2.0)  # a beat is one quick write
         # Claims still held (a cancelled post) stay claimed: the next process takes them over at once, since
         # this owner is gone from the workers table.
@@ -207,6 +210,7 @@ class Courier:
     async def _round(self) -> Next:
         while await self.run_once() and not self._loop.stopping:
             pass  # more may have finished meanwhile
+        self._loop.backoff.reset()  # a round that got here went well: an earlier store hiccup is forgotten
         # A job waiting out a hold is tried again when the hold ends, not only at the next interval.
         return Next(after=self._until_next_retry())
 
@@ -216,20 +220,12 @@ class Courier:
         except Exception:
             # Logged and tried again at the usual cadence: backing off would make us look dead to other processes.
             log.exception("could not record this process's heartbeat")
-            return
-        if self._tidied_at is None or time.monotonic() - self._tidied_at >= self.config.tidy_every:
-            self._tidied_at = time.monotonic()
-            try:
-                await self.tidy()
-            except Exception:
-                log.exception("housekeeping failed; it is tried again later")
 
     async def tidy(self) -> None:
         """Delete what nobody needs any more: rows of processes silent for long, and refused requests whose Try
         again is long past (any process may do it; doing it twice deletes nothing more)."""
         gone = await self._store.forget_silent_workers(silent_for=self.config.forget_workers_after)
-        now = await self._store.clock()
-        drafts = await self._store.forget_refused_drafts(older_than=now - self.config.forget_drafts_after)
+        drafts = await self._store.forget_refused_drafts(older_than=self.config.forget_drafts_after)
         if gone or drafts:
             log.info("housekeeping: forgot %d silent process(es) %s and %d refused request(s)", len(gone), gone, drafts)
 
@@ -241,7 +237,6 @@ class Courier:
         dead = await self.dead_owners()
         ready = await self._store.deliverable(lease_seconds=self.config.lease, dead_owners=dead,
                                               limit=self.config.batch)
-        self.last_run_at = self._now()
         self._forget_holds(ready)
         ready = [job for job in ready if not self._held(job)]
         if not ready:
@@ -364,12 +359,13 @@ class Courier:
         return any(hold is not None and hold.until > now for hold in holds)
 
     def _forget_holds(self, ready: list[Job]) -> None:
-        """Keep holds only for channels and jobs still waiting to be delivered (delivered elsewhere, given up, or
-        past the batch: forgotten), so the state stays as small as the work."""
-        channels = {job.channel_id for job in ready}
-        ids = {job.id for job in ready}
-        self._channel_holds = {key: hold for key, hold in self._channel_holds.items() if key in channels}
-        self._job_holds = {key: hold for key, hold in self._job_holds.items() if key in ids}
+        """Keep holds for channels and jobs still waiting to be delivered, and any hold not over yet (a channel whose
+        jobs fell past this batch keeps its Retry-After); the rest is forgotten, so the state stays as small as the
+        work."""
+        channels, ids, now = {job.channel_id for job in ready}, {job.id for job in ready}, self._loop.timer.now()
+        self._channel_holds = {key: hold for key, hold in self._channel_holds.items()
+                               if key in channels or hold.until > now}
+        self._job_holds = {key: hold for key, hold in self._job_holds.items() if key in ids or hold.until > now}
 
     def _until_next_retry(self) -> float | None:
         """Seconds until the earliest hold ends, when that comes before the interval (None: the interval)."""

@@ -94,13 +94,17 @@ def check(admission: Admission, usage: Usage, now: float) -> None:
             "daily_budget",
             (f"This server has used its {settings.daily_budget} songs for today" if cost == 1 else
              f"This server has used {usage.guild_today} of its {settings.daily_budget} songs for today, and this "
-             f"counts as {cost}") + f". It resets {_when(tomorrow)}.",
+             f"counts as {cost} songs") + f". It resets {_when(tomorrow)}.",
             tomorrow,
         )
 
 
+def _songs(n: int) -> str:
+    return f"{n} song" if n == 1 else f"{n} songs"
+
+
 def _over_quota(made: int, cost: int, quota: int, tomorrow: float) -> str:
     if cost == 1:
-        return f"You have made {made} songs today, the daily limit here. It resets {_when(tomorrow)}."
-    return (f"You have made {made} songs today and this counts as {cost} songs; the daily limit here is {quota}. "
+        return f"You have made {_songs(made)} today, the daily limit here. It resets {_when(tomorrow)}."
+    return (f"You have made {_songs(made)} today and this counts as {cost} songs; the daily limit here is {quota}. "
             f"It resets {_when(tomorrow)}.")

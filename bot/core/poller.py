@@ -201,21 +201,25 @@ class Poller:
                 report.checked = len(missing.asked)
                 report.errors += missing.errors
                 retry_after = max(retry_after, missing.retry_after)
-            self._checked_at = {job.id: self._checked_at[job.id] for job in jobs if job.id in self._checked_at}
+            # Forget only check times that no longer hold anything back (bounded), not those of jobs another
+            # process polled this interval: they would be asked again too soon.
+            self._checked_at = {job_id: at for job_id, at in self._checked_at.items()
+                                if now - at < self.config.unseen_check_interval}
             updates = self._updates(jobs, results, now, missing)
             changed = set(await self._store.apply(updates))
             report.updated = len(changed)
             await self._notify_progress([update for update in updates if update.job_id in changed])
-            if errors:
-                self._loop.backoff.failed()
-            else:
-                self._loop.backoff.reset()
             report.finished = sum(1 for u in updates if u.job_id in changed and u.state in FINISHED)
         if report.finished and self._on_finished is not None:
             self._on_finished()  # the courier posts them; this loop goes straight back to polling
         if (report.finished or self.last_cycle_at is None) and self._after_finish is not None:
             self._start_follow_ups()
-        report.delay = max(self._backoff(), retry_after)
+        # Every cycle decides the backoff, an empty one too (it resets what an earlier failure left).
+        if report.errors:
+            self._loop.backoff.failed()
+        else:
+            self._loop.backoff.reset()
+        report.delay = max(self._loop.backoff.delay, retry_after)
         self.last_cycle_at = self._now()
         self.last_report = report
         if self._metrics is not None:
@@ -248,9 +252,6 @@ class Poller:
             await self._after_finish()
         except Exception:
             log.exception("follow-up submits failed")
-
-    def _backoff(self) -> float:
-        return self._loop.backoff.delay
 
     async def _fetch_all(
         self, jobs: Sequence[PendingJob]
@@ -327,7 +328,6 @@ class Poller:
                 if missing.retry_after:
                     return  # rate-limited: the rest wait for a later cycle
                 self._checked_at[job.id] = now
-                missing.asked.add(job.task_id)
                 try:
                     missing.found[job.task_id] = await self._api.suno.fetch(job.task_id)
                 except TaskNotFoundError:
@@ -336,7 +336,13 @@ class Poller:
                     missing.errors += 1
                     missing.retry_after = max(min(exc.retry_after or 0.0, MAX_RETRY_AFTER), 0.001)
                 except CometAPIError as exc:
+                    missing.errors += 1
                     log.warning("asking about job %d (task %s) on its own failed: %s", job.id, job.task_id, exc)
+                else:
+                    missing.asked.add(job.task_id)
+                    return
+                if job.task_id in missing.unknown:
+                    missing.asked.add(job.task_id)  # answered: CometAPI has no such task
 
         await asyncio.gather(*(check(job) for _, job in due[: config.unseen_checks_per_cycle]))
 

@@ -16,6 +16,7 @@ from here:
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -59,8 +60,6 @@ class Backend:
             return sa.literal(self.injected_clock(), sa.Double())
         if self.shared:
             return sa.cast(sa.extract("epoch", sa.func.now()), sa.Double())
-        import time
-
         return sa.literal(time.time(), sa.Double())
 
     def local_now(self) -> float | None:
@@ -69,8 +68,6 @@ class Backend:
             return self.injected_clock()
         if self.shared:
             return None
-        import time
-
         return time.time()
 
     def insert(self, table: sa.Table) -> Any:

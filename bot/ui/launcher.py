@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -44,7 +45,19 @@ async def offer_retry(interaction: discord.Interaction, bot: Chorus, refusal: Li
     view = discord.ui.View(timeout=None)
     view.add_item(discord.ui.Button(label="Try again", emoji="🔁", style=discord.ButtonStyle.primary,
                                     custom_id=item_custom_id("retry", draft_id)))
-    await safe_reply(interaction, render.shorten(text, render.CONTENT), view=view)
+    text = render.shorten(text, render.CONTENT)
+    if interaction.response.type is discord.InteractionResponseType.deferred_channel_message:
+        # Acknowledged publicly while the store was slow: the refusal stays private all the same.
+        try:
+            await interaction.followup.send(text, view=view, ephemeral=True,
+                                            allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException:
+            log.warning("could not answer interaction %s privately after a slow reservation", interaction.id)
+        else:
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()  # the "thinking…" the refusal replaces
+            return
+    await safe_reply(interaction, text, view=view)
 
 
 def requester_of(interaction: discord.Interaction) -> Requester:
@@ -157,7 +170,13 @@ async def _acknowledged_if_slow(interaction: discord.Interaction, work: Awaitabl
     restarting and the store waits for it, acknowledge the interaction first so Discord's 3 s window never passes
     unanswered, and keep waiting. Whatever `work` raises is raised."""
     task = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait({task}, timeout=RESERVE_PATIENCE)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=RESERVE_PATIENCE)
+    except BaseException:
+        # Cancelled (shutdown): the reservation must not finish behind the caller's back, after it withdrew.
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise
     if not done and not interaction.response.is_done():
         try:
             await interaction.response.defer(thinking=True)

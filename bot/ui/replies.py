@@ -75,8 +75,8 @@ def describe(error: BaseException, *, provider: str | None = None) -> str:
         return "The bot could not reach CometAPI, so nothing was started. Please try again in a minute."
     if isinstance(error, SubmitUnconfirmedError):
         return (
-            f"{name} answered without a task id, so this may have started, and been charged, but I cannot follow "
-            "it. Asking again is charged again: check with an admin first."
+            f"{name} accepted the request but its answer could not be read, so it may have started (and been "
+            "charged) without my being able to follow it. Check `/status`, or ask an admin, before trying again."
         )
     if isinstance(error, BadResponseError):
         return "CometAPI sent an answer the bot could not read. Please try again in a minute."

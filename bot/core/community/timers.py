@@ -77,7 +77,6 @@ class CommunityTimers:
         self.config = config or TimersConfig()
         self._now = now
         self._loop = Loop("community-timers", self._round, interval=self.config.interval, grace=10.0, timer=timer)
-        self.last_run_at: float | None = None
 
     def start(self) -> None:
         """Run rounds in the background until stopped."""
@@ -119,18 +118,16 @@ class CommunityTimers:
         return Next(after=pause, hold=self.config.min_pause)
 
     async def _pause(self) -> float:
-        """Until the next due time, at most the interval (and at least `min_pause`, so a failing post is not
-        retried in a tight loop)."""
+        """Until the next due time, at most the interval (`_round` holds `min_pause` against it and wakes alike)."""
         now = await self._store.clock()
         candidates = [self.config.interval, utc_day_start(now) + DAY - now]
         due = await self._store.next_community_due()
         if due is not None:
             candidates.append(due - now)
-        return max(min(candidates), self.config.min_pause)
+        return min(candidates)
 
     async def run_once(self) -> None:
         """Do everything that is due now; one failing battle, challenge or guild never holds up the others."""
-        self.last_run_at = self._now()
         # Deadlines are set and judged on the store's clock: the database's when processes share it, so a process
         # whose own clock drifts neither closes a vote early nor keeps it open late.
         now = await self._store.clock()

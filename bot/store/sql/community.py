@@ -62,7 +62,7 @@ RUNNING = ("open", "voting")  # a challenge before its end: at most one per guil
 entries = challenge_entries
 
 
-def _columns(table: sa.Table, record: Any) -> list[sa.Column[Any]]:
+def columns_of(table: sa.Table, record: Any) -> list[sa.Column[Any]]:
     """The table's columns named like the record's fields, in their order."""
     return [table.c[field.name] for field in dataclasses.fields(record)]
 
@@ -72,8 +72,9 @@ def _kept(job_id: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
     return ~sa.exists().where(removed_songs.c.job_id == job_id)
 
 
-BATTLE, CHALLENGE, ENTRY = _columns(battles, Battle), _columns(challenges, Challenge), _columns(entries, ChallengeEntry)
-JAM, JAM_LINE, JOB = _columns(jams, Jam), _columns(jam_lines, JamLine), _columns(jobs, Job)
+BATTLE, CHALLENGE = columns_of(battles, Battle), columns_of(challenges, Challenge)
+ENTRY = columns_of(entries, ChallengeEntry)
+JAM, JAM_LINE, JOB = columns_of(jams, Jam), columns_of(jam_lines, JamLine), columns_of(jobs, Job)
 # A delivered song that was not deleted: what charts and profiles count.
 LIVE_SONG = sa.and_(jobs.c.state == "succeeded", jobs.c.action == "MUSIC", jobs.c.delivery == "delivered",
                     _kept(jobs.c.id))

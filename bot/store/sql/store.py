@@ -53,15 +53,14 @@ from bot.store.records import (
 )
 from bot.store.schema import guild_settings, is_one_of, jobs, personas, turns, workers
 
-from .community import CommunityQueries
+from .community import JOB, CommunityQueries, columns_of
 
 log = logging.getLogger(__name__)
 
 Row: TypeAlias = "sa.Row[*tuple[Any, ...]]"
 
-JOB = [jobs.c[field.name] for field in dataclasses.fields(Job)]
-PENDING = [jobs.c[field.name] for field in dataclasses.fields(PendingJob)]
-SETTINGS_COLUMNS = [guild_settings.c[field.name] for field in dataclasses.fields(GuildSettings)]
+PENDING = columns_of(jobs, PendingJob)
+SETTINGS_COLUMNS = columns_of(guild_settings, GuildSettings)
 LIVE = ("submitting", "queued", "running")
 # A draft refused by a limit (submit_failed, with this error) is no failure.
 REFUSED_BY_LIMIT = "not started because of a limit%"
@@ -550,12 +549,12 @@ class SqlStore(CommunityQueries):
             return sorted(result.scalars())
 
     async def forget_refused_drafts(self, *, older_than: float) -> int:
-        """Delete the requests a limit refused (kept for Try again) recorded before `older_than`, unless another job
-        refers to them; return how many went."""
+        """Delete the requests a limit refused (kept for Try again) more than `older_than` seconds old, unless another
+        job refers to them; return how many went."""
         referring = jobs.alias("referring")
         async with self._db.transaction() as conn:
             result = await conn.execute(sa.delete(jobs).where(
-                _refused_draft(), jobs.c.created_at < older_than,
+                _refused_draft(), jobs.c.created_at < self._b.now() - older_than,
                 ~sa.exists().where(referring.c.parent_job_id == jobs.c.id),
             ).returning(jobs.c.id))
             return len(result.all())
@@ -667,10 +666,9 @@ class SqlStore(CommunityQueries):
 
     async def personas(self, guild_id: int) -> list[Persona]:
         """The guild's personas, by name regardless of case (then byte order, the same on both backends)."""
-        fields = [personas.c[field.name] for field in dataclasses.fields(Persona)]
         binary = self._b.binary_collation
         rows = await self._rows(
-            sa.select(*fields).where(personas.c.guild_id == guild_id).order_by(
+            sa.select(*columns_of(personas, Persona)).where(personas.c.guild_id == guild_id).order_by(
                 sa.collate(sa.func.lower(personas.c.name), binary), sa.collate(personas.c.name, binary), personas.c.id
             )
         )

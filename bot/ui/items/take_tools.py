@@ -55,9 +55,9 @@ class ToolsSelect(ChorusSelect, action="tools", fields=("job", "take")):
                                  description="For players that show lyrics in time"),
             discord.SelectOption(label="MIDI", value="midi", emoji="🎹", description="The notes, for your DAW"),
             discord.SelectOption(label="Stems: vocals + instrumental", value="stems:two", emoji="🎚️",
-                                 description="A new job of yours: at least a song's price"),
+                                 description="A new job: counts as 1 song against your limits"),
             discord.SelectOption(label="Stems: every track", value="stems:twelve", emoji="🎛️",
-                                 description="A new job of yours: at least a song's price (CometAPI publishes none)"),
+                                 description="A new job: counts as several songs against your limits"),
             discord.SelectOption(label=f"Make a persona from take {name}", value="persona", emoji="🗣️",
                                  description="This voice, for the server's songs (asker or moderators)"),
         ]
