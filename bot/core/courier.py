@@ -290,7 +290,10 @@ class Courier:
                                                dead_owners=dead)
         if job is None:
             return 0  # another live owner claimed it, or it is delivered already
-        renewer = asyncio.create_task(self._renew(job.id), name=f"chorus-renew-{job.id}")
+        # Stopped by an event, never cancelled: a cancel landing in the middle of its write could leave a pooled
+        # connection inside its transaction, holding SQLite's write lock.
+        done = asyncio.Event()
+        renewer = asyncio.create_task(self._renew(job.id, done), name=f"chorus-renew-{job.id}")
         try:
             where = await self._deliver(job)
         except PermanentDeliveryError as exc:
@@ -302,7 +305,8 @@ class Courier:
             await self._failed_for_now(job, exc)
             return 0
         finally:
-            renewer.cancel()
+            done.set()
+            await renewer
         # It got through: the channel (and every channel) is no longer held, and its next failure starts afresh.
         self._channel_holds.pop(job.channel_id, None)
         self._job_holds.pop(job.id, None)
@@ -374,10 +378,12 @@ class Courier:
         ahead = [hold.until - now for hold in holds if hold.until > now]
         return min(self.config.interval, *ahead) if ahead else None
 
-    async def _renew(self, job_id: int) -> None:
-        """Keep the claim's lease fresh while a slow delivery (large files, rate limits) runs."""
+    async def _renew(self, job_id: int, done: asyncio.Event) -> None:
+        """Keep the claim's lease fresh while a slow delivery (large files, rate limits) runs, until `done`."""
         while True:
-            await asyncio.sleep(self.config.renew_every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), self.config.renew_every)
+                return
             try:
                 if not await self._store.renew_claim(job_id, owner=self.owner):
                     log.warning("lost the delivery claim of job %d while posting it", job_id)
