@@ -247,3 +247,34 @@ async def test_outgoing_text_excludes_the_bot_token(fake_discord: FakeDiscord, b
     assert "hello" in fake_discord.all_outgoing_text()
     assert fake_discord.token not in fake_discord.all_outgoing_text()
     assert set(fake_discord.authorization_values()) == {f"Bot {fake_discord.token}"}
+
+
+async def test_deletes_in_the_client_reach_the_bot_as_raw_events(fake_discord: FakeDiscord, bot: ProbeBot) -> None:
+    """A member deleting a message, and a moderator's bulk delete, arrive as MESSAGE_DELETE and
+    MESSAGE_DELETE_BULK (ids only, as Discord sends them); Discord's rules for who may delete hold."""
+    from tests.fakes.discord.limits import DiscordError
+
+    singles: list[discord.RawMessageDeleteEvent] = []
+    bulks: list[discord.RawBulkMessageDeleteEvent] = []
+
+    async def on_single(payload: discord.RawMessageDeleteEvent) -> None:
+        singles.append(payload)
+
+    async def on_bulk(payload: discord.RawBulkMessageDeleteEvent) -> None:
+        bulks.append(payload)
+
+    bot.add_listener(on_single, "on_raw_message_delete")
+    bot.add_listener(on_bulk, "on_raw_bulk_message_delete")
+    posts = [await music(bot, fake_discord).send(f"post {n}") for n in range(3)]
+    with pytest.raises(DiscordError, match="50013"):
+        await fake_discord.delete_message(posts[0].id, user=fake_discord.alice)  # not hers, and no Manage Messages
+    own = await fake_discord.user_message(fake_discord.music, "mine", user=fake_discord.alice)
+    await fake_discord.delete_message(own, user=fake_discord.alice)
+    await fake_discord.delete_message(posts[0].id, user=fake_discord.admin)
+    with pytest.raises(DiscordError, match="50016"):
+        await fake_discord.bulk_delete(fake_discord.music, [posts[1].id], user=fake_discord.admin)
+    await fake_discord.bulk_delete(fake_discord.music, [posts[1].id, posts[2].id], user=fake_discord.admin)
+    await fake_discord.wait_for(lambda: (len(singles) == 2 and len(bulks) == 1) or None)
+    assert [p.message_id for p in singles] == [int(own["id"]), posts[0].id]
+    assert bulks[0].message_ids == {posts[1].id, posts[2].id} and bulks[0].channel_id == fake_discord.music.id
+    assert fake_discord.messages_in(fake_discord.music) == []

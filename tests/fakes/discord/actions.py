@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import time
 from typing import Any
 
 from .commands import MESSAGE_COMMAND, USER_COMMAND
@@ -20,10 +21,13 @@ from .interactions import (
     MODAL_SUBMIT,
     FakeInteraction,
 )
-from .messages import StoredMessage
-from .models import FakeChannel, FakeMember, FakeUser
+from .limits import DiscordError, missing_permissions
+from .messages import EPHEMERAL, StoredMessage
+from .models import DISCORD_EPOCH_MS, MANAGE_MESSAGES, FakeChannel, FakeMember, FakeUser
 from .recorder import RecordedFile
 from .state import DIRECT_MESSAGES, GUILD_MESSAGES, MESSAGE_CONTENT, FakeState
+
+BULK_DELETE_MAX_AGE = 14 * 86400  # seconds: Discord bulk-deletes nothing older than two weeks
 
 MessageRef = StoredMessage | dict[str, Any] | int
 
@@ -199,6 +203,48 @@ class UserActions:
                 event.update(content="", embeds=[], attachments=[], components=[])
             await self.gateway.dispatch_to(session, "MESSAGE_CREATE", event)
         return data
+
+    async def delete_message(self, message: MessageRef, *, user: FakeUser | FakeMember | None = None) -> None:
+        """``user`` (alice) deletes a message with Discord's own Delete: their own, or anyone's with Manage
+        Messages (else 403/50013). The bot gets MESSAGE_DELETE (with the guild messages intent; the direct
+        messages one in a DM), carrying only ids, as Discord sends it."""
+        stored, author = self._stored(message), self._user(user)
+        channel = self.state.world.channels[stored.channel_id]
+        own = int(stored.data["author"]["id"]) == author.id
+        if stored.data["flags"] & EPHEMERAL or (
+            not own and not self.state.world.permissions(author.id, channel) & MANAGE_MESSAGES
+        ):
+            raise missing_permissions()
+        self.state.messages.delete(stored)
+        self.state.recorder.notify()
+        data = {"id": str(stored.id), "channel_id": str(channel.id)}
+        if channel.guild_id is not None:
+            data["guild_id"] = str(channel.guild_id)
+        intent = GUILD_MESSAGES if channel.guild_id is not None else DIRECT_MESSAGES
+        await self.gateway.dispatch("MESSAGE_DELETE", data, guild_id=channel.guild_id, intent=intent)
+
+    async def bulk_delete(
+        self, channel: FakeChannel, messages: list[MessageRef], *, user: FakeUser | FakeMember | None = None
+    ) -> None:
+        """A purge by ``user`` (alice; e.g. a moderation bot's): ``POST /channels/{id}/messages/bulk-delete`` with
+        Discord's rules (a guild channel, Manage Messages, 2 to 100 distinct messages under two weeks old). The bot
+        gets one MESSAGE_DELETE_BULK (with the guild messages intent)."""
+        author = self._user(user)
+        ids = [self._stored(m).id for m in messages]
+        if channel.guild_id is None:
+            raise DiscordError(400, 50003, "Cannot execute action on a DM channel")
+        if not self.state.world.permissions(author.id, channel) & MANAGE_MESSAGES:
+            raise missing_permissions()
+        if not 2 <= len(ids) <= 100 or len(set(ids)) != len(ids):
+            raise DiscordError(400, 50016, "Provide at least 2 and fewer than 100 messages to delete.")
+        created_ms = (min(ids) >> 22) + DISCORD_EPOCH_MS
+        if time.time() - created_ms / 1000 > BULK_DELETE_MAX_AGE:
+            raise DiscordError(400, 50034, "You can only bulk delete messages that are under 14 days old.")
+        for stored in [self.state.messages.require(message_id, channel.id) for message_id in ids]:
+            self.state.messages.delete(stored)
+        self.state.recorder.notify()
+        data = {"ids": [str(i) for i in ids], "channel_id": str(channel.id), "guild_id": str(channel.guild_id)}
+        await self.gateway.dispatch("MESSAGE_DELETE_BULK", data, guild_id=channel.guild_id, intent=GUILD_MESSAGES)
 
     def expire_interaction(self, interaction: FakeInteraction) -> None:
         """Make the interaction's token invalid, as after 15 minutes (webhook calls get 401/50027)."""

@@ -13,16 +13,25 @@ import json
 import secrets
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from .models import FakeGuild
 from .state import PRIVILEGED_INTENTS, FakeState
 
-DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE_UPDATE, RESUME, RECONNECT = 0, 1, 2, 3, 6, 7
+DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE_UPDATE, VOICE_STATE_UPDATE, RESUME, RECONNECT = 0, 1, 2, 3, 4, 6, 7
 REQUEST_MEMBERS, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 8, 9, 10, 11
 CLIENT_CLOSES = (1000, 1001)  # a deliberate client close ends the session; anything else may resume
+GUILD_VOICE_STATES = 1 << 7  # the intent without which Discord sends no voice states (and a bot cannot join voice)
+
+
+class VoiceHook(Protocol):
+    """The fake voice server (tests/fakes/voice) as the gateway sees it: op 4 in, voice states for GUILD_CREATE."""
+
+    async def voice_state_update(self, session: GatewaySession, data: dict[str, Any]) -> None: ...
+
+    def guild_voice_states(self, guild_id: int) -> list[dict[str, Any]]: ...
 
 
 @dataclass(eq=False)
@@ -82,6 +91,7 @@ class Gateway:
         self.connect_queries: list[dict[str, str]] = []  # e.g. {"v": "10", "encoding": "json", "compress": …}
         self._connections: set[_Connection] = set()
         self._ready = asyncio.Event()
+        self.voice: VoiceHook | None = None  # set by tests.fakes.voice.FakeVoice; without it op 4 is only recorded
 
     # Queries ----------------------------------------------------------------------------------
 
@@ -197,6 +207,8 @@ class Gateway:
             await self._members_chunk(conn, data or {})
         elif op == PRESENCE_UPDATE:
             self.presence_updates.append(data or {})
+        elif op == VOICE_STATE_UPDATE and self.voice is not None and conn.session is not None:
+            await self.voice.voice_state_update(conn.session, data or {})
 
     async def _identify(self, conn: _Connection, data: dict[str, Any]) -> None:
         settings = self.state.settings
@@ -223,7 +235,10 @@ class Gateway:
         guilds = [g for g in self._bot_guilds() if session.owns(g.id)]
         await self.dispatch_to(session, "READY", self._ready_payload(session, guilds))
         for guild in guilds:
-            await self.dispatch_to(session, "GUILD_CREATE", guild.create_payload())
+            payload = guild.create_payload()
+            if self.voice is not None and intents & GUILD_VOICE_STATES:
+                payload["voice_states"] = self.voice.guild_voice_states(guild.id)
+            await self.dispatch_to(session, "GUILD_CREATE", payload)
         self._ready.set()
         self.state.recorder.notify()
 

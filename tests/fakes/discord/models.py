@@ -17,6 +17,7 @@ DISCORD_EPOCH_MS = 1_420_070_400_000
 # Permission bits used by the fake (values from discord.Permissions).
 ADMINISTRATOR = 1 << 3
 MANAGE_GUILD = 1 << 5
+MANAGE_MESSAGES = 1 << 13  # delete other members' messages (and bulk delete)
 VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
 EMBED_LINKS = 1 << 14
@@ -26,6 +27,9 @@ MENTION_EVERYONE = 1 << 17
 USE_APPLICATION_COMMANDS = 1 << 31
 CREATE_PUBLIC_THREADS = 1 << 35
 SEND_MESSAGES_IN_THREADS = 1 << 38
+MANAGE_CHANNELS = 1 << 4  # joins a full voice channel anyway
+CONNECT = 1 << 20
+SPEAK = 1 << 21
 ALL_PERMISSIONS = (1 << 53) - 1
 
 # What @everyone gets in a fresh community server, trimmed to the bits the bot cares about.
@@ -46,6 +50,7 @@ EVERYONE_PERMISSIONS = (
 # Channel types.
 GUILD_TEXT = 0
 DM = 1
+GUILD_VOICE = 2
 PUBLIC_THREAD = 11
 THREAD_TYPES = (10, 11, 12)
 
@@ -207,6 +212,8 @@ class FakeChannel:
     owner_id: int | None = None  # threads only
     created_at: str = field(default_factory=iso_now)
     auto_archive_duration: int = 1440
+    bitrate: int = 64_000  # voice channels only
+    user_limit: int = 0  # voice channels only; 0 is no limit
 
     @property
     def mention(self) -> str:
@@ -256,6 +263,8 @@ class FakeChannel:
                 nsfw=False,
                 permission_overwrites=[o.payload() for o in self.overwrites],
             )
+            if self.type == GUILD_VOICE:
+                data.update(bitrate=self.bitrate, user_limit=self.user_limit, rtc_region=None, video_quality_mode=1)
         return data
 
 

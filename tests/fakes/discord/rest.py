@@ -150,6 +150,8 @@ def build_middleware(state: FakeState) -> Any:
     """Record, fault, authenticate and answer every API request."""
 
     async def answer(request: web.Request, handler: Any, path: str) -> web.StreamResponse:
+        if state.settings.latency:
+            await asyncio.sleep(state.settings.latency)  # the request is on its way: Discord acts on arrival
         fault = state.faults.take(request.method, path)
         if fault is not None:
             if fault.delay:

@@ -45,6 +45,7 @@ class Settings:
     heartbeat_interval_ms: int = 41_250
     privileged_intents: int = PRIVILEGED_INTENTS  # what the "developer portal" has switched on
     echo_messages: bool = True  # MESSAGE_CREATE/UPDATE/DELETE for messages made over REST
+    latency: float = 0.0  # seconds every API request takes to reach Discord (a real round trip is ~0.1-0.3 s)
 
 
 @dataclass(slots=True)
