@@ -97,6 +97,19 @@ class BotProcesses:
                 await proc.wait()
         self.procs.clear()
 
+    def rss_mib(self) -> dict[int, float]:
+        """Resident memory (VmRSS in /proc) of each running process, MiB; a process that just exited is left out."""
+        found = {}
+        for index, proc in self.procs.items():
+            try:
+                status = Path(f"/proc/{proc.pid}/status").read_text(encoding="utf-8")
+            except OSError:
+                continue
+            kib = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), None)
+            if kib is not None:
+                found[index] = kib / 1024
+        return found
+
     def crashed(self) -> list[int]:
         """Processes that exited by themselves (a bug: only the test stops them)."""
         return [index for index, proc in self.procs.items() if proc.returncode is not None]
@@ -148,6 +161,30 @@ def refetched_within(sim: SimulatorServer, seconds: float) -> dict[str, float]:
         if gaps and min(gaps) < seconds:
             close[task_id] = min(gaps)
     return close
+
+
+def calls_per_interval(sim: SimulatorServer, interval: float, batch: int) -> list[tuple[int, int]]:
+    """Per window of `interval` seconds (from the first fetch), the batch fetch calls of all processes together and
+    the ideal ⌈n/batch⌉ per provider for the n distinct tasks fetched in that window, as they crossed the wire. The
+    ideal is what one poller fetching every job in flight once per interval would pay: a woken cycle that fetches a
+    partial batch of new jobs, or several processes each paying a partial batch, show up as calls above it."""
+    calls: Counter[tuple[int, str]] = Counter()
+    tasks: dict[tuple[int, str], set[str]] = defaultdict(set)
+    fetches = [r for r in sim.requests if r.endpoint in ("batch_fetch", "udio_query")]
+    if not fetches:
+        return []
+    start = fetches[0].at
+    for request in fetches:
+        window = int((request.at - start) // interval)
+        ids = request.body["ids"] if request.endpoint == "batch_fetch" else request.query["ids"].split(",")
+        calls[window, request.endpoint] += 1
+        tasks[window, request.endpoint].update(ids)
+    windows = sorted({window for window, _ in calls})
+    return [
+        (sum(n for (w, _), n in calls.items() if w == window),
+         sum(math.ceil(len(ids) / batch) for (w, _), ids in tasks.items() if w == window))
+        for window in windows
+    ]
 
 
 def submits_per_song(sim: SimulatorServer) -> Counter[int]:

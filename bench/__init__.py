@@ -1,0 +1,1 @@
+"""Benchmarks (figures, not tests): run each script as `python bench/NAME.py`."""
