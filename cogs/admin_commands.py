@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Literal
 
 import discord
@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.core.admin import AdminService
 from bot.core.catalog import SUNO_MODELS, UDIO_MODELS
+from bot.core.wording import span
 from bot.store import GuildSettings
 from bot.ui import render
 from bot.ui.replies import Refusal
@@ -37,10 +38,12 @@ class Admin(commands.GroupCog, group_name="chorus", group_description="Chorus se
         return True
 
     async def _show(
-        self, interaction: discord.Interaction, change: Coroutine[Any, Any, GuildSettings], note: str
+        self, interaction: discord.Interaction, change: Coroutine[Any, Any, GuildSettings],
+        note: str | Callable[[GuildSettings], str],
     ) -> None:
+        """Make the change, then confirm it in one private line (`/chorus settings` shows everything)."""
         settings = await change  # InvalidInputError is answered privately by the tree's error path
-        await interaction.response.send_message(note, embed=render.guild_settings(settings), ephemeral=True)
+        await interaction.response.send_message(note(settings) if callable(note) else note, ephemeral=True)
 
     @app_commands.command(name="settings")
     async def settings(self, interaction: discord.Interaction) -> None:
@@ -63,7 +66,8 @@ class Admin(commands.GroupCog, group_name="chorus", group_description="Chorus se
         """Take a channel off the list of channels where songs may be made."""
         assert interaction.guild_id is not None  # noqa: S101
         change = self.admin.disallow_channel(interaction.guild_id, channel.id, by=interaction.user.id)
-        await self._show(interaction, change, f"{channel.mention} is off the list.")
+        await self._show(interaction, change, lambda now: f"{channel.mention} is off the list" + (
+            "." if now.allowed_channels else ": the list is empty, so songs can be made in every channel."))
 
     @app_commands.command(name="all-channels")
     async def all_channels(self, interaction: discord.Interaction) -> None:
@@ -78,7 +82,8 @@ class Admin(commands.GroupCog, group_name="chorus", group_description="Chorus se
         """Require a role to make songs, or let anyone."""
         assert interaction.guild_id is not None  # noqa: S101
         change = self.admin.require_role(interaction.guild_id, role.id if role else None, by=interaction.user.id)
-        await self._show(interaction, change, f"Songs need the {role.mention} role." if role else "Anyone may.")
+        await self._show(interaction, change,
+                         f"Songs need the {role.mention} role." if role else "Anyone may make songs.")
 
     @app_commands.command(name="default-model")
     @app_commands.describe(provider="Suno or Udio", model="The model used when a member does not pick one")
@@ -114,10 +119,10 @@ class Admin(commands.GroupCog, group_name="chorus", group_description="Chorus se
 
     @app_commands.command(name="limits")
     @app_commands.describe(
-        concurrent="Jobs one member may have in progress at once (0: no limit)",
+        concurrent="Songs one member may have in the making at once (0: no limit)",
         daily="Songs one member may make per UTC day (0: no limit)",
         budget="Songs the whole server may make per UTC day (0: no limit)",
-        cooldown="Seconds a member waits between two jobs (0: none)",
+        cooldown="Seconds a member waits between two songs (0: none)",
     )
     async def limits(
         self,
@@ -129,11 +134,16 @@ class Admin(commands.GroupCog, group_name="chorus", group_description="Chorus se
     ) -> None:
         """Set the per-member and per-server limits (leave an option out to keep it)."""
         assert interaction.guild_id is not None  # noqa: S101
-        change = self.admin.set_limits(
-            interaction.guild_id, by=interaction.user.id, max_concurrent=concurrent, daily_quota=daily,
-            daily_budget=budget, cooldown_seconds=cooldown,
-        )
-        await self._show(interaction, change, "Limits updated.")
+        given = {"max_concurrent": concurrent, "daily_quota": daily, "daily_budget": budget,
+                 "cooldown_seconds": cooldown}
+        change = self.admin.set_limits(interaction.guild_id, by=interaction.user.id, **given)
+
+        def said(now: GuildSettings) -> str:
+            names = [name for name, value in given.items() if value is not None]
+            phrases = ", ".join(render.limit_phrase(name, getattr(now, name)) for name in names or given)
+            return f"Limits now: {phrases}." if names else f"Nothing changed. Limits: {phrases}."
+
+        await self._show(interaction, change, said)
 
     @app_commands.command(name="balance")
     async def balance(self, interaction: discord.Interaction) -> None:
@@ -180,11 +190,11 @@ class Admin(commands.GroupCog, group_name="chorus", group_description="Chorus se
         """Set how long song battles take votes."""
         assert interaction.guild_id is not None  # noqa: S101
         change = self.admin.set_battle_minutes(interaction.guild_id, minutes, by=interaction.user.id)
-        await self._show(interaction, change, f"New battles take votes for {minutes} minutes.")
+        await self._show(interaction, change, f"New battles take votes for {span(minutes * 60)}.")
 
     @app_commands.command(name="usage")
     async def usage(self, interaction: discord.Interaction) -> None:
-        """Jobs per member and per provider, today and over the last 30 days."""
+        """Songs per member and per provider, today and over the last 30 days."""
         assert interaction.guild_id is not None  # noqa: S101
         report = await self.admin.usage(interaction.guild_id)
         await interaction.response.send_message(embed=render.usage(report, self.admin.prices), ephemeral=True)

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.core.jobs import Order, suno_job, udio_job
 from bot.core.validation import suno_request, udio_request
 from bot.store import Job, Requester
+from bot.ui.acknowledgement import in_time
 from bot.ui.launcher import start_jobs
 
 if TYPE_CHECKING:
@@ -34,7 +35,8 @@ class Battles(commands.Cog):
     async def battle(self, interaction: discord.Interaction, prompt: str, versus: bool = False) -> None:
         """Make a song and let the server vote between its two takes (or Suno vs Udio)."""
         assert interaction.guild_id is not None and interaction.channel_id is not None  # noqa: S101 - guild_only
-        settings = await self.bot.jobs.guild_settings(interaction.guild_id)
+        # Read before the answer (the battle's public card), so acknowledged first if the store is slow.
+        settings = await in_time(interaction, self.bot.jobs.guild_settings(interaction.guild_id), answer="public")
         suno = suno_request(prompt=prompt, model=settings.default_suno_model if settings else None)
         builds: list[Callable[[Requester], Order]] = [lambda who: suno_job(suno, who)]
         if versus:

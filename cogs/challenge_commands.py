@@ -9,7 +9,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.community.challenges import DEFAULT_VOTING, parse_duration
+from bot.core.community.songs import title_of
+from bot.ui import render
 from bot.ui.community import chart_embeds
+from bot.ui.items.challenge_vote import enter
 from bot.ui.items.jam_buttons import plain
 from bot.ui.replies import Refusal
 
@@ -42,22 +45,24 @@ class Challenges(commands.GroupCog, group_name="challenge", group_description="W
         )
         await interaction.response.send_message(
             f"### 🎯 New challenge: {plain(challenge.theme)}\nMake a song for it (`/suno`, `/udio`, …), then enter it "
-            f"with `/challenge submit job:<number>`: one entry each, and entering again replaces yours. Entries close "
-            f"<t:{int(challenge.submit_ends_at)}:R>; then everyone votes (anonymously, never for their own).",
+            f"from its post: **More → Enter in the challenge**. One entry each, and entering again replaces yours. "
+            f"Entries close <t:{int(challenge.submit_ends_at)}:R>; then everyone votes (anonymously, never for their "
+            "own).",
             allowed_mentions=discord.AllowedMentions.none(),
         )
 
     @app_commands.command(name="submit")
-    @app_commands.describe(job="The number of a song you made since the challenge started (see /history)")
+    @app_commands.describe(job="One of your songs made since the challenge started (type to pick it by title)")
     async def submit(self, interaction: discord.Interaction, job: app_commands.Range[int, 1]) -> None:
         """Enter one of your songs in the running challenge (entering again replaces your entry)."""
-        assert interaction.guild_id is not None  # noqa: S101 - guild_only
-        challenge, outcome = await self.bot.community.challenges.submit(interaction.guild_id, interaction.user.id, job)
-        text = f"Song #{job} is your entry in **{plain(challenge.theme)}**."
-        if outcome.replaced_job_id is not None:
-            text += f" It replaces song #{outcome.replaced_job_id} (one entry each)."
-        text += f" Entries close <t:{int(challenge.submit_ends_at)}:R>."
-        await interaction.response.send_message(text, ephemeral=True)
+        await enter(interaction, job)
+
+    @submit.autocomplete("job")
+    async def _songs(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+        songs = await self.bot.community.challenges.enterable(interaction.guild_id or 0, interaction.user.id)
+        wanted = current.strip().lower()
+        return [app_commands.Choice(name=render.shorten(f"{title_of(song)} (song #{song.id})", 100), value=song.id)
+                for song in songs if wanted in f"{title_of(song)} {song.id}".lower()][:25]
 
     @app_commands.command(name="status")
     async def status(self, interaction: discord.Interaction) -> None:

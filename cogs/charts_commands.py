@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.ui.acknowledgement import in_time, send_answer
 from bot.ui.community import chart_embeds
 
 if TYPE_CHECKING:
@@ -30,10 +31,12 @@ class Charts(commands.Cog):
     ) -> None:
         """The server's most liked songs, with links to them."""
         assert interaction.guild_id is not None  # noqa: S101 - guild_only
-        rows = await self.bot.community.charts.top(interaction.guild_id, period, provider)
+        # Read before the answer: a public "thinking…" stands in if the store is slow (a database restart).
+        chart = self.bot.community.charts.top(interaction.guild_id, period, provider)
+        rows = await in_time(interaction, chart, answer="public")
         embed = chart_embeds.chart(rows, period=period, provider=provider)
         # A chart is for everyone to see; the mentions in it never ping.
-        await interaction.response.send_message(embed=embed, allowed_mentions=discord.AllowedMentions.none())
+        await send_answer(interaction, embed=embed, allowed_mentions=discord.AllowedMentions.none())
 
     @app_commands.command(name="profile")
     @app_commands.guild_only()
@@ -42,8 +45,9 @@ class Charts(commands.Cog):
         """Songs made, likes received and favourite styles of a member."""
         assert interaction.guild_id is not None  # noqa: S101 - guild_only
         who = member or interaction.user
-        found = await self.bot.community.charts.profile(interaction.guild_id, who.id)
-        await interaction.response.send_message(embed=chart_embeds.profile(found), ephemeral=True)
+        found = await in_time(interaction, self.bot.community.charts.profile(interaction.guild_id, who.id),
+                              answer="private")  # a private "thinking…" stands in if the store is slow
+        await send_answer(interaction, embed=chart_embeds.profile(found), ephemeral=True)
 
 
 async def setup(bot: Chorus) -> None:

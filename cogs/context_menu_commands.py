@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.core.catalog import MAX_SUNO_DESCRIPTION
 from bot.core.jobs import suno_job
 from bot.core.validation import suno_request
+from bot.ui.acknowledgement import in_time
 from bot.ui.forms import SongFromTextForm, SongFromTextValues
 from bot.ui.launcher import start_job
 from bot.ui.replies import safe_reply
@@ -43,10 +44,12 @@ class MakeItASong(commands.Cog):
             return
         # Short single-line text reads as a description; anything longer is offered as lyrics.
         as_lyrics = "\n" in text or len(text) > MAX_SUNO_DESCRIPTION
-        settings = await self.bot.jobs.guild_settings(interaction.guild_id)
-        model = settings.default_suno_model if settings else None
 
         async def submit(modal_interaction: discord.Interaction, form: SongFromTextValues) -> None:
+            # Read once the form is sent, not before it opens: a form cannot wait for a slow store (a restart).
+            guild_id = modal_interaction.guild_id
+            settings = await in_time(modal_interaction, self.bot.jobs.guild_settings(guild_id), answer="public")
+            model = settings.default_suno_model if settings else None
             if form.description:  # inspiration mode: Suno writes the lyrics
                 request = suno_request(prompt=form.description, style=form.style, title=form.title, model=model)
             else:  # custom mode: the message's text is sung

@@ -9,9 +9,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.catalog import MAX_TITLE
 from bot.core.jobs import cover_job
 from bot.core.validation import InvalidInputError, suno_request
+from bot.ui.acknowledgement import in_time
 from bot.ui.launcher import start_job
+from bot.ui.render import shorten
 
 if TYPE_CHECKING:
     from bot.app.chorus import Chorus
@@ -50,11 +53,14 @@ class Cover(commands.Cog):
             raise InvalidInputError("audio", "That file is not audio: attach an mp3, wav, m4a, ogg or flac file.")
         if audio.size > MAX_COVER_BYTES:
             raise InvalidInputError("audio", f"That file is {audio.size / 1_048_576:.1f} MB; the limit is 20 MB.")
-        settings = await self.bot.jobs.guild_settings(interaction.guild_id)
+        # Read before the answer (the song's public card), so acknowledged first if the store is slow.
+        settings = await in_time(interaction, self.bot.jobs.guild_settings(interaction.guild_id), answer="public")
         model = settings.default_suno_model if settings else None
         # Style, title and model are validated as for /suno (the lyrics placeholder only passes the check: a cover
         # sings the words of the audio itself). The uploaded clip is added once Suno has taken the audio.
-        checked = suno_request(lyrics="-", style=style, title=title or audio.filename.rsplit(".", 1)[0], model=model)
+        # Without a title the file's name is one, cut to fit: a long name is no reason to refuse what they typed.
+        named = shorten(audio.filename.rsplit(".", 1)[0], MAX_TITLE) or None
+        checked = suno_request(lyrics="-", style=style, title=title or named, model=model)
         request = dataclasses.replace(checked, lyrics="")
         await start_job(interaction, self.bot, lambda who: cover_job(audio.url, audio.filename, request, mode, who))
 

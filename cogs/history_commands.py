@@ -8,8 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.ui.acknowledgement import in_time, send_answer
 from bot.ui.items.history_pages import history_page
 from bot.ui.post import lyrics_post, song_post
+from bot.ui.replies import safe_reply
 
 if TYPE_CHECKING:
     from bot.app.chorus import Chorus
@@ -27,27 +29,29 @@ class History(commands.Cog):
     async def history(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
         """A member's delivered songs on this server, newest first."""
         who = member or interaction.user
-        embed, view = await history_page(self.bot, who.id, interaction.guild_id, 0)
-        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+        page = history_page(self.bot, who.id, interaction.guild_id, 0)
+        embed, view = await in_time(interaction, page, answer="private")  # a private "thinking…" if the store is slow
+        await send_answer(interaction, embed=embed, view=view, ephemeral=True)
 
     @app_commands.command(name="show")
     @app_commands.guild_only()
-    @app_commands.describe(job="The job number (see /history or /status)")
+    @app_commands.describe(job="The song number (see /history or /status)")
     async def show(self, interaction: discord.Interaction, job: app_commands.Range[int, 1]) -> None:
         """Post a past song again here, with working buttons."""
-        found = await self.bot.jobs.get(job)
+        # The store is read before the answer: a public "thinking…" stands in if it is slow (a database restart).
+        found = await in_time(interaction, self.bot.jobs.get(job), answer="public")
         if found is None or found.guild_id != interaction.guild_id or found.state != "succeeded":
-            await interaction.response.send_message(f"There is no finished song #{job} here.", ephemeral=True)
+            await safe_reply(interaction, f"There is no finished song #{job} here.")  # privately, in any case
             return
         note = f"shown again by {interaction.user.mention}"
         if found.action == "LYRICS":
             view = lyrics_post(found, note=note)
         else:
-            likes = await self.bot.community.likes.count(found.id)
-            credits = await self.bot.community.jams.credits(found.id)
+            likes = await in_time(interaction, self.bot.community.likes.count(found.id), answer="public")
+            credits = await in_time(interaction, self.bot.community.jams.credits(found.id), answer="public")
             view = song_post(found, attached={}, note=note, likes=likes, credits=credits)
         # Nobody is pinged by a repeat: the requester was told when it was made.
-        await interaction.response.send_message(view=view, allowed_mentions=discord.AllowedMentions.none())
+        await send_answer(interaction, view=view, allowed_mentions=discord.AllowedMentions.none())
 
 
 async def setup(bot: Chorus) -> None:

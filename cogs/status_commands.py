@@ -10,6 +10,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.ui import render
+from bot.ui.acknowledgement import in_time, send_answer
+from bot.ui.replies import safe_reply
 
 if TYPE_CHECKING:
     from bot.app.chorus import Chorus
@@ -23,20 +25,22 @@ class Status(commands.Cog):
 
     @app_commands.command(name="status")
     @app_commands.guild_only()
-    @app_commands.describe(job="A job number from the list, to see it in detail")
+    @app_commands.describe(job="A song number from the list, to see it in detail")
     async def status(self, interaction: discord.Interaction, job: app_commands.Range[int, 1] | None = None) -> None:
-        """Show your recent music jobs and how they are doing."""
+        """Show your recent songs and how they are doing."""
         now = time.time()
+        # The store is read before the answer: a private "thinking…" stands in if it is slow (a database restart).
         if job is None:
-            jobs = await self.bot.jobs.recent(interaction.user.id, guild_id=interaction.guild_id)
-            await interaction.response.send_message(embed=render.status_list(jobs, now=now), ephemeral=True)
+            recent = self.bot.jobs.recent(interaction.user.id, guild_id=interaction.guild_id)
+            jobs = await in_time(interaction, recent, answer="private")
+            await send_answer(interaction, embed=render.status_list(jobs, now=now), ephemeral=True)
             return
-        found = await self.bot.jobs.get(job)
+        found = await in_time(interaction, self.bot.jobs.get(job), answer="private")
         # Jobs are public in their channel anyway; keep other servers' jobs private.
         if found is None or (found.guild_id != interaction.guild_id and found.user_id != interaction.user.id):
-            await interaction.response.send_message(f"There is no job #{job} here.", ephemeral=True)
+            await safe_reply(interaction, f"There is no song #{job} here.")
             return
-        await interaction.response.send_message(embed=render.status_detail(found, now=now), ephemeral=True)
+        await send_answer(interaction, embed=render.status_detail(found, now=now), ephemeral=True)
 
 
 async def setup(bot: Chorus) -> None:

@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.core.catalog import SUNO_MODELS, suno_model
 from bot.core.jobs import suno_job
 from bot.core.validation import InvalidInputError, suno_request
+from bot.ui.acknowledgement import Answer, in_time
 from bot.ui.forms import LyricsForm, LyricsFormValues
 from bot.ui.launcher import start_job
 
@@ -53,13 +54,16 @@ class Suno(commands.Cog):
         persona: str | None = None,
     ) -> None:
         """Make a song with Suno from a description."""
-        settings = await self.bot.jobs.guild_settings(interaction.guild_id)
+        # What the server chose, read before the answer: a form, or the song's public card (acknowledged if slow).
+        answer: Answer = "direct" if lyrics or persona else "public"
+        settings = await in_time(interaction, self.bot.jobs.guild_settings(interaction.guild_id), answer=answer)
         model = model or (settings.default_suno_model if settings else None)
         # Bad input raises InvalidInputError, answered privately by the tree's error path; nothing is charged.
         request = suno_request(prompt=prompt, model=model, instrumental=instrumental, style=style, title=title)
         voice = None
         if persona:
-            voice = await self.bot.personas.find(interaction.guild_id or 0, persona)
+            finding = self.bot.personas.find(interaction.guild_id or 0, persona)
+            voice = await in_time(interaction, finding, answer=answer)
             if voice is None:
                 missing = f"This server has no persona called “{persona}” (see /persona list)."
                 raise InvalidInputError("persona", missing)

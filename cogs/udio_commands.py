@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.core.catalog import MAX_UDIO_LYRICS, UDIO_MODELS
 from bot.core.jobs import udio_job
 from bot.core.validation import InvalidInputError, udio_request
+from bot.ui.acknowledgement import Answer, in_time
 from bot.ui.forms import LyricsForm, LyricsFormValues
 from bot.ui.launcher import start_job
 
@@ -44,7 +45,9 @@ class Udio(commands.Cog):
         lyrics: bool = False,
     ) -> None:
         """Make a song with Udio from a description."""
-        settings = await self.bot.jobs.guild_settings(interaction.guild_id)
+        # What the server chose, read before the answer: a form, or the song's public card (acknowledged if slow).
+        answer: Answer = "direct" if lyrics else "public"
+        settings = await in_time(interaction, self.bot.jobs.guild_settings(interaction.guild_id), answer=answer)
         model = model or (settings.default_udio_model if settings else None)
         # Bad input raises InvalidInputError, answered privately by the tree's error path; nothing is charged.
         request = udio_request(prompt=prompt, model=model, instrumental=instrumental)

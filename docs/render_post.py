@@ -3,7 +3,12 @@
 It runs the real bot against the fake Discord and the CometAPI simulator (all on 127.0.0.1, nothing is spent),
 asks for a song, captures the status card while the song is made and the post when it is done, exactly as the
 bot sent them, and draws both in Discord's dark theme with Pillow. The README's picture is its output, so it
-stays true as the post changes. A test runs it too (tests/test_docs_picture.py).
+stays true as the post changes. It prints how tall the song's post is (from its author line to the bottom of its
+container), the figure the post is held to (at most 400 px for two takes with their lyrics); a test runs it too
+(tests/test_docs_picture.py).
+
+Sizes follow Discord's desktop client roughly (15 px text, 32 px buttons, a 72 px thumbnail), and attached files
+are drawn as Discord's collapsed file cards: an MP3 as its player, a text file as its name over its first line.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import re
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 from PIL import Image, ImageDraw, ImageFont
@@ -134,16 +139,18 @@ class Canvas:
         return self.image.crop((0, 0, WIDTH, self.y + PAD))
 
 
-async def fetch_covers(message: dict[str, Any]) -> dict[str, bytes]:
-    """The cover art the post shows, downloaded while the simulator that made it still runs."""
-    covers: dict[str, bytes] = {}
+async def fetch_media(message: dict[str, Any]) -> dict[str, bytes]:
+    """The cover art the post shows (by URL) and the files it attaches (by `attachment://` name), downloaded while
+    the simulator and the fake Discord that hold them still run."""
+    media: dict[str, bytes] = {}
+    urls = {a["url"]: f"attachment://{a['filename']}" for a in message.get("attachments") or []}
+    urls |= {url: url for item in walk_all(message.get("components") or [])
+             if item.get("type") == 11 and (url := (item.get("media") or {}).get("url"))}
     async with aiohttp.ClientSession() as session:
-        for item in walk_all(message.get("components") or []):
-            url = (item.get("media") or {}).get("url") if item.get("type") == 11 else None
-            if url:
-                async with session.get(url) as response:
-                    covers[url] = await response.read()
-    return covers
+        for url, key in urls.items():
+            async with session.get(url) as response:
+                media[key] = await response.read()
+    return media
 
 
 async def draw_card(canvas: Canvas, message: dict[str, Any], names: dict[str, str]) -> None:
@@ -163,6 +170,22 @@ async def draw_card(canvas: Canvas, message: dict[str, Any], names: dict[str, st
     draw_buttons(canvas, [c for c in walk_all(message.get("components") or []) if c["type"] == 2], x)
 
 
+def draw_file(canvas: Canvas, url: str, media: dict[str, bytes], x: int) -> None:
+    """An attached file, as Discord's collapsed card: an MP3 with its player, a text file with its first line."""
+    name = url.removeprefix("attachment://")
+    canvas.draw.rounded_rectangle([x, canvas.y, x + 420, canvas.y + 54], 6, fill="#232428")
+    canvas.draw.text((x + 12, canvas.y + 8), name, font=font(13, bold=True), fill=LINK)
+    if name.endswith(".txt"):
+        lines = [line for line in media.get(url, b"").decode("utf-8", "replace").splitlines() if line.strip()]
+        first = plain(" / ".join(lines[1:3]) if len(lines) > 1 else "", {})
+        while first and canvas.draw.textlength(first + "…", font=font(12)) > 370:
+            first = first[:-1]
+        canvas.draw.text((x + 12, canvas.y + 30), f"{first}…  ⌄", font=font(12), fill=MUTED)
+    else:
+        canvas.draw.text((x + 12, canvas.y + 30), "▶  0:00 ━━━━━━━━━━━━━━━━━━━━━━━", font=font(12), fill=MUTED)
+    canvas.y += 62
+
+
 def draw_buttons(canvas: Canvas, buttons: list[dict[str, Any]], x: int) -> None:
     face = font(14)
     for button in buttons:
@@ -176,8 +199,8 @@ def draw_buttons(canvas: Canvas, buttons: list[dict[str, Any]], x: int) -> None:
         canvas.y += 40
 
 
-async def draw_post(canvas: Canvas, message: dict[str, Any], names: dict[str, str], covers: dict[str, bytes]) -> None:
-    """A Components V2 container: text, sections with a thumbnail, audio files, a row of buttons, a menu."""
+async def draw_post(canvas: Canvas, message: dict[str, Any], names: dict[str, str], media: dict[str, bytes]) -> None:
+    """A Components V2 container: text, sections with a thumbnail, files (audio, text), a row of buttons, a menu."""
     (container,) = message["components"]
     x, top = PAD + 56, canvas.y
     inner, width = x + 16, WIDTH - x - PAD - 32
@@ -192,17 +215,13 @@ async def draw_post(canvas: Canvas, message: dict[str, Any], names: dict[str, st
             start = canvas.y
             for child in item["components"]:
                 canvas.markdown(child["content"], inner, width - 90, names)
-            cover = covers.get(item["accessory"]["media"]["url"])
+            cover = media.get(item["accessory"]["media"]["url"])
             if cover is not None:
                 picture = Image.open(io.BytesIO(cover)).convert("RGB").resize((72, 72), Image.Resampling.NEAREST)
                 canvas.image.paste(picture, (WIDTH - PAD - 16 - 72, start))
-            canvas.y = max(canvas.y, start + 78)
+            canvas.y = max(canvas.y + 6, start + 78)  # the thumbnail or the text, and the gap to what follows
         elif kind == 13:
-            name = item["file"]["url"].removeprefix("attachment://")
-            canvas.draw.rounded_rectangle([inner, canvas.y, inner + 420, canvas.y + 54], 6, fill="#232428")
-            canvas.draw.text((inner + 12, canvas.y + 8), name, font=font(13, bold=True), fill=LINK)
-            canvas.draw.text((inner + 12, canvas.y + 30), "▶  0:00 ━━━━━━━━━━━━━━━━━━━━━━━", font=font(12), fill=MUTED)
-            canvas.y += 62
+            draw_file(canvas, item["file"]["url"], media, inner)
         elif kind == 1:
             children = item["components"]
             if children and children[0]["type"] == 3:
@@ -220,6 +239,13 @@ async def draw_post(canvas: Canvas, message: dict[str, Any], names: dict[str, st
     canvas.y = bottom + 10
 
 
+class Picture(NamedTuple):  # not a dataclass: the test loads this file as a module outside sys.modules
+    """Where the drawing went, and how tall the song's post is in it (author line to container bottom)."""
+
+    path: Path
+    post_height: int
+
+
 async def capture() -> tuple[dict[str, Any], dict[str, Any], dict[str, str], dict[str, bytes]]:
     """Run the bot once: the card while the song is made, and the post when it is done."""
     clock = ManualClock()
@@ -230,26 +256,32 @@ async def capture() -> tuple[dict[str, Any], dict[str, Any], dict[str, str], dic
             await harness.start()
             try:
                 it = await fake.slash_command("suno", {"prompt": "a sea shanty about our server's cat",
-                                                       "style": "folk, stomping, choir"}, user=fake.alice)
+                                                       "style": "folk, stomping, choir",
+                                                       "title": "The Ballad of Whiskers"}, user=fake.alice)
                 await it.wait_original(lambda m: bool(m["embeds"]) and "Queued" in m["embeds"][0]["title"])
                 clock.advance(20)
                 card = await it.wait_original(lambda m: bool(m["embeds"]) and "Generating" in m["embeds"][0]["title"])
                 clock.advance(400)
                 (post,) = await wait_delivery(fake)
-                covers = await fetch_covers(post)
+                media = await fetch_media(post)
             finally:
                 await harness.stop()
             names = {str(user.id): user.global_name or user.username for user in fake.world.users.values()}
-            return card, post, names, covers
+            return card, post, names, media
 
 
 async def render(out: Path) -> Path:
     """Capture and draw; return where the picture went."""
+    return (await draw(out)).path
+
+
+async def draw(out: Path) -> Picture:
+    """Capture and draw; where the picture went and how tall the post is."""
     import discord.http
 
     base = discord.http.Route.BASE
     try:
-        card, post, names, covers = await capture()
+        card, post, names, media = await capture()
     finally:
         discord.http.Route.BASE = base
     canvas = Canvas()
@@ -257,14 +289,17 @@ async def render(out: Path) -> Path:
     canvas.author("Chorus", "Today at 21:04")
     await draw_card(canvas, card, names)
     canvas.y += 12
-    canvas.caption("When it is done: one compact post")
+    canvas.caption("When it is done: one compact post, with its lyrics")
+    top = canvas.y
     canvas.author("Chorus", "Today at 21:07")
-    await draw_post(canvas, post, names, covers)
+    await draw_post(canvas, post, names, media)
+    height = canvas.y - 10 - top  # draw_post leaves 10 px below the container
     out.parent.mkdir(parents=True, exist_ok=True)
     canvas.done().save(out, optimize=True)
-    return out
+    return Picture(out, height)
 
 
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "what-members-see.png"
-    print(asyncio.run(render(target)))  # noqa: T201
+    picture = asyncio.run(draw(target))
+    print(f"{picture.path} (the song's post is {picture.post_height} px tall)")  # noqa: T201

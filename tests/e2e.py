@@ -99,3 +99,14 @@ async def corrupt(db_path: Any, sql: str) -> None:
             conn.close()
 
     await asyncio.to_thread(run)
+
+
+async def private_answer(fake: FakeDiscord, interaction: Any, *, within: float = 5.0) -> dict[str, Any]:
+    """The private answer that took the place of a public "thinking…" (a song that could not start): the one
+    ephemeral followup of the interaction, once the public stand-in is gone."""
+
+    def answered() -> dict[str, Any] | None:
+        private = [m for m in interaction.followups() if m["flags"] & 64]
+        return private[0] if len(private) == 1 and interaction.original() is None else None
+
+    return await fake.wait_for(answered, timeout=within)

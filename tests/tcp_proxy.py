@@ -5,6 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import struct
+
+# PostgreSQL's answer while it recovers after a crash (SQLSTATE 57P03), as an ErrorResponse message.
+_FIELDS = b"SFATAL\0VFATAL\0C57P03\0Mthe database system is starting up\0\0"
+STARTING_UP = b"E" + struct.pack("!i", 4 + len(_FIELDS)) + _FIELDS
+_NEGOTIATIONS = (80877103, 80877104)  # SSLRequest, GSSENCRequest: answered "N" (not offered)
 
 
 class TcpProxy:
@@ -19,9 +25,14 @@ class TcpProxy:
         self._pipes: set[asyncio.Task[None]] = set()
         self.connections = 0
 
-    async def open(self) -> None:
-        """Start accepting (and forwarding) connections."""
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+    async def open(self, *, starting_up: bool = False) -> None:
+        """Start accepting connections: forwarding them, or (`starting_up`) refusing each as PostgreSQL does while it
+        recovers after a crash ("the database system is starting up")."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        self._server = await asyncio.start_server(self._starting_up if starting_up else self._serve, "127.0.0.1",
+                                                  self.port)
 
     async def close(self) -> None:
         """Stop accepting, and cut every open connection, as a crashed server would."""
@@ -51,6 +62,23 @@ class TcpProxy:
             for w in (writer, up_writer):
                 with contextlib.suppress(Exception):
                     w.close()
+
+
+    async def _starting_up(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:  # the client's encryption requests, then its startup message
+                length, code = struct.unpack("!ii", await reader.readexactly(8))
+                await reader.readexactly(length - 8)
+                if code not in _NEGOTIATIONS:
+                    break
+                writer.write(b"N")
+            writer.write(STARTING_UP)
+            await writer.drain()
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
 
 
 async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -43,7 +43,7 @@ async def test_chorus_group_is_for_managers_only(strict):
     reply = (await it.wait_response())["data"]
     assert "Manage Server" in reply["content"]
     settings = await admin_says(fake, "settings")
-    assert "Jobs at once per member: 2 jobs" in settings["embeds"][0]["fields"][-1]["value"]
+    assert "Songs at once per member: 2 songs" in settings["embeds"][0]["fields"][-1]["value"]
 
 
 async def test_fresh_install_defaults_are_shown(strict):
@@ -107,7 +107,7 @@ async def test_cooldown(strict):
     await fake.slash_command("suno", {"prompt": "first"}, user=fake.alice)
     await wait_delivery(fake)
     content = await refused(fake, "suno", {"prompt": "second"}, fake.alice)
-    assert "wait a moment" in content
+    assert "wait 10 minutes" in content
 
 
 async def test_server_budget(strict):
@@ -117,7 +117,7 @@ async def test_server_budget(strict):
     await fake.slash_command("suno", {"prompt": "first"}, user=fake.alice)
     await wait_delivery(fake)
     content = await refused(fake, "suno", {"prompt": "second"}, fake.bob)
-    assert "This server has used its 1 songs" in content
+    assert "This server has used its 1 song for today" in content
 
 
 async def test_channel_allow_list(strict):
@@ -159,7 +159,7 @@ async def test_provider_switch_and_default_model(strict):
 
 
 async def test_usage_report(strict):
-    """/chorus usage counts jobs per member and provider, shows failures, and estimates credits per member."""
+    """/chorus usage counts songs per member and provider, shows failures, and estimates dollars per member."""
     fake = strict.fake
     await admin_says(fake, "limits", {"cooldown": 0})
     await fake.slash_command("suno", {"prompt": "count me"}, user=fake.alice)
@@ -173,9 +173,9 @@ async def test_usage_report(strict):
     await eventually(failed)
     data = await admin_says(fake, "usage")
     today = data["embeds"][0]["fields"][0]
-    assert today["name"] == "Today (UTC): 1 jobs · 1 failed · ≈$0.10"  # the relay's default price of a song
-    assert f"<@{fake.alice.id}>: 1 job · ≈$0.10" in today["value"]
-    assert f"<@{fake.bob.id}>: 0 jobs, 1 failed · ≈$0.00" in today["value"]
+    assert today["name"] == "Today (UTC): 1 song · 1 failed · ≈$0.10"  # the relay's default price of a song
+    assert f"<@{fake.alice.id}>: 1 song · ≈$0.10" in today["value"]
+    assert f"<@{fake.bob.id}>: 0 songs, 1 failed · ≈$0.00" in today["value"]
     assert "Suno: 1" in today["value"]
 
 
@@ -194,8 +194,8 @@ async def test_usage_and_balance_use_the_configured_prices(fake_discord, simulat
         await lyrics.wait_response()
         await eventually(lambda: _finished(running, 2))
         usage = (await admin_says(fake, "usage"))["embeds"][0]
-        assert usage["fields"][0]["name"] == "Today (UTC): 2 jobs · 0 failed · ≈$0.30"  # a song and lyrics
-        assert f"<@{fake.alice.id}>: 1 job · ≈$0.25" in usage["fields"][0]["value"]
+        assert usage["fields"][0]["name"] == "Today (UTC): 1 song, 1 lyrics · 0 failed · ≈$0.30"
+        assert f"<@{fake.alice.id}>: 1 song · ≈$0.25" in usage["fields"][0]["value"]
         assert "$0.25 a song" in usage["footer"]["text"] and "not known" in usage["footer"]["text"]
         simulator.state.balance = 10.0
         shown = await fake.slash_command("chorus balance", {}, user=fake.admin)

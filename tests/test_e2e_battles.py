@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+import discord
 import pytest
 
+from bot.core.community.battles import contenders
 from bot.core.limits import NotAllowedError
-from tests.e2e import answers, buttons, eventually, text_of, wait_delivery
+from bot.ui.community.herald import DiscordHerald
+from bot.ui.items.battle_vote import BattleVoteButton
+from tests.e2e import answers, buttons, components, custom_id, eventually, text_of, wait_delivery
 from tests.fakes.discord import pinged_user_ids
 
 DAY = 86400
@@ -17,8 +21,28 @@ def posted(fake, nonce):
     return next((m for m in fake.messages_in(fake.music) if m.get("nonce") == nonce), None)
 
 
+def vote_post(fake, battle=1):
+    """The post members vote on: the one carrying the battle's vote buttons."""
+    prefix = f"chorus:battle:{battle}:"
+    return next((m for m in fake.messages_in(fake.music)
+                 if any(str(b.get("custom_id", "")).startswith(prefix) for b in buttons(m))), None)
+
+
 async def face_off_of(fake, battle=1):
-    return await fake.wait_for(lambda: posted(fake, f"chorus-battle-{battle}"), timeout=10)
+    return await fake.wait_for(lambda: vote_post(fake, battle), timeout=10)
+
+
+def channel_posts(fake):
+    """Every message the bot posted in #music, as the POSTs crossed the wire (accepted ones)."""
+    return fake.find_requests("POST", f"/channels/{fake.music.id}/messages", status=200)
+
+
+def players(message):
+    """The audio a post plays: its File components, each naming one of its attachments."""
+    names = {a["filename"] for a in message.get("attachments") or []}
+    files = [c["file"]["url"].removeprefix("attachment://") for c in components(message) if c.get("type") == 13]
+    assert all(name in names for name in files)
+    return [name for name in files if name.endswith(".mp3")]
 
 
 async def result_of(fake, battle=1):
@@ -40,15 +64,19 @@ async def start_battle(fake, prompt="a duel of synths", **options):
 
 
 async def test_a_battle_from_prompt_to_result(shifted_harness):
-    """/battle makes one Suno song; once it is posted a face-off of its two takes opens; votes are private, one per
-    member and changeable; after the voting time the result names the winner and pings only the starter."""
+    """/battle makes one Suno song; once it is posted its own post becomes the face-off (its two takes play there,
+    with Vote A and Vote B); votes are private, one per member and changeable; after the voting time the post shows
+    the votes instead of its buttons, and one short line names the winner, pinging only the starter."""
     fake, sim = shifted_harness.fake, shifted_harness.sim
     face_off = await start_battle(fake)
+    (song,) = await wait_delivery(fake)
+    assert face_off["id"] == song["id"]  # one place: the song's post is where members listen and vote
     assert sim.count("submit_music") == 1
     text = text_of(face_off)
-    assert "Song battle #1" in text and "A · Take A" in text and "B · Take B" in text
-    assert "counts stay hidden" in text
-    assert pinged_user_ids(face_off) == set()
+    assert "Song battle #1" in text and "counts stay hidden" in text
+    labels = [b.get("label") for b in buttons(face_off) if str(b.get("custom_id", "")).startswith("chorus:battle:")]
+    assert labels == ["Vote for Take A", "Vote for Take B"]
+    assert len(players(face_off)) == 2
     _, first = await vote(fake, face_off, 1, fake.bob)
     assert first["flags"] & 64 and "Your vote for **A** is in" in first["content"]
     await vote(fake, face_off, 2, fake.admin)
@@ -59,16 +87,51 @@ async def test_a_battle_from_prompt_to_result(shifted_harness):
     assert posted(fake, "chorus-battle-end-1") is None
     shifted_harness.clock.advance(DAY + 1)
     result = await result_of(fake)
-    text = text_of(result)
-    assert "B · Take B wins!" in text and "**Take B** 2 votes · Take A 1 vote" in text
+    line = text_of(result)
+    assert "Take B wins! 2 votes to 1" in line
+    assert [c["type"] for c in components(result)] == [10] and len(line) <= 200 and "\n" not in line  # one line
     assert pinged_user_ids(result) == {fake.alice.id}
     assert result["message_reference"]["message_id"] == face_off["id"]
-    closed = await fake.wait_for(lambda: (m := fake.message(int(face_off["id"])).snapshot()) and not buttons(m) and m)
-    assert "Voting closed: **A** 1 · **B** 2, B wins." in text_of(closed) and "Take A" in text_of(closed)
+    closed = await fake.wait_for(lambda: (m := fake.message(int(face_off["id"])).snapshot()) and not vote_post(fake)
+                                 and m)
+    assert "Voting closed: **Take A** 1 · **Take B** 2, Take B wins." in text_of(closed)
+    assert len(players(closed)) == 2  # the songs stay playable
     with pytest.raises(NotAllowedError, match="voting has closed"):  # a member whose screen still shows the buttons
         await shifted_harness.bot.community.battles.vote(1, fake.admin.id, "a")
     battle = await shifted_harness.bot.community.battles.get(1)
     assert (battle.state, battle.winner, battle.votes_a, battle.votes_b) == ("closed", "b", 1, 2)
+
+
+async def test_a_battle_of_two_takes_is_two_public_posts(shifted_harness):
+    """A battle of takes posts its song (where members listen, like and vote) and, at the end, one result line:
+    nothing else reaches the channel (no separate face-off, no result card)."""
+    fake = shifted_harness.fake
+    face_off = await start_battle(fake)
+    await vote(fake, face_off, 1, fake.bob)
+    like = await fake.click_button(face_off, custom_id(face_off, "chorus:like:"), user=fake.bob)
+    await like.wait_response()
+    liked = fake.message(int(face_off["id"])).snapshot()
+    assert vote_post(fake)["id"] == face_off["id"] and len(players(liked)) == 2  # a like keeps the battle as it was
+    assert len(channel_posts(fake)) == 1
+    shifted_harness.clock.advance(DAY + 1)
+    await result_of(fake)
+    await fake.wait_for(lambda: vote_post(fake) is None or None)
+    assert len(channel_posts(fake)) == 2
+
+
+async def test_opening_a_battle_again_after_a_crash_adds_its_votes_once(shifted_harness):
+    """The opening is tried again when the bot stopped before recording it: the song's post keeps one pair of vote
+    buttons however often it is opened."""
+    fake, bot = shifted_harness.fake, shifted_harness.bot
+    face_off = await start_battle(fake)
+    battle = await bot.community.battles.get(1)
+    sides = contenders(battle, await bot.community.battles.jobs_of(battle))
+    assert sides is not None
+    herald = DiscordHerald(bot)
+    assert await herald.face_off(battle, sides, battle.closes_at) == int(face_off["id"])
+    again = fake.message(int(face_off["id"])).snapshot()
+    assert [b["custom_id"] for b in buttons(again) if b["custom_id"].startswith("chorus:battle:")] == [
+        "chorus:battle:1:1", "chorus:battle:1:2"]
 
 
 async def test_votes_at_the_same_instant_count_once_each(harness):
@@ -96,7 +159,7 @@ async def test_a_restart_between_a_vote_and_the_close_keeps_the_vote_and_the_tim
     shifted_harness.clock.advance(DAY + 60)  # the closing time passes while the bot is down
     await shifted_harness.start()
     result = await result_of(fake)
-    assert "A · Take A wins!" in text_of(result) and "1 vote" in text_of(result)
+    assert "Take A wins! 1 vote to 0" in text_of(result)
     assert len([m for m in fake.messages_in(fake.music) if m.get("nonce") == "chorus-battle-end-1"]) == 1
 
 
@@ -127,21 +190,99 @@ async def test_suno_against_udio(harness):
     assert (sim.count("submit_music"), sim.count("udio_generate")) == (1, 1)
     text = text_of(face_off)
     assert "A · Suno" in text and "B · Udio" in text and "Suno against Udio" in text
+    assert "▶ Listen" not in text  # both sides play right there
+    sides = players(face_off)
+    assert len(sides) == 2 and sides[0].endswith(" - Suno.mp3") and sides[1].endswith(" - Udio.mp3")
+    assert len(channel_posts(fake)) == 3  # the two songs, and the face-off that plays both
     jobs = [await harness.bot.jobs.get(n) for n in (1, 2)]
     assert [(job.provider, job.user_id) for job in jobs] == [("suno", fake.alice.id), ("udio", fake.alice.id)]
     assert jobs[1].interaction_token is None  # only the first job owns the command's card
 
 
-async def test_a_deleted_song_calls_the_battle_off(shifted_harness):
-    """A battle whose song was deleted takes no more votes and ends called off, with no winner and no ping."""
+async def test_suno_against_udio_ends_on_its_face_off(shifted_harness):
+    """Suno against Udio: the face-off keeps playing both sides once voting closes, and the result is one line."""
     fake = shifted_harness.fake
-    face_off = await start_battle(fake)
+    it = await fake.slash_command("battle", {"prompt": "city lights", "versus": True}, user=fake.alice)
+    assert (await it.wait_response())["type"] == 5
+    await wait_delivery(fake, 2)
+    face_off = await face_off_of(fake)
+    await vote(fake, face_off, 2, fake.bob)
+    shifted_harness.clock.advance(DAY + 1)
+    result = await result_of(fake)
+    assert "Udio wins! 1 vote to 0" in text_of(result)
+    assert result["message_reference"]["message_id"] == face_off["id"]
+    closed = await fake.wait_for(lambda: vote_post(fake) is None and fake.message(int(face_off["id"])).snapshot())
+    assert len(players(closed)) == 2 and "Voting closed: **Suno** 0 · **Udio** 1, Udio wins." in text_of(closed)
+    assert len(channel_posts(fake)) == 4
+
+
+async def test_a_face_off_too_large_to_attach_links_its_songs(harness):
+    """The face-off attaches what fits the server's upload limit; a song that does not fit plays from its link."""
+    fake = harness.fake
+    fake.upload_limit = 64 * 1024 + 1  # nothing fits beside the message itself
+    it = await fake.slash_command("battle", {"prompt": "city lights", "versus": True}, user=fake.alice)
+    assert (await it.wait_response())["type"] == 5
+    await wait_delivery(fake, 2)
+    face_off = await face_off_of(fake)
+    assert players(face_off) == [] and not face_off["attachments"]
+    assert text_of(face_off).count("▶ Listen") == 2
+
+
+async def test_a_face_off_posted_before_this_version_still_takes_votes_and_closes(shifted_harness):
+    """A face-off posted by an earlier version (a post of its own, no players) keeps answering its vote buttons,
+    and closes into the votes like the new ones."""
+    fake, bot = shifted_harness.fake, shifted_harness.bot
+    await start_battle(fake)
+    battle = await bot.community.battles.get(1)
+    closes = f"Voting closes <t:{int(battle.closes_at)}:R>. One vote each (press the other side to change it); the " \
+             "counts stay hidden until the end."
+    old_view = discord.ui.LayoutView(timeout=None)
+    old_view.add_item(discord.ui.Container(
+        discord.ui.TextDisplay("### ⚔️ Song battle #1\n>>> a duel of synths"), discord.ui.TextDisplay(closes),
+        discord.ui.ActionRow(BattleVoteButton(1, 1, "Take A"), BattleVoteButton(1, 2, "Take B")),
+    ))
+    old = await bot.get_channel(fake.music.id).send(view=old_view)
+    await bot.store.set_battle_message(1, old.id)
+    old_post = fake.message(old.id).snapshot()
+    click, reply = await vote(fake, old_post, 1, fake.bob)
+    assert "Your vote for **A** is in" in reply["content"] and len(answers(fake, click)) == 1
+    shifted_harness.clock.advance(DAY + 1)
+    result = await result_of(fake)
+    assert "Take A wins! 1 vote to 0" in text_of(result)
+    closed = await fake.wait_for(lambda: (m := fake.message(old.id).snapshot()) and not buttons(m) and m)
+    assert "Voting closed: **Take A** 1 · **Take B** 0, Take A wins." in text_of(closed)
+    assert closes not in text_of(closed)
+
+
+async def test_a_deleted_song_calls_the_battle_off(shifted_harness):
+    """A battle whose song was deleted takes no more votes and ends called off, with no winner and no ping: its
+    face-off says so instead of offering votes."""
+    fake = shifted_harness.fake
+    it = await fake.slash_command("battle", {"prompt": "city lights", "versus": True}, user=fake.alice)
+    assert (await it.wait_response())["type"] == 5
+    suno = (await wait_delivery(fake, 2))[0]
+    face_off = await face_off_of(fake)
     await vote(fake, face_off, 1, fake.bob)
-    song = (await wait_delivery(fake))[0]
-    delete = await fake.select(song, "chorus:more:1", ["delete"], user=fake.alice)
+    delete = await fake.select(suno, "chorus:more:1", ["delete"], user=fake.alice)
     await delete.wait_response()
     _, refused = await vote(fake, face_off, 2, fake.admin)
     assert "called off" in refused["content"]
+    shifted_harness.clock.advance(DAY + 1)
+    result = await result_of(fake)
+    assert "called off" in text_of(result) and pinged_user_ids(result) == set()
+    closed = await fake.wait_for(lambda: vote_post(fake) is None and fake.message(int(face_off["id"])).snapshot())
+    assert "Called off: a song in it was deleted." in text_of(closed)
+
+
+async def test_a_battle_whose_song_post_is_deleted_is_called_off(shifted_harness):
+    """A battle of takes whose song (its vote post) was deleted takes no more votes; it ends called off in one
+    line, pinging nobody."""
+    fake, bot = shifted_harness.fake, shifted_harness.bot
+    song = await start_battle(fake)
+    delete = await fake.select(song, "chorus:more:1", ["delete"], user=fake.alice)
+    await delete.wait_response()
+    with pytest.raises(NotAllowedError, match="called off"):
+        await bot.community.battles.vote(1, fake.bob.id, "a")
     shifted_harness.clock.advance(DAY + 1)
     result = await result_of(fake)
     assert "called off" in text_of(result) and pinged_user_ids(result) == set()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.e2e import answers, buttons, eventually, text_of, wait_delivery
+from tests.e2e import answers, buttons, components, eventually, text_of, wait_delivery
 from tests.fakes.discord import pinged_user_ids
 
 DAY = 86400
@@ -60,11 +60,12 @@ async def test_a_challenge_from_start_to_results(shifted_harness):
     assert refused["flags"] & 64 and "Manage Server" in refused["content"]
     announced = await start(fake)
     assert "New challenge: songs about the sea" in announced["content"]
+    assert "More → Enter" in announced["content"] and "job:" not in announced["content"]  # no numbers to look up
     assert "before the challenge started" in (await submit(fake, fake.alice, 1))["content"]
-    await songs.make(fake.alice)  # job 2
-    assert "Song #2 is your entry" in (await submit(fake, fake.alice, 2))["content"]
+    await songs.make(fake.alice, "a first try")  # job 2
+    assert "**A First Try** is your entry" in (await submit(fake, fake.alice, 2))["content"]
     await songs.make(fake.alice)  # job 3
-    assert "It replaces song #2 (one entry each)" in (await submit(fake, fake.alice, 3))["content"]
+    assert "It replaces **A First Try** (one entry each)" in (await submit(fake, fake.alice, 3))["content"]
     await songs.make(fake.bob)  # job 4
     assert "not yours" in (await submit(fake, fake.bob, 3))["content"]
     await submit(fake, fake.bob, 4)
@@ -94,7 +95,7 @@ async def test_a_challenge_from_start_to_results(shifted_harness):
     results = await fake.wait_for(lambda: posted(fake, "chorus-results-1"), timeout=10)
     lines = text_of(results).splitlines()
     assert f"<@{fake.alice.id}> wins!" in lines
-    board = [line for line in lines if line.startswith(("🥇", "🥈", "🥉"))]
+    board = [line for line in lines if line.startswith(("🥇", "🥈", "🥉", "**3.**"))]
     assert [line.split(" · ")[1] for line in board] == ["2 votes", "1 vote", "0 votes"]
     assert f"<@{fake.alice.id}>" in board[0] and f"<@{fake.bob.id}>" in board[1]
     assert pinged_user_ids(results) == set()
@@ -164,3 +165,67 @@ async def test_a_challenge_phase_due_while_the_bot_was_down_happens_after_the_re
     voting = await voting_post(fake)
     options = [o["value"] for b in buttons(voting) if b.get("type") == 3 for o in b["options"]]
     assert options == [str(fake.alice.id), str(fake.bob.id)]
+
+
+def more_values(post):
+    menus = [b for b in buttons(post) if b.get("custom_id", "").startswith("chorus:more:")]
+    return [option["value"] for menu in menus for option in menu["options"]]
+
+
+async def test_a_member_enters_their_song_from_its_post(shifted_harness):
+    """While a challenge takes entries, a new song's More menu offers to enter it: its maker enters it privately,
+    with no number to look up; anyone else is told it is not theirs; a song posted before offers nothing."""
+    fake = shifted_harness.fake
+    songs = Songs(fake)
+    before = await songs.make(fake.alice, "made before")
+    assert "enter" not in more_values(before)
+    await start(fake)
+    post = await songs.make(fake.alice, "a sea shanty")  # job 2
+    assert "enter" in more_values(post)
+    other = await fake.select(post, "chorus:more:2", ["enter"], user=fake.bob)
+    refused = await reply_to(other)
+    assert refused["flags"] & 64 and "not yours" in refused["content"]
+    it = await fake.select(post, "chorus:more:2", ["enter"], user=fake.alice)
+    entered = await reply_to(it)
+    assert entered["flags"] & 64 and "**A Sea Shanty** is your entry in **songs about the sea**" in entered["content"]
+    assert len(answers(fake, it)) == 1 and len(answers(fake, other)) == 1
+    status = await reply_to(await fake.slash_command("challenge status", {}, user=fake.alice))
+    assert "1 entry" in status["embeds"][0]["description"]
+
+
+async def test_the_vote_post_plays_the_entries(shifted_harness):
+    """The vote post carries each entry's song, playing right there (no jumping away to listen), and keeps them
+    once voting closes."""
+    fake = shifted_harness.fake
+    songs = Songs(fake)
+    await start(fake, ends="1h")
+    for user in (fake.alice, fake.bob):
+        await songs.make(user)
+        await submit(fake, user, songs.count)
+    shifted_harness.clock.advance(3601)
+    voting = await voting_post(fake)
+    names = [a["filename"] for a in voting["attachments"]]
+    played = [c["file"]["url"].removeprefix("attachment://") for c in components(voting) if c.get("type") == 13]
+    assert len(played) == 2 and all(name.endswith(".mp3") and name in names for name in played)
+    assert "▶ Listen" not in text_of(voting)
+    descriptions = [o.get("description") or "" for b in buttons(voting) if b.get("type") == 3 for o in b["options"]]
+    assert not [d for d in descriptions if "#" in d]
+    shifted_harness.clock.advance(DAY + 1)
+    await fake.wait_for(lambda: posted(fake, "chorus-results-1"), timeout=10)
+    ended = await fake.wait_for(lambda: (m := fake.message(int(voting["id"])).snapshot()) and not buttons(m) and m)
+    assert "Voting is closed" in text_of(ended)
+    assert [c["file"]["url"] for c in components(ended) if c.get("type") == 13] == [f"attachment://{n}" for n in played]
+
+
+async def test_challenge_submit_offers_the_members_songs_by_title(shifted_harness):
+    """/challenge submit needs no number looked up: as the member types, it offers their songs that may enter, by
+    title (songs made before the challenge, or by others, are not offered)."""
+    fake = shifted_harness.fake
+    songs = Songs(fake)
+    await songs.make(fake.alice, "made before")  # job 1
+    await start(fake)
+    await songs.make(fake.alice, "a sea shanty")  # job 2
+    await songs.make(fake.bob, "not hers")  # job 3
+    typed = await fake.autocomplete("challenge submit", {"job": "sea"}, "job", user=fake.alice)
+    choices = (await typed.wait_response())["data"]["choices"]
+    assert [(c["name"], c["value"]) for c in choices] == [("A Sea Shanty (song #2)", 2)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e import action_rows, custom_id, eventually, text_of, wait_delivery
+from tests.e2e import action_rows, custom_id, eventually, private_answer, text_of, wait_delivery
 
 
 async def delivered_in_store(harness, job_id):
@@ -35,7 +35,9 @@ async def test_udio_song_is_delivered(harness):
         "dreamy shoegaze", "udio130-v1.5", "generate",
     )
     text = text_of(message)
-    assert "Udio" in text and "Take A" in text and "Take B" in text
+    assert "Udio" in text
+    assert [a["filename"].rsplit(" - ", 1)[1] for a in message["attachments"]] == ["Take A.mp3", "Take B.mp3",
+                                                                                 "Lyrics.txt"]
     # Udio cannot be extended: the one row of actions is Like, Again and Edit.
     assert [b.get("label") for b in action_rows(message)[0]["components"]] == ["Like", "Again", "Edit"]
 
@@ -45,7 +47,7 @@ async def test_udio_unavailable_is_said_plainly(harness):
     fake, sim = harness.fake, harness.sim
     sim.faults.always("udio_generate", 503)
     it = await fake.slash_command("udio", {"prompt": "anything"}, user=fake.alice)
-    original = await it.wait_original(lambda m: m["content"].startswith("❌"))
+    original = await private_answer(fake, it)
     assert "Udio is unavailable" in original["content"]
 
 
@@ -108,14 +110,15 @@ async def test_status_lists_recent_jobs_privately(harness):
 
 
 async def test_status_of_one_job(harness):
-    """/status job:<n> shows that job's detail, including its CometAPI task id."""
+    """/status job:<n> shows that song in detail; its CometAPI task id is only in Info's small print."""
     fake, sim = harness.fake, harness.sim
     await fake.slash_command("suno", {"prompt": "detail please"}, user=fake.alice)
     await wait_delivery(fake)
     it = await fake.slash_command("status", {"job": 1}, user=fake.alice)
     embed = (await it.wait_response())["data"]["embeds"][0]
-    fields = {f["name"]: f["value"] for f in embed["fields"]}
     task_id = sim.requests_to("batch_fetch")[0].body["ids"][0]
-    assert task_id in fields["CometAPI task"]
+    assert "song #1" in embed["description"] and task_id not in str(embed)
+    info = await fake.select((await wait_delivery(fake))[0], "chorus:more:1", ["info"], user=fake.alice)
+    assert task_id in (await info.wait_response())["data"]["embeds"][0]["description"].splitlines()[-1]
     missing = await fake.slash_command("status", {"job": 999}, user=fake.alice)
-    assert "no job #999" in (await missing.wait_response())["data"]["content"]
+    assert "no song #999" in (await missing.wait_response())["data"]["content"]

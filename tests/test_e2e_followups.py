@@ -268,16 +268,16 @@ async def test_history_pages_through_delivered_songs(harness):
     it = await fake.slash_command("history", {"member": fake.alice}, user=fake.bob)
     page = (await it.wait_response())["data"]
     assert page["flags"] & 64
-    assert page["embeds"][0]["footer"]["text"].startswith("Page 1 of 2 · 6 song(s)")
-    assert page["embeds"][0]["description"].count("job #") == 5
-    assert "job #6" in page["embeds"][0]["description"]  # newest first
+    assert page["embeds"][0]["footer"]["text"].startswith("Page 1 of 2 · 6 songs")
+    assert page["embeds"][0]["description"].count("song #") == 5
+    assert "song #6" in page["embeds"][0]["description"]  # newest first
     assert "/channels/" in page["embeds"][0]["description"]
     older = next(c for row in page["components"] for c in row["components"] if c["label"] == "Older ▶")
     await harness.restart()
     click = await fake.click_button(it.original(), older["custom_id"], user=fake.bob)
     second = (await click.wait_response())["data"]
     assert second["embeds"][0]["footer"]["text"].startswith("Page 2 of 2")
-    assert "job #1" in second["embeds"][0]["description"]
+    assert "song #1" in second["embeds"][0]["description"]
 
 
 async def test_show_reposts_a_song_with_live_buttons(harness):
@@ -286,7 +286,7 @@ async def test_show_reposts_a_song_with_live_buttons(harness):
     await first_song(fake, "show me again")
     it = await fake.slash_command("show", {"job": 1}, user=fake.bob)
     shown = (await it.wait_response())["data"]
-    assert "job #1" in text_of(shown) and "shown again by" in text_of(shown)
+    assert "song #1" in text_of(shown) and "shown again by" in text_of(shown)
     assert shown["allowed_mentions"]["parse"] == []
     click = await fake.select(it.original(), "chorus:more:1", ["info"], user=fake.bob)
     assert "show me again" in (await click.wait_response())["data"]["embeds"][0]["description"]
@@ -370,9 +370,11 @@ async def test_a_failure_after_the_token_expired_is_one_short_reply_to_the_card(
 
     (reply,) = await fake.wait_for(replies)
     assert pinged_user_ids(reply) == {fake.alice.id}
-    assert "failed" in reply["content"] and "Try again" in reply["content"]
+    # Suno refused its words: asked again unchanged it would fail the same way, so the card offers Edit.
+    assert "failed" in reply["content"] and "**Edit**" in reply["content"]
     edited = fake.state.messages.get(int(card["id"])).snapshot()
     assert "Failed" in edited["embeds"][0]["title"]
+    assert [b["label"] for b in buttons(edited)] == ["Edit"]
     public = [m for m in fake.messages_in(fake.music) if not m["flags"] & 64]
     assert {m["id"] for m in public} == {card["id"], reply["id"]}
 

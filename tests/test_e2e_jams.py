@@ -76,4 +76,22 @@ async def test_a_moderator_may_make_the_song_and_an_empty_jam_cannot(harness):
     assert pinged_user_ids(song) == {fake.bob.id}  # credited to the one contributor, not to who pressed
     assert (await harness.bot.jobs.get(1)).user_id == fake.admin.id  # charged to who pressed
     assert sim.count("submit_music") == 1
-    assert [b.get("label") for b in buttons(panel)] == ["Add a line", "Make it a song"]
+    assert [b.get("label") for b in buttons(panel)] == ["Add a line", "Remove a line", "Make it a song"]
+
+
+async def test_a_finished_jam_song_is_announced_where_the_jam_started(harness):
+    """The song is posted in the jam's thread, and announced in the channel where the jam started: one line replying
+    to the jam's opening message, linking the song and naming who wrote it, pinging nobody (the thread pinged them)."""
+    fake = harness.fake
+    thread, panel = await open_jam(fake, "a song about our cat")
+    await add_line(fake, panel, fake.bob, "Whiskers on the keyboard")
+    make = await fake.click_button(panel, custom_id(panel, "chorus:jamsong:"), user=fake.alice)
+    assert (await make.wait_response())["type"] == 5
+    (song,) = await wait_delivery(fake, channel=thread)
+    news = await fake.wait_for(lambda: next((m for m in fake.messages_in(fake.music)
+                                             if m.get("nonce") == "chorus-jam-song-1"), None))
+    assert news["message_reference"]["message_id"] == str(thread.id)  # the jam's opening message
+    text = text_of(news)
+    assert f"/{thread.id}/{song['id']})" in text and "a song about our cat" in text.lower()
+    assert f"<@{fake.bob.id}>" in text and "\n" not in text
+    assert pinged_user_ids(news) == set()

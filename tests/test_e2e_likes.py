@@ -149,3 +149,32 @@ async def test_a_song_shown_again_keeps_its_likes_and_a_like_there_counts_on_the
     await like(fake, copy, fake.alice)
     assert await bot.community.likes.count(1) == 2
     assert custom_id(copy, "chorus:like:") == "chorus:like:1"
+
+
+async def test_a_burst_of_likes_ends_with_the_true_count_on_the_button(harness):
+    """Many members pressing ❤️ at once, with Discord's usual round trip: every press is answered (none runs out its
+    3 s waiting for the others), and the last edit of the post shows the true count."""
+    fake, bot = harness.fake, harness.bot
+    message = await song(fake)
+    cid = like_button(message)["custom_id"]
+    fans = [fake.add_member(f"fan{n}").user for n in range(14)]
+    fake.settings.latency = 0.25
+    clicks = await asyncio.gather(*(fake.click_button(message, cid, user=fan) for fan in fans))
+    await asyncio.gather(*(click.wait_response() for click in clicks))
+    assert await bot.community.likes.count(1) == len(fans)
+    for click in clicks:
+        (answer,) = answers(fake, click)
+        assert answer.status == 200 and answer.json["type"] in (6, 7)  # the post updated, or edited just after
+    tokens = {click.token for click in clicks}
+
+    def label_edits():
+        """Every accepted edit of the post by a press: its update answer (7), or an edit through its token."""
+        return [r for r in fake.requests if r.status == 200 and (
+            (r.path.endswith("/callback") and r.json["type"] == 7)
+            or (r.method == "PATCH" and r.path.split("/")[3] in tokens and r.path.endswith("/messages/@original")))]
+
+    await fake.wait_for(lambda: like_button(fake.message(int(message["id"])).snapshot())["label"] == "14" or None)
+    edits = label_edits()
+    assert len(edits) <= len(fans)  # presses that came while an edit was under way share the next one
+    last = edits[-1]
+    assert like_button(last.json if last.method == "PATCH" else last.json["data"])["label"] == "14"

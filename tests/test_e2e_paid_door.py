@@ -36,13 +36,14 @@ async def dm_song(fake, prompt="a song the channel refused"):
 
 
 async def tools_menu(fake, message, take=1, user=None):
-    """More → Tools for take N, wherever the post is (a channel or a DM): the private menu's interaction."""
-    it = await fake.select(message, custom_id(message, "chorus:more:"), [f"tools:{take}"], user=user or fake.alice)
+    """More → Stems for take N, wherever the post is (a channel or a DM): the private stems menu's interaction."""
+    it = await fake.select(message, custom_id(message, "chorus:more:"), [f"stems:{take}"], user=user or fake.alice)
     assert (await it.wait_response())["data"]["flags"] & 64
     return it
 
 
 async def use_tool(fake, opened, value, user=None):
+    """Pick which stems in the private menu More → Stems opened."""
     menu = opened.original()
     return await fake.select(menu, custom_id(menu, "chorus:tools:"), [value], user=user or fake.alice)
 
@@ -324,7 +325,8 @@ async def test_stems_that_come_back_as_an_ordinary_song_are_posted_as_a_song(har
     text = text_of(posted)
     assert "ordinary song" in text and "stems" in text.lower()
     assert "Stems of #1" not in text
-    assert "Take A" in text
+    songs = [a["filename"] for a in posted["attachments"] if a["filename"].endswith(".mp3")]
+    assert songs[0].endswith(" - Take A.mp3")
 
 
 async def test_a_cover_that_comes_back_as_an_ordinary_song_says_so(harness):

@@ -17,7 +17,7 @@ from bot.simulator import (
     key_fragment,
 )
 from tests.conftest import API_KEY
-from tests.e2e import text_of, wait_delivery
+from tests.e2e import private_answer, text_of, wait_delivery
 from tests.harness import BotHarness
 
 
@@ -64,8 +64,9 @@ async def test_style_and_title_with_a_description_reach_suno_inside_it_and_the_c
     assert "a sea shanty about rubber ducks" in upstream["gpt_description_prompt"]
     assert "emotional punk" in upstream["gpt_description_prompt"]
     assert "Quack Attack" in upstream["gpt_description_prompt"]
-    assert "ignores style and title" in text_of(message)  # said on the song post, which stays
-    card = next(m for m in it.edits if m["embeds"])  # and on the card while the song is made
+    assert "ignores style and title" not in text_of(message)  # plumbing: not on the public post
+    assert text_of(message).startswith("### 🎶 Quack Attack\n")  # the member's title, not the one Suno made up
+    card = next(m for m in it.edits if m["embeds"])  # said on the card while the song is made (and in Info)
     assert "ignores style and title" in card["embeds"][0]["description"]
     assert card["embeds"][0]["description"].endswith(">>> a sea shanty about rubber ducks")  # as the member typed it
 
@@ -105,7 +106,7 @@ async def test_a_failure_with_one_complete_take_delivers_that_take_and_says_what
     text = text_of(message)
     assert f"<@{fake.alice.id}> · Suno v5" in text
     assert "Take B failed" in text and "Here is what worked" in text
-    assert [a["filename"].endswith(".mp3") for a in message["attachments"]] == [True]
+    assert [a["filename"].endswith(" - Take A.mp3") for a in message["attachments"]] == [True, False]  # and lyrics
     assert job.state == "succeeded"
 
 
@@ -146,7 +147,7 @@ async def test_a_switched_off_model_is_said_so_and_tried_once(relay_harness, com
     fake, sim = relay_harness.fake, relay_harness.sim
     sim.relay.switched_off.add(endpoint)
     it = await fake.slash_command(command, {"prompt": "anything"}, user=fake.alice)
-    original = await it.wait_original(lambda m: m["content"].startswith("❌"))
+    original = await private_answer(fake, it)
     assert needle in original["content"]
     assert sim.count(endpoint) == 1
     job = await only_job(relay_harness)
@@ -182,7 +183,7 @@ async def test_a_used_up_key_tells_members_the_bot_is_out_of_credit(relay_harnes
     caplog.set_level(logging.INFO)
     sim.relay.used_up_keys.add(API_KEY)
     it = await fake.slash_command("suno", {"prompt": "a song on credit"}, user=fake.alice)
-    original = await it.wait_original(lambda m: m["content"].startswith("❌"))
+    original = await private_answer(fake, it)
     assert "credit ran out" in original["content"]
     assert "API key" not in original["content"]
     assert sim.count("submit_music") == 1
@@ -199,7 +200,7 @@ async def test_the_key_fragment_of_a_used_up_key_is_never_stored_shown_or_logged
     fragment = key_fragment(API_KEY)
     sim.relay.used_up_keys.add(API_KEY)
     it = await fake.slash_command("suno", {"prompt": "a song on credit"}, user=fake.alice)
-    await it.wait_original(lambda m: m["content"].startswith("❌"))
+    await private_answer(fake, it)
     job = await only_job(relay_harness)
     assert job.state == "submit_failed" and USED_UP_MESSAGE in job.error
     shown = await fake.slash_command("status", {"job": job.id}, user=fake.alice)
@@ -222,7 +223,8 @@ async def test_udio_songs_in_the_nested_query_shape_are_delivered(relay_harness)
     job = await only_job(relay_harness)
     assert sim.requests_to("udio_query")[0].query == {"ids": job.task_id}
     text = text_of(message)
-    assert "Take A" in text and "Take B" in text
+    takes = [a["filename"].rsplit(" - ", 1)[-1] for a in message["attachments"] if a["filename"].endswith(".mp3")]
+    assert takes == ["Take A.mp3", "Take B.mp3"]
     assert f"<@{fake.alice.id}> · Udio" in text
 
 
@@ -252,7 +254,7 @@ async def test_an_upstream_refusal_reads_neutral_and_its_raw_message_is_logged(r
     caplog.set_level(logging.INFO)
     sim.relay.upstream_refuses.add("submit_music")
     it = await fake.slash_command("suno", {"prompt": "a refused song"}, user=fake.alice)
-    original = await it.wait_original(lambda m: m["content"].startswith("❌"))
+    original = await private_answer(fake, it)
     assert "CometAPI refused the request" in original["content"]
     assert UPSTREAM_REFUSAL_MESSAGE not in original["content"]
     assert UPSTREAM_REFUSAL_MESSAGE in caplog.text

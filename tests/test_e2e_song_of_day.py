@@ -67,3 +67,28 @@ async def test_a_deleted_song_is_never_featured(shifted_harness):
     to_next_day(shifted_harness)
     await bot.timers.run_once()
     assert features(fake) == []
+
+
+async def test_song_of_the_day_counts_from_the_day_it_was_switched_on(shifted_harness):
+    """Switching song of the day on features nothing from before that day: the first feature, the next day, is
+    the most liked song of the day it was switched on."""
+    fake, bot = shifted_harness.fake, shifted_harness.bot
+    await fake.slash_command("suno", {"prompt": "liked before it was on"}, user=fake.alice)
+    (before,) = await wait_delivery(fake)
+    await like(fake, before, fake.bob)
+    to_next_day(shifted_harness)
+    it = await fake.slash_command("chorus song-of-the-day", {"channel": fake.general}, user=fake.admin)
+    assert "featured in" in (await it.wait_response())["data"]["content"]
+    await bot.timers.run_once()
+    assert features(fake) == []  # yesterday's liked song is from before it was switched on
+    await fake.slash_command("suno", {"prompt": "liked the day it was on"}, user=fake.bob)
+    on_the_day = (await wait_delivery(fake, 2))[1]
+    await like(fake, on_the_day, fake.alice)
+    to_next_day(shifted_harness)
+    (featured,) = await fake.wait_for(lambda: features(fake) or None, timeout=10)
+    assert f"/{fake.music.id}/{on_the_day['id']})" in text_of(featured)
+    # Switching it again (another channel) while it is on keeps counting from the first day.
+    await bot.admin.set_song_of_day(fake.guild.id, fake.music.id, by=fake.admin.id)
+    settings = await bot.jobs.guild_settings(fake.guild.id)
+    assert settings is not None and settings.song_of_day_since is not None
+    assert utc_day_start(settings.song_of_day_since) == utc_day_start(shifted_harness.clock()) - 86400

@@ -6,7 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from tests.e2e import answers, buttons, posts, text_of, wait_delivery
+from tests.e2e import answers, buttons, posts, private_answer, text_of, wait_delivery
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -18,17 +18,21 @@ async def first_song(fake, prompt="a song with tools"):
 
 
 async def tools_of(fake, message, user, take=1):
-    """More → Tools for take N: the private menu of that take's tools."""
-    it = await fake.select(message, "chorus:more:1", [f"tools:{take}"], user=user)
-    reply = await it.wait_response()
-    assert reply["data"]["flags"] & 64
-    return it
+    """A take's tools are in the post's More menu itself (`wav:1`, `stems:1`, …): the post and the take."""
+    return message, take
 
 
 async def use_tool(fake, opened, value, user):
-    """Pick one tool from the private tools menu; return the interaction."""
-    menu = opened.original()
-    return await fake.select(menu, "chorus:tools:1:1", [value], user=user)
+    """Pick one tool of the take in the post's More menu (`mp4` is its Video; `stems:two` picks Stems, then which
+    in the private menu that answers); return the interaction that runs the tool."""
+    message, take = opened
+    what, _, stem = value.partition(":")
+    picked = await fake.select(message, "chorus:more:1", [f"{'video' if what == 'mp4' else what}:{take}"], user=user)
+    if not stem:
+        return picked
+    choice = await picked.wait_response()
+    assert choice["data"]["flags"] & 64
+    return await fake.select(picked.original(), f"chorus:tools:1:{take}", [value], user=user)
 
 
 async def final_answer(fake, it):
@@ -90,15 +94,18 @@ async def test_a_switched_off_tool_says_so(harness):
 
 
 async def test_the_tools_never_tell_members_they_are_free(harness):
-    """CometAPI publishes no price for a take's tools: the tools menu says CometAPI may charge for them, stems claim
+    """CometAPI publishes no price for a take's tools: what they answer says CometAPI may charge for them, stems claim
     no made-up multiple of a song, and a tool that is not available does not claim that nothing was charged."""
     fake, sim = harness.fake, harness.sim
     sim.state.relay.switched_off.add("wav")
     message = await first_song(fake)
     opened = await tools_of(fake, message, fake.alice)
-    menu = opened.original()
-    assert "may charge" in menu["content"] and "not published" in menu["content"]
-    descriptions = [o.get("description", "") for b in buttons(menu) for o in b.get("options", [])]
+    midi = await final_answer(fake, await use_tool(fake, opened, "midi", fake.alice))
+    assert "may charge" in midi["content"] and "not published" in midi["content"]
+    stems = await fake.select(message, "chorus:more:1", ["stems:1"], user=fake.alice)
+    await stems.wait_response()
+    descriptions = [o.get("description", "") for menu in (message, stems.original()) for b in buttons(menu)
+                    for o in b.get("options", [])]
     assert not [d for d in descriptions if "five songs" in d or "free" in d.lower()]
     it = await use_tool(fake, opened, "wav", fake.alice)
     answer = await final_answer(fake, it)
@@ -117,7 +124,7 @@ async def test_stems_are_a_job_of_their_own_through_the_limits(harness):
     (body,) = [r.body for r in sim.requests_to("submit_music") if r.body.get("task") == "gen_stem"]
     assert (body["stem_task"], body["stem_type_group_name"]) == ("two", "Two")
     text = text_of(stems)
-    assert "Stems of #1 take A" in text and "Vocals" in text and "Instrumental" in text
+    assert "Stems of “A Song With Tools”, take A" in text and "Vocals" in text and "Instrumental" in text
     assert f"<@{fake.bob.id}>" in text
     job = await harness.bot.jobs.get(2)
     assert (job.user_id, job.kind, job.parent_job_id) == (fake.bob.id, "stems", 1)
@@ -148,7 +155,8 @@ async def test_a_persona_is_made_by_the_requester_and_sings_a_new_song(harness):
     assert form["type"] == 9
     made = await fake.submit_modal(form["data"]["custom_id"], {"name": "Captain Shanty", "description": "salty"},
                                    user=fake.alice, interaction_from=click)
-    assert "Captain Shanty" in (await made.wait_response())["data"]["content"]
+    ready = await made.wait_original(lambda m: "Captain Shanty" in m["content"])
+    assert ready["flags"] & 64  # tools answer privately
     (persona_request,) = sim.requests_to("persona")
     choices = await fake.autocomplete("suno", {"prompt": "x", "persona": "capt"}, "persona", user=fake.bob)
     assert [c["value"] for c in (await choices.wait_response())["data"]["choices"]] == ["Captain Shanty"]
@@ -165,6 +173,29 @@ async def test_a_persona_is_made_by_the_requester_and_sings_a_new_song(harness):
     assert body["persona_id"] and body["prompt"] == "yo ho, a new song"
     listed = await fake.slash_command("persona list", {}, user=fake.bob)
     assert "Captain Shanty" in (await listed.wait_response())["data"]["content"]
+
+
+async def test_the_persona_form_answers_first_and_privately(harness):
+    """Making a persona asks CometAPI, which may take longer than Discord's 3 seconds: the form is acknowledged
+    (privately) before CometAPI answers, and "is ready" reaches only the member who made it, as one answer; nothing
+    is posted in the channel."""
+    from bot.simulator.faults import Fault
+
+    fake, sim = harness.fake, harness.sim
+    message = await first_song(fake)
+    opened = await tools_of(fake, message, fake.alice)
+    click = await use_tool(fake, opened, "persona", fake.alice)
+    form = await click.wait_response()
+    sim.faults.script("persona", [Fault("hang", hang_seconds=4.0)])  # CometAPI answers after Discord's 3 s
+    made = await fake.submit_modal(form["data"]["custom_id"], {"name": "Captain Slow"}, user=fake.alice,
+                                   interaction_from=click)
+    first = await made.wait_response()
+    assert first["type"] == 5 and first["data"]["flags"] & 64
+    assert await harness.bot.personas.list(fake.guild.id) == []  # acknowledged before CometAPI answered
+    ready = await made.wait_original(lambda m: "Captain Slow" in m["content"], timeout=15)
+    assert ready["flags"] & 64 and "is ready" in ready["content"]
+    assert len(answers(fake, made)) == 1
+    assert [m for m in fake.messages_in(fake.music) if "Captain Slow" in text_of(m) and not m["flags"] & 64] == []
 
 
 async def test_style_suggestions_come_from_the_list_then_suno(harness):
@@ -306,31 +337,34 @@ async def test_the_balance_is_read_every_credit_check_interval(fake_discord, sim
 
 
 async def test_running_out_of_credit_tells_members_and_alerts_admins_once(harness):
-    """A submit refused for lack of credit tells the member the server's credit ran out, and admins once."""
+    """A submit refused for lack of credit tells the member privately that the server's credit ran out (nothing
+    stays in the channel, once per member who tries), and admins once."""
     fake, sim = harness.fake, harness.sim
     admin = await fake.slash_command("chorus credit-alert", {"channel": fake.general, "below": 0.01}, user=fake.admin)
     await admin.wait_response()
     sim.state.balance = 0.05  # above the alert's threshold, below a song's price (0.1)
     for prompt in ("one", "two"):
         it = await fake.slash_command("suno", {"prompt": prompt}, user=fake.alice)
-        original = await it.wait_original(lambda m: m["content"].startswith("❌"))
+        original = await private_answer(fake, it)
         assert "credit ran out" in original["content"]
     await asyncio.sleep(0.2)
     alerts = [m for m in fake.messages_in(fake.general) if "credit ran out" in m["content"]]
     assert len(alerts) == 1
     assert posts(fake) == []
+    assert [m for m in fake.messages_in(fake.music) if not m["flags"] & 64] == []
 
 
 async def test_tools_menu_answers_once_and_buttons_survive_a_restart(harness):
-    """The tools menu works after a restart (its custom_id carries the job and take)."""
+    """The private stems menu works after a restart (its custom_id carries the job and take)."""
     fake = harness.fake
     message = await first_song(fake)
-    opened = await tools_of(fake, message, fake.alice)
+    picked = await fake.select(message, "chorus:more:1", ["stems:1"], user=fake.alice)
+    await picked.wait_response()
     await harness.restart()
-    it = await use_tool(fake, opened, "mp4", fake.alice)
-    answer = await final_answer(fake, it)
-    assert ".mp4)" in answer["content"]
-    assert buttons(opened.original())
+    it = await fake.select(picked.original(), "chorus:tools:1:1", ["stems:two"], user=fake.alice)
+    assert (await it.wait_response())["type"] == 5
+    await wait_delivery(fake, 2)
+    assert len(answers(fake, it)) == 1
 
 
 async def test_a_cover_of_your_own_audio_uploads_then_sings_once(harness):
@@ -390,8 +424,80 @@ async def test_a_cover_that_cannot_start_after_its_upload_is_told_to_the_member(
     sim.faults.script("submit_music", [500])
     it = await fake.slash_command("cover", {"audio": Upload("b.mp3", b"ID3" + bytes(64), "audio/mpeg"),
                                             "style": "punk"}, user=fake.alice)
-    card = await it.wait_original(lambda m: bool(m["embeds"]) and "Not started" in m["embeds"][0]["title"])
-    assert "Try again" in [b.get("label") for b in buttons(card)]
     (private,) = await fake.wait_for(lambda: it.followups() or None)
-    assert "could not be started" in private["content"]
+    assert private["flags"] & 64 and "could not be started" in private["content"]
+    assert [b.get("label") for b in buttons(private)] == ["Try again"]
+    # Told privately, the card stays as one line, without buttons.
+    card = await it.wait_original(lambda m: bool(m["embeds"]) and "did not work out" in m["embeds"][0]["description"])
+    assert buttons(card) == []
     assert sim.count("submit_music") == 1
+
+
+async def test_a_cover_of_a_file_with_a_long_name_takes_its_title_from_the_name_trimmed(harness):
+    """With no `title:`, a cover is named after the file; a long file name is trimmed to Suno's 80 characters
+    instead of refusing a title the member never typed."""
+    from tests.fakes.discord import Upload
+
+    fake, sim = harness.fake, harness.sim
+    stem = "Live at the community hall - rehearsal take 3 (rough mix, before the second verse was rewritten)"
+    assert len(stem) > 80
+    it = await fake.slash_command("cover", {"audio": Upload(f"{stem}.mp3", b"ID3" + bytes(64), "audio/mpeg"),
+                                            "style": "bossa nova"}, user=fake.alice)
+    assert (await it.wait_response())["type"] == 5
+    await wait_delivery(fake)
+    (cover,) = [r.body for r in sim.requests_to("submit_music")]
+    assert len(cover["title"]) <= 80 and cover["title"].startswith("Live at the community hall")
+
+
+async def test_stems_are_named_after_the_song_and_take_and_their_card_is_private(harness):
+    """Stems are asked from a private menu, so their status card is private to whoever asked (nothing public until
+    the stems are posted), and each track's file is named after the song and take: `<title> - Take A - Vocals.mp3`."""
+    fake = harness.fake
+    message = await first_song(fake, "a song with stems")
+    opened = await tools_of(fake, message, fake.bob)
+    it = await use_tool(fake, opened, "stems:two", fake.bob)
+    thinking = await it.wait_response()
+    assert thinking["type"] == 5 and (thinking.get("data") or {}).get("flags", 0) & 64
+    card = await it.wait_original(lambda m: bool(m.get("embeds")))
+    assert card["flags"] & 64
+    (_, stems) = await wait_delivery(fake, 2)
+    title = (await harness.bot.jobs.get(1)).result["clips"][0]["title"]
+    assert sorted(a["filename"] for a in stems["attachments"]) == [f"{title} - Take A - Instrumental.mp3",
+                                                                  f"{title} - Take A - Vocals.mp3"]
+    assert f"Stems of “{title}”, take A" in text_of(stems)
+    public = [m for m in fake.messages_in(fake.music) if not m["flags"] & 64]
+    assert [m["id"] for m in public] == [message["id"], stems["id"]]
+
+
+async def test_a_persona_song_says_whose_voice_it_is(harness):
+    """A song sung by a persona says so on its post: the persona's name and who made it."""
+    fake, sim = harness.fake, harness.sim
+    message = await first_song(fake)
+    opened = await tools_of(fake, message, fake.alice)
+    click = await use_tool(fake, opened, "persona", fake.alice)
+    form = await click.wait_response()
+    made = await fake.submit_modal(form["data"]["custom_id"], {"name": "Captain Shanty", "description": "salty"},
+                                   user=fake.alice, interaction_from=click)
+    await made.wait_original(lambda m: "Captain Shanty" in m["content"])
+    it = await fake.slash_command("suno", {"prompt": "a song in that voice", "persona": "Captain Shanty"},
+                                  user=fake.bob)
+    lyrics_form = await it.wait_response()
+    sent = await fake.submit_modal(lyrics_form["data"]["custom_id"], {"lyrics": "yo ho, a new song"}, user=fake.bob,
+                                   interaction_from=it)
+    assert (await sent.wait_response())["type"] == 5
+    (_, song) = await wait_delivery(fake, 2)
+    assert f"Sung by **Captain Shanty**, a persona by <@{fake.alice.id}>" in text_of(song)
+    assert "a song in that voice" in text_of(song)  # the prompt they typed stays
+    assert sim.count("submit_music") == 2
+
+
+async def test_a_cover_says_it_is_a_cover_of_the_members_file(harness):
+    """A cover's post says what it is: a cover of the member's own file, by its name."""
+    from tests.fakes.discord import Upload
+
+    fake = harness.fake
+    upload = Upload("my demo.mp3", b"ID3" + bytes(2048), "audio/mpeg")
+    it = await fake.slash_command("cover", {"audio": upload, "style": "bossa nova"}, user=fake.alice)
+    assert (await it.wait_response())["type"] == 5
+    (song,) = await wait_delivery(fake)
+    assert "A cover of their file “my demo.mp3”" in text_of(song)

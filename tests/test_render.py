@@ -40,25 +40,46 @@ def texts(view) -> str:
 
 
 def test_a_song_post_is_compact_one_row_of_actions_and_one_menu():
-    """Two takes: a heading that mentions the member once, per take a cover, length and the attached MP3 under a
-    distinct name, then exactly one row of buttons and one More menu; no lyrics in the channel."""
+    """Two takes: beside one cover, a heading that mentions the member once and the style once; the attached MP3s
+    under distinct names and the lyrics as one file (the takes sing the same words), then exactly one row of buttons
+    and one More menu; no lyrics spelled out in the channel's text."""
     result = TaskResult("t", "succeeded", clips=(clip(1, "la la la"), clip(2, "la la la")))
-    view = post.song_post(job_with(result), attached={"c1": "Song 1 - Take A.mp3", "c2": "Song 2 - Take B.mp3"})
+    job = job_with(result)
+    (lyrics,) = post.lyrics_files(job)
+    assert (lyrics.filename, lyrics.takes) == ("Song 1 Song 2 - Lyrics.txt", (1, 2))
+    assert lyrics.text == "Song 1 / Song 2\n\nla la la\n"
+    view = post.song_post(job, attached={"c1": "Song 1 - Take A.mp3", "c2": "Song 2 - Take B.mp3"}, lyrics=[lyrics])
     components = walk(payload(view))
     text = texts(view)
-    assert text.count("<@42>") == 1
-    assert "Take A" in text and "Take B" in text and "la la la" not in text
+    assert text.count("<@42>") == 1 and text.count("pop") == 1
+    assert "**Take A** · Song 1" in text and "**Take B** · Song 2" in text and "la la la" not in text  # titles differ
     assert [c["file"]["url"] for c in components if c["type"] == 13] == [
         "attachment://Song 1 - Take A.mp3", "attachment://Song 2 - Take B.mp3",
+        "attachment://Song 1 Song 2 - Lyrics.txt",
     ]
-    assert len([c for c in components if c["type"] == 11]) == 2  # small covers
+    assert len([c for c in components if c["type"] == 11]) == 1  # one cover for the song
     rows = [c for c in components if c["type"] == 1]
     assert len(rows) == 2
     assert [b["label"] for b in rows[0]["components"]] == ["Like", "Extend A", "Extend B", "Again", "Edit"]
     (menu,) = rows[1]["components"]
     assert menu["type"] == 3 and menu["custom_id"] == "chorus:more:7"
-    assert {"lyrics:1", "cover:2", "info", "delete"} <= {o["value"] for o in menu["options"]}
+    assert {"lyrics:1", "info", "delete"} <= {o["value"] for o in menu["options"]}  # full covers are in there too
     assert len(components) <= 40 and len(text) <= 4000
+
+
+def test_takes_with_different_words_get_a_lyrics_file_each_and_an_instrumental_none():
+    """Each take's own words in its own file, named after the song and the take; an instrumental has no file."""
+    result = TaskResult("t", "succeeded", clips=(clip(1, "one"), clip(2, "two")))
+    job = job_with(result, params={"mv": "chirp-crow", "description": "a song", "title": "Mine"})
+    files = post.lyrics_files(job)
+    assert [(f.filename, f.text) for f in files] == [
+        ("Mine - Take A - Lyrics.txt", "Mine (take A)\n\none\n"),
+        ("Mine - Take B - Lyrics.txt", "Mine (take B)\n\ntwo\n"),
+    ]
+    silent = job_with(TaskResult("t", "succeeded", clips=(clip(1, ""), clip(2, ""))),
+                      params={"mv": "chirp-crow", "description": "rain", "instrumental": True})
+    assert post.lyrics_files(silent) == []
+    assert "Instrumental" in texts(post.song_post(silent, attached={"c1": "a.mp3", "c2": "b.mp3"}))
 
 
 def test_a_take_too_large_to_attach_is_a_link():

@@ -380,3 +380,44 @@ async def test_song_of_the_day_is_claimed_by_one_of_two_processes(store_url, clo
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_line_goes_into_a_jam_only_while_the_jam_has_room(store):
+    """A jam takes a line while its lines (one line break between two) stay within the characters and lines given;
+    lines added at once take turns, so together they never overflow; lines taken out leave room again."""
+    jam = await store.create_jam(NewJam(GUILD, 2, 3, ALICE.user_id, "rain"))
+    first = await store.add_jam_line_within(jam.id, BOB.user_id, "a" * 10, max_lines=3, max_chars=21)
+    assert first is not None
+    assert await store.add_jam_line_within(jam.id, BOB.user_id, "b" * 11, max_lines=3, max_chars=21) is None
+    added = await asyncio.gather(*(store.add_jam_line_within(jam.id, 7, "c" * 4, max_lines=3, max_chars=21)
+                                   for _ in range(4)))
+    assert sum(line is not None for line in added) == 2  # 10 + 1 + 4 + 1 + 4 = 20: the third would make 25
+    assert len("\n".join(line.line for line in await store.jam_lines(jam.id))) == 20
+    other = await store.create_jam(NewJam(GUILD, 2, 4, BOB.user_id, "sun"))
+    elsewhere = await store.add_jam_line(other.id, BOB.user_id, "elsewhere")
+    assert await store.remove_jam_lines(jam.id, [first.id, elsewhere.id]) == [first]
+    assert await store.jam_lines(other.id) == [elsewhere]
+    assert await store.remove_jam_lines(jam.id, [first.id]) == []
+    assert await store.add_jam_line_within(jam.id, BOB.user_id, "d" * 10, max_lines=3, max_chars=21) is not None
+    assert await store.add_jam_line_within(jam.id, BOB.user_id, "e", max_lines=3, max_chars=100) is None  # 3 lines
+
+
+async def test_a_jams_songs_and_a_songs_post_are_found(store):
+    """A jam's songs, oldest first; the songs whose post is one of some messages (not lyrics, not other jobs)."""
+    jam = await store.create_jam(NewJam(GUILD, 2, 3, ALICE.user_id, "rain"))
+    assert await store.jam_songs_of(jam.id) == []
+    first, second = await a_posted_song(store), await a_posted_song(store)
+    for song in (second, first):
+        await store.record_jam_song(jam.id, song, [BOB.user_id])
+    assert await store.jam_songs_of(jam.id) == [first, second]
+    lyrics = await store.create(NewJob(ALICE, "suno", "LYRICS", params={"prompt": "rain"}))
+    assert await store.songs_posted_as([9000 + second, 9000 + lyrics.id, 1, 9000 + first]) == [first, second]
+    assert await store.songs_posted_as([]) == []
+
+
+async def test_song_of_the_day_says_since_when_it_is_on(store):
+    """The guilds featuring a song of the day carry the time it was switched on (None when it was not kept)."""
+    await store.change_guild_settings(1, lambda s: s.replace(song_of_day_channel_id=10, song_of_day_since=5.5),
+                                      by=None)
+    await store.change_guild_settings(2, lambda s: s.replace(song_of_day_channel_id=20), by=None)
+    assert await store.song_of_day_guilds() == [SongOfDayGuild(1, 10, 5.5), SongOfDayGuild(2, 20, None)]

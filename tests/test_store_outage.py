@@ -61,3 +61,25 @@ async def test_a_short_outage_is_waited_out(proxy):
     finally:
         await store.close()
 
+
+
+async def test_a_database_starting_up_is_waited_for(proxy):
+    """Right after a crash PostgreSQL accepts connections but refuses them while it recovers ("the database system
+    is starting up", SQLSTATE 57P03): that is the restart too, waited for at start-up and while running."""
+    await proxy.open(starting_up=True)
+    opening = asyncio.create_task(open_store(proxy.url))
+    await asyncio.sleep(1)
+    assert not opening.done(), "the store gave up (or went on) while the database was starting up"
+    await proxy.open()
+    store = await asyncio.wait_for(opening, 20)
+    try:
+        await store.create(new_job())
+        await proxy.close()
+        await proxy.open(starting_up=True)
+        recording = asyncio.create_task(store.create(new_job()))
+        await asyncio.sleep(1)
+        await proxy.open()
+        job = await asyncio.wait_for(recording, 20)
+        assert (await store.get(job.id)).state == "submitting"
+    finally:
+        await store.close()

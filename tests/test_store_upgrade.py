@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from bot.store import (
     Battle,
@@ -28,8 +29,10 @@ from bot.store import (
     open_store,
     utc_day_start,
 )
-from bot.store.database import LegacyDatabaseError
+from bot.store.database import LegacyDatabaseError, alembic_config
 from tests.legacy import LEGACY_TABLES, NEWEST, LegacyWriter, build_legacy
+
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()  # the newest revision
 
 T = 1_750_000_000.0  # the `clock` fixture's start
 GUILD, OTHER_GUILD = 3001, 3002
@@ -274,7 +277,7 @@ async def test_the_upgrade_changes_no_value_and_a_second_start_applies_nothing(s
     assert "Running upgrade" not in caplog.text
     async with LegacyWriter(store_url) as db:
         assert await db.dump(LEGACY_TABLES, columns=old_columns) == upgraded
-        assert await db.rows("SELECT version_num FROM alembic_version") == [("0002",)]
+        assert await db.rows("SELECT version_num FROM alembic_version") == [(HEAD,)]
 
 
 async def test_extra_running_challenges_of_an_old_sqlite_file_are_cancelled(db_path, clock):
@@ -327,7 +330,7 @@ async def test_five_processes_starting_together_on_an_old_postgres_database_upgr
     finally:
         await asyncio.gather(*(store.close() for store in stores))
     async with LegacyWriter(postgres_url) as db:
-        assert await db.rows("SELECT version_num FROM alembic_version") == [("0002",)]
+        assert await db.rows("SELECT version_num FROM alembic_version") == [(HEAD,)]
         assert len((await db.dump(["jobs"]))["jobs"]) == len(before["jobs"])
 
 
@@ -385,7 +388,7 @@ async def test_the_bot_started_on_an_old_sqlite_file_posts_its_job_in_flight_onc
 
         info = await (await fake.select(old_post, "chorus:more:1", ["info"], user=fake.bob)).wait_response()
         assert info["type"] == 4 and info["data"]["flags"] & 64
-        assert info["data"]["embeds"][0]["title"].startswith("Job #1 ")
+        assert info["data"]["embeds"][0]["title"].startswith("Song #1 ")
         await fake.click_button(old_post, "chorus:like:1", user=fake.bob)
         assert await eventually(lambda: _likes(store, 1), within=5) == 1
     finally:

@@ -4,6 +4,7 @@ one factory names the store's backends, and every public class and function says
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -210,3 +211,222 @@ def test_every_public_class_and_function_has_a_docstring(package):
             if ast.get_docstring(node) is None:  # type: ignore[arg-type]
                 missing.append(f"{name}.{qualified}")
     assert missing == []
+
+
+# ---- answer first: nothing that may reach CometAPI runs before the interaction is acknowledged -----------------
+
+# Awaited calls that may reach CometAPI (seconds, where Discord allows 3): the client itself and the services whose
+# methods call it (JobService's paid `send` is the launcher's, after it defers). Autocomplete is not among them on
+# purpose: Discord lets no autocomplete be deferred, so style suggestions keep their own short timeout.
+SLOW_CALL = re.compile(
+    r"(^|\.)cometapi\.|(^|\.)personas\.create$|(^|\.)credit\.(balance|check)$|(^|\.)jobs\.(send|submit)$"
+)
+# Awaits that answer the interaction (after one of them, slow work no longer holds Discord's 3 s window).
+ANSWER_CALL = re.compile(r"(^|\.)response\.(defer|send_message|send_modal|edit_message)$|^(safe_reply|send_answer)$")
+# What Discord calls when a member acts: a form's submit, a Chorus item's work, a raw item callback.
+ITEM_ENTRY_POINTS = frozenset({"on_submit", "on_job", "on_press", "callback"})
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _own_nodes(function: Function) -> Iterator[ast.AST]:
+    """The nodes of a function's body, without those of functions nested in it (they run when they are called)."""
+    return _nodes_of(function.body)
+
+
+def _nodes_of(nodes: list[ast.stmt] | list[ast.AST]) -> Iterator[ast.AST]:
+    stack: list[ast.AST] = list(nodes)
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(child for child in ast.iter_child_nodes(node)
+                     if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef))
+
+
+def _awaited_calls(function: Function) -> list[tuple[tuple[int, int], str]]:
+    """`(position, callee)` of each awaited call in the function's own body, in source order."""
+    return _awaits_in(function.body)
+
+
+def _awaits_in(nodes: list[ast.stmt] | list[ast.AST]) -> list[tuple[tuple[int, int], str]]:
+    found = [((node.lineno, node.col_offset), ast.unparse(node.value.func)) for node in _nodes_of(nodes)
+             if isinstance(node, ast.Await) and isinstance(node.value, ast.Call)]
+    return sorted(found)
+
+
+def _callee_name(callee: str) -> str | None:
+    """The project function a call names, when it is `name(...)`, `self.name(...)` or `cls.name(...)`."""
+    head, _, name = callee.rpartition(".")
+    return name if head in ("", "self", "cls") else None
+
+
+class _Slow(Exception):
+    """Raised by the scan at the first call that may reach CometAPI before the interaction was answered."""
+
+    def __init__(self, callee: str) -> None:
+        super().__init__(callee)
+        self.callee = callee
+
+
+def _scan(body: list[ast.stmt], answered: bool, slow_names: set[str]) -> bool | None:
+    """Follow a block statement by statement: whether the interaction is answered where the block falls through
+    (None when it never does: it returns or raises), raising _Slow at a slow call made before any answer. A branch
+    that answers and returns answers nothing for the code after it; both branches must answer for that."""
+
+    def awaits(nodes: list[ast.AST], answered: bool) -> bool:
+        for _, callee in _awaits_in(nodes):
+            if ANSWER_CALL.search(callee):
+                answered = True
+            elif not answered and (SLOW_CALL.search(callee) or _callee_name(callee) in slow_names):
+                raise _Slow(callee)
+        return answered
+
+    state: bool | None = answered
+    for stmt in body:
+        if state is None:
+            return None  # unreachable code after a return
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        if isinstance(stmt, ast.If):
+            state = awaits([stmt.test], state)
+            # `if not interaction.response.is_done(): <answer>`: the other way round, it was answered already.
+            test = ast.unparse(stmt.test)
+            done_in_body = "is_done()" in test and not test.startswith("not ")
+            done_in_else = "is_done()" in test and test.startswith("not ")
+            ends = [_scan(stmt.body, state or done_in_body, slow_names),
+                    _scan(stmt.orelse, state or done_in_else, slow_names)]
+            state = None if ends == [None, None] else all(end for end in ends if end is not None)
+        elif isinstance(stmt, ast.Try):
+            entry = state
+            ends = [_scan(stmt.body + stmt.orelse, entry, slow_names)]
+            ends += [_scan(handler.body, entry, slow_names) for handler in stmt.handlers]
+            falls = [end for end in ends if end is not None]
+            state = all(falls) if falls else None
+            final = _scan(stmt.finalbody, bool(state) if state is not None else entry, slow_names)
+            state = None if state is None or final is None else (state or final)
+        elif isinstance(stmt, ast.With | ast.AsyncWith):
+            state = _scan(stmt.body, awaits(list(stmt.items), state), slow_names)
+        elif isinstance(stmt, ast.For | ast.AsyncFor | ast.While):
+            head = awaits([stmt.iter if not isinstance(stmt, ast.While) else stmt.test], state)
+            _scan(stmt.body, head, slow_names)  # may run no time at all: what it answers does not count after it
+            state = _scan(stmt.orelse, head, slow_names)
+        else:
+            state = awaits([stmt], state)
+            if isinstance(stmt, ast.Return | ast.Raise):
+                state = None
+    return state
+
+
+def _first_slow_before_answer(
+    function: Function, slow_names: set[str], *, answered: bool = False
+) -> str | None:
+    """The first awaited call that may reach CometAPI before the function (or its caller) answered, if any."""
+    try:
+        _scan(function.body, answered, slow_names)
+    except _Slow as slow:
+        return slow.callee
+    return None
+
+
+def _decorated_as_command(function: Function) -> bool:
+    return any(re.search(r"(command|context_menu)\b", ast.unparse(d)) for d in function.decorator_list)
+
+
+def unanswered_slow_work(sources: dict[str, str]) -> list[str]:
+    """Entry points (commands, item callbacks, form submits, and the callbacks forms hand a submit to) that await
+    something that may reach CometAPI before the interaction is answered; `sources` maps module names to code."""
+    trees = {name: ast.parse(text) for name, text in sources.items()}
+    functions = [(name, node) for name, tree in trees.items() for node in ast.walk(tree)
+                 if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
+    # Helpers that reach CometAPI without answering first make their callers slow too (to a fixed point).
+    slow_names: set[str] = set()
+    while True:
+        grown = {node.name for _, node in functions if _first_slow_before_answer(node, slow_names)} | slow_names
+        if grown == slow_names:
+            break
+        slow_names = grown
+    # A form that answers before handing its submit on makes the callbacks it is given safe.
+    forms_answering_first: dict[str, bool] = {}
+    for tree in trees.values():
+        for cls in (node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)):
+            submit = next((f for f in cls.body if isinstance(f, ast.AsyncFunctionDef) and f.name == "on_submit"), None)
+            if submit is not None:
+                calls = [callee for _, callee in _awaited_calls(submit)]
+                hand_on = next((i for i, callee in enumerate(calls) if callee == "self._on_done"), len(calls))
+                forms_answering_first[cls.name] = any(ANSWER_CALL.search(c) for c in calls[:hand_on])
+    offenders = []
+    for module, tree in trees.items():
+        for outer in (node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)):
+            nested = {f.name: f for f in ast.walk(outer) if isinstance(f, ast.AsyncFunctionDef) and f is not outer}
+            for call in (n for n in _own_nodes(outer) if isinstance(n, ast.Call)):
+                form = ast.unparse(call.func).rpartition(".")[2]
+                for keyword in call.keywords:
+                    if keyword.arg == "on_done" and isinstance(keyword.value, ast.Name) and keyword.value.id in nested:
+                        handed = nested[keyword.value.id]
+                        slow = _first_slow_before_answer(handed, slow_names,
+                                                         answered=forms_answering_first.get(form, False))
+                        if slow:
+                            offenders.append(f"{module}:{handed.lineno} {handed.name} (submit of {form}) awaits {slow}")
+            entry = outer.name in ITEM_ENTRY_POINTS or (module.startswith("cogs") and _decorated_as_command(outer))
+            slow = _first_slow_before_answer(outer, slow_names) if entry else None
+            if slow:
+                offenders.append(f"{module}:{outer.lineno} {outer.name} awaits {slow} before answering")
+    return sorted(offenders)
+
+
+def test_forms_and_buttons_answer_before_they_ask_cometapi():
+    """Every command, button, select and form that may wait on CometAPI acknowledges the interaction first (defers,
+    answers, or goes through the launcher, which defers before its paid call), so Discord's 3 s never run out while
+    CometAPI thinks."""
+    sources = {name: path.read_text(encoding="utf-8") for name, path in project_modules().items()
+               if name.startswith(("bot.ui", "cogs"))}
+    assert unanswered_slow_work(sources) == []
+
+
+def test_the_answer_first_check_can_fail():
+    """The checker finds CometAPI reached before an answer: directly in a button, through a helper, and in the
+    callback a form hands its submit to when the form does not defer first (and accepts it when it does)."""
+    items = (
+        "class A:\n"
+        "    async def on_job(self, interaction, job):\n"
+        "        await self._ask(job)\n"
+        "        await interaction.response.defer()\n"
+        "    async def _ask(self, job):\n"
+        "        return await bot.cometapi.tools.wav(job)\n"
+        "class B:\n"
+        "    async def on_job(self, interaction, job):\n"
+        "        await interaction.response.defer()\n"
+        "        await self._ask(job)\n"
+        "async def open_form(interaction, job):\n"
+        "    async def made(form_interaction, name):\n"
+        "        await bot.personas.create(job, name)\n"
+        "    await interaction.response.send_modal(SlowForm(interaction, on_done=made))\n"
+        "    await interaction.response.send_modal(QuickForm(interaction, on_done=made))\n"
+        "class C:\n"
+        "    async def on_job(self, interaction, job):\n"
+        "        if job.gone:\n"
+        "            await safe_reply(interaction, 'gone')\n"
+        "            return\n"
+        "        await bot.cometapi.tools.wav(job)\n"
+        "class D:\n"
+        "    async def on_job(self, interaction, job):\n"
+        "        if job.gone:\n"
+        "            await safe_reply(interaction, 'gone')\n"
+        "        else:\n"
+        "            await interaction.response.defer()\n"
+        "        await bot.cometapi.tools.wav(job)\n"
+    )
+    forms = (
+        "class SlowForm:\n"
+        "    async def on_submit(self, interaction):\n"
+        "        await self._on_done(interaction, 'x')\n"
+        "class QuickForm:\n"
+        "    async def on_submit(self, interaction):\n"
+        "        await interaction.response.defer(ephemeral=True, thinking=True)\n"
+        "        await self._on_done(interaction, 'x')\n"
+    )
+    assert unanswered_slow_work({"bot.ui.items.x": items, "bot.ui.forms": forms}) == [
+        "bot.ui.items.x:12 made (submit of SlowForm) awaits bot.personas.create",
+        "bot.ui.items.x:17 on_job awaits bot.cometapi.tools.wav before answering",
+        "bot.ui.items.x:2 on_job awaits self._ask before answering",
+    ]

@@ -36,6 +36,7 @@ from bot.ui.community.herald import DiscordHerald
 from bot.ui.delivery import Deliverer
 from bot.ui.forms import answer_stale_form
 from bot.ui.items.registry import ALL_ITEMS
+from bot.ui.post_deletes import PostDeletes
 from bot.ui.status_cards import StatusCards
 from bot.ui.tree import ChorusTree
 
@@ -84,9 +85,11 @@ class Chorus(commands.AutoShardedBot):
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # slash commands need no message content or member lists
+        intents.guild_messages = True  # not privileged: it brings MESSAGE_DELETE, so a deleted song post is heard of
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
+            max_messages=None,  # raw delete events need no cache, and every guild message would fill it
             # Nobody is pinged unless a send names them explicitly: member text can never @everyone.
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=ChorusTree,
@@ -200,6 +203,9 @@ class Chorus(commands.AutoShardedBot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(*ALL_ITEMS)
+        deletes = PostDeletes(self)
+        self.add_listener(deletes.on_raw_message_delete)
+        self.add_listener(deletes.on_raw_bulk_message_delete)
         await self._sync_commands()
         self.status_cards.start()
         await self.courier.start()

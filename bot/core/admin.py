@@ -17,11 +17,13 @@ ProviderName = Literal["suno", "udio"]
 
 @dataclass(frozen=True, slots=True)
 class MemberUsage:
-    """One member's jobs in a period: those that counted, those that failed (refunded), and an estimate in USD."""
+    """One member's use in a period: songs that counted (at their cost), lyrics, what failed (refunded), and an
+    estimate in USD, the unit /chorus balance speaks."""
 
-    jobs: int = 0
+    songs: int = 0
+    lyrics: int = 0
     failed: int = 0
-    credits: float = 0.0
+    usd: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +39,19 @@ class UsagePeriod:
         return sum(self.by_provider.values())
 
     @property
-    def credits(self) -> float:
+    def songs(self) -> int:
+        """Songs that counted in the period (at their cost), all members together."""
+        return sum(member.songs for member in self.by_member.values())
+
+    @property
+    def lyrics(self) -> int:
+        """Lyrics that counted in the period, all members together."""
+        return sum(member.lyrics for member in self.by_member.values())
+
+    @property
+    def usd(self) -> float:
         """Estimated USD spent in the period (at the configured prices)."""
-        return sum(member.credits for member in self.by_member.values())
+        return sum(member.usd for member in self.by_member.values())
 
     @property
     def failed(self) -> int:
@@ -132,8 +144,16 @@ class AdminService:
         return await self._change(guild_id, by, alert_channel_id=channel_id, credit_alert_below=below,
                                   credit_warned_at=None)
     async def set_song_of_day(self, guild_id: int, channel_id: int | None, *, by: int) -> GuildSettings:
-        """Feature the previous day's most liked song in a channel every day, or stop (None)."""
-        return await self._change(guild_id, by, song_of_day_channel_id=channel_id)
+        """Feature the previous day's most liked song in a channel every day, or stop (None). It counts from the day
+        it is switched on (moving it to another channel keeps that day)."""
+        now = self._now()
+
+        def switch(current: GuildSettings) -> GuildSettings:
+            was_on = current.song_of_day_channel_id is not None
+            since = None if channel_id is None else current.song_of_day_since if was_on else now
+            return current.replace(song_of_day_channel_id=channel_id, song_of_day_since=since)
+
+        return await self._apply(guild_id, by, switch)
 
     async def set_battle_minutes(self, guild_id: int, minutes: int, *, by: int) -> GuildSettings:
         """How long new song battles take votes (1 minute to 7 days)."""
@@ -155,7 +175,10 @@ def _period(rows: list[UsageRow], prices: Prices) -> UsagePeriod:
     for row in rows:
         cost = prices.of(row.provider, row.action) * row.counted
         was = members[row.user_id]
-        members[row.user_id] = MemberUsage(was.jobs + row.counted, was.failed + row.failed, was.credits + cost)
+        lyrics = row.counted if row.action == "LYRICS" else 0
+        members[row.user_id] = MemberUsage(was.songs + row.counted - lyrics, was.lyrics + lyrics,
+                                           was.failed + row.failed, was.usd + cost)
         by_provider[row.provider] += row.counted
-    ordered = dict(sorted(members.items(), key=lambda item: (-item[1].jobs, -item[1].failed, item[0])))
+    ordered = dict(sorted(members.items(),
+                          key=lambda item: (-item[1].songs - item[1].lyrics, -item[1].failed, item[0])))
     return UsagePeriod(ordered, dict(by_provider))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from bot.core.wording import plural, span
 from bot.store import GuildSettings, Usage, utc_day_start
 
 
@@ -67,20 +68,21 @@ def check(admission: Admission, usage: Usage, now: float) -> None:
     if caps.guild_in_flight and usage.guild_in_flight >= caps.guild_in_flight:
         raise LimitReachedError(
             "guild_capacity",
-            f"This server already has {usage.guild_in_flight} songs in the making, the most one server may have "
-            "at once. Please try again when some are done.",
+            f"This server already has {plural(usage.guild_in_flight, 'song')} in the making, the most one server may "
+            "have at once. Please try again when some are done.",
         )
     if settings.max_concurrent and usage.member_in_flight >= settings.max_concurrent:
         raise LimitReachedError(
             "concurrent",
-            f"You already have {usage.member_in_flight} job(s) in progress, the limit here is "
+            f"You already have {plural(usage.member_in_flight, 'song')} in the making, the limit here is "
             f"{settings.max_concurrent}. Try again when one is done (see `/status`).",
         )
     if settings.cooldown_seconds and usage.member_last_at is not None:
         ready_at = usage.member_last_at + settings.cooldown_seconds
         if now < ready_at:
             raise LimitReachedError(
-                "cooldown", f"Please wait a moment between songs: you can ask again {_when(ready_at)}.", ready_at
+                "cooldown", f"Please wait {span(settings.cooldown_seconds)} between songs: you can ask again "
+                f"{_when(ready_at)}.", ready_at
             )
     if not admission.counts_towards_quota:
         return
@@ -92,19 +94,15 @@ def check(admission: Admission, usage: Usage, now: float) -> None:
     if settings.daily_budget and usage.guild_today + cost > settings.daily_budget:
         raise LimitReachedError(
             "daily_budget",
-            (f"This server has used its {settings.daily_budget} songs for today" if cost == 1 else
-             f"This server has used {usage.guild_today} of its {settings.daily_budget} songs for today, and this "
-             f"counts as {cost} songs") + f". It resets {_when(tomorrow)}.",
+            (f"This server has used its {plural(settings.daily_budget, 'song')} for today" if cost == 1 else
+             f"This server has used {usage.guild_today} of its {plural(settings.daily_budget, 'song')} for today, "
+             f"and this counts as {plural(cost, 'song')}") + f". It resets {_when(tomorrow)}.",
             tomorrow,
         )
 
 
-def _songs(n: int) -> str:
-    return f"{n} song" if n == 1 else f"{n} songs"
-
-
 def _over_quota(made: int, cost: int, quota: int, tomorrow: float) -> str:
     if cost == 1:
-        return f"You have made {_songs(made)} today, the daily limit here. It resets {_when(tomorrow)}."
-    return (f"You have made {_songs(made)} today and this counts as {cost} songs; the daily limit here is {quota}. "
-            f"It resets {_when(tomorrow)}.")
+        return f"You have made {plural(made, 'song')} today, the daily limit here. It resets {_when(tomorrow)}."
+    return (f"You have made {plural(made, 'song')} today and this counts as {plural(cost, 'song')}; the daily limit "
+            f"here is {quota}. It resets {_when(tomorrow)}.")

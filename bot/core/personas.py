@@ -28,6 +28,12 @@ class PersonaService:
             raise InvalidInputError("persona", "Personas belong to a server: make one from a song posted there.")
         if await self.find(job.guild_id, name) is not None:  # checked first: never pay for a name that is taken
             raise InvalidInputError("name", f"This server already has a persona called “{name}”.")
+        # Not through JobService's admission: CometAPI documents no price for /suno/persona/create (shared/api
+        # cometapi-music.md §2.8 gives none; §4.3: sibling gateways sell persona routes as separately priced models,
+        # CometAPI's prices for them are unknown). It is not a song, so there is no cost in songs to count, and it
+        # answers at once with no task to follow. It is not called free either: the client sends it as a paid call
+        # (never retried), only the song's requester or a moderator may make one, and singing in a persona is a song
+        # that goes through the limits like any other (docs/admins.md, "Suno's tools: evidence and cost").
         persona_id = await self._api.tools.create_persona(clip_id, name, description or name)
         persona = Persona(job.guild_id, name, description, persona_id, clip_id, by, job.id)
         if not await self._store.add_persona(persona):

@@ -183,7 +183,8 @@ class JamLine:
 
 @dataclass(frozen=True, slots=True)
 class SongOfDayGuild:
-    """A guild that features a song of the day, and where."""
+    """A guild that features a song of the day, where, and since when (None: since before Chorus kept it)."""
 
     guild_id: int
     channel_id: int
+    since: float | None = None

@@ -105,8 +105,8 @@ class Database:
         while True:
             try:
                 return await self.engine.connect()
-            except UNREACHABLE as exc:
-                if not self.backend.shared or waited >= patience:
+            except Exception as exc:
+                if not unreachable(exc) or not self.backend.shared or waited >= patience:
                     raise
                 if not said:  # once per outage: the lines after it would all say the same
                     log.warning("the database is not reachable (%s); waiting up to %.0fs for it", _brief(exc), patience)
@@ -156,6 +156,16 @@ class Database:
 
 # A database that refused or dropped the connection before anything was sent: safe to try again.
 UNREACHABLE = (OSError, sa.exc.OperationalError, sa.exc.InterfaceError)
+# PostgreSQL's "the database system is starting up" (or shutting down, or not yet accepting connections): the
+# server is there but refuses connections for a moment, as right after a crash while it recovers.
+CANNOT_CONNECT_NOW = "57P03"
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether a connection attempt failed because the database is away or restarting (worth waiting for)."""
+    if isinstance(exc, UNREACHABLE):
+        return True
+    return isinstance(exc, sa.exc.DBAPIError) and getattr(exc.orig, "sqlstate", None) == CANNOT_CONNECT_NOW
 
 
 def _brief(exc: BaseException) -> str:
@@ -179,6 +189,17 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+    @event.listens_for(engine.sync_engine, "invalidate")
+    def _on_invalidate(dbapi_connection: Any, _record: Any, _exc: BaseException | None) -> None:
+        # A cancel that lands while a statement runs makes SQLAlchemy invalidate (close) the connection without a
+        # rollback; but SQLite closes it only once every statement it prepared is finalized, and the cancelled one
+        # lives on in the CancelledError's traceback, which asyncio keeps with the task. Until then the transaction,
+        # and the write lock, would stay: every later write "database is locked". Roll it back first.
+        try:
+            dbapi_connection.rollback()
+        except Exception:  # already gone, or not in the event loop's greenlet (garbage collection): nothing held
+            log.debug("no rollback for an invalidated SQLite connection", exc_info=True)
 
 
 def migrate(conn: Connection) -> None:

@@ -138,6 +138,8 @@ sa.Index("jobs_by_guild", jobs.c.guild_id, jobs.c.created_at)
 # Jobs stuck between "recorded" and "CometAPI answered" after a crash.
 sa.Index("jobs_submitting", jobs.c.created_at, **partial("state = 'submitting'"))
 sa.Index("jobs_task", jobs.c.provider, jobs.c.task_id, unique=True, **partial("task_id IS NOT NULL"))
+# A message deleted in Discord: is it a song's post? (asked for every deleted message the bot hears of)
+sa.Index("jobs_by_post", jobs.c.delivered_message_id, **partial("delivered_message_id IS NOT NULL"))
 
 # Per-guild settings an admin changes with /chorus. A guild without a row uses the defaults in code.
 guild_settings = sa.Table(
@@ -163,6 +165,9 @@ guild_settings = sa.Table(
     # Where song of the day goes (NULL: off), and how long battles take votes.
     sa.Column("song_of_day_channel_id", Id),
     sa.Column("battle_minutes", sa.Integer, nullable=False, server_default="1440"),
+    # When song of the day was switched on: no day before that one is featured (NULL: switched on before Chorus
+    # kept this, so every day counts).
+    sa.Column("song_of_day_since", Time),
 )
 
 # One row per bot process, with its heartbeat (on the store's clock).

@@ -7,6 +7,7 @@ instead of attachments) and, as a last resort, DMs the member; the job is never 
 
 from __future__ import annotations
 
+import io
 import logging
 import tempfile
 from collections.abc import Sequence
@@ -20,7 +21,24 @@ import discord
 from bot.core.courier import Delivered, PermanentDeliveryError, RetryLater
 from bot.store import Job
 from bot.ui import render
-from bot.ui.post import Lineage, audio_filename, failure_post, lyrics_post, post_marker, song_post, stems_post
+from bot.ui.community.jam_announcement import announce_jam_song
+from bot.ui.downloads import download
+from bot.ui.items.song_buttons import take_of
+from bot.ui.post import (
+    Lineage,
+    LyricsFile,
+    audio_filename,
+    failure_post,
+    is_stems,
+    lyrics_files,
+    lyrics_post,
+    post_marker,
+    song_post,
+    stem_filename,
+    stems_post,
+    sung_by,
+    take_title,
+)
 
 if TYPE_CHECKING:
     from bot.app.chorus import Chorus
@@ -30,7 +48,6 @@ log = logging.getLogger(__name__)
 
 # Room left in the upload budget for the JSON part of a multipart message.
 PAYLOAD_MARGIN = 64 * 1024
-DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=120, sock_connect=10)
 # How far back a retried delivery looks for its own post (a busy channel moves on, but not 50 messages in minutes).
 HISTORY_LOOKBACK = 50
 # Discord takes at most 10 files per message.
@@ -92,28 +109,49 @@ class Deliverer:
             told = await self._cards.report_failure(job) if channel is not None else None
             if told is not None:
                 return Delivered(channel_id=job.channel_id, message_id=told)
-        audio = await self._download_audio(job, folder, budget=_upload_limit(channel) - PAYLOAD_MARGIN)
+        lyrics = lyrics_files(job)  # none for failures, lyrics jobs, stems and instrumentals
+        # The lyrics are a few kilobytes and go first; the MP3s take what is left of the upload limit.
+        budget = _upload_limit(channel) - PAYLOAD_MARGIN - sum(len(words.data) for words in lyrics)
         lineage = await self._lineage(job)
+        audio = await self._download_audio(job, folder, budget=budget, lineage=lineage)
         problem = "the channel is gone"
         if channel is not None:
+            posted = await self._in_channel(channel, job, audio, lyrics, lineage)
+            if isinstance(posted, Delivered):
+                return posted
+            problem = posted
+        log.warning("job %d: cannot post in channel %d (%s); sending it by DM", job.id, job.channel_id, problem)
+        message = await self._dm(job, audio, lyrics, lineage, problem)
+        return await self._done(job, message, note=f"sent by DM because the channel refused: {problem}")
+
+    async def _in_channel(
+        self, channel: discord.abc.Messageable, job: Job, audio: list[Audio], lyrics: list[LyricsFile],
+        lineage: Lineage | None,
+    ) -> Delivered | str:
+        """Post in the channel, lighter each time it refuses: every file; over the upload limit, the lyrics alone
+        (the MP3s become links); when attaching is refused, no file. What was posted, or why nothing could be."""
+        tried: set[tuple[int, int]] = set()
+        problem, refused = "", False
+        for files, words in ((audio, lyrics), ([], lyrics), ([], [])):
+            if (refused and (files or words)) or (len(files), len(words)) in tried:
+                continue  # no file once attaching was refused, and never the same post twice
+            tried.add((len(files), len(words)))
             try:
-                message = await self._post(channel, job, audio, lineage)
-                return await self._done(job, message)
+                message = await self._post(channel, job, files, lineage, lyrics=words)
             except (discord.Forbidden, discord.NotFound) as exc:
-                problem = _why(exc)
+                problem, refused = _why(exc), True
+                if not files and not words:
+                    return problem
             except discord.HTTPException as exc:
                 if exc.status != 413:  # 5xx after discord.py's retries, 429 storms: retry the delivery later
                     raise
                 problem = "the files were over the upload limit"
-            log.warning("job %d: posting with attachments failed (%s); trying links only", job.id, problem)
-            try:
-                message = await self._post(channel, job, [], lineage)
-                return await self._done(job, message, note=f"posted without attachments: {problem}")
-            except (discord.Forbidden, discord.NotFound) as exc:
-                problem = _why(exc)
-        log.warning("job %d: cannot post in channel %d (%s); sending it by DM", job.id, job.channel_id, problem)
-        message = await self._dm(job, audio, lineage, problem)
-        return await self._done(job, message, note=f"sent by DM because the channel refused: {problem}")
+            else:
+                dropped = len(files) < len(audio) or len(words) < len(lyrics)
+                what = "the audio" if words else "attachments"
+                return await self._done(job, message, note=f"posted without {what}: {problem}" if dropped else None)
+            log.warning("job %d: posting with attachments failed (%s); trying with fewer", job.id, problem)
+        return problem
 
     async def _done(self, job: Job, message: discord.Message, *, note: str | None = None) -> Delivered:
         if job.state == "succeeded":
@@ -123,36 +161,54 @@ class Deliverer:
 
     async def _post(
         self, channel: discord.abc.Messageable, job: Job, audio: list[Audio], lineage: Lineage | None, *,
-        preface: str | None = None,
+        lyrics: list[LyricsFile], preface: str | None = None,
     ) -> discord.Message:
         mentions = only_requester(job.user_id)
+        uploads = [discord.File(a.path, filename=a.filename) for a in audio]
+        credits = None
         if job.state != "succeeded":
             view = failure_post(job, note=preface)
         elif job.action == "LYRICS":
             view = lyrics_post(job, note=preface)
-        elif job.kind == "stems" and render.ordinary_note(job) is None:  # stems that came back as stems
+        elif is_stems(job):
             view = stems_post(job, attached={a.clip_id: a.filename for a in audio}, lineage=lineage, note=preface)
         else:
+            uploads += [discord.File(io.BytesIO(words.data), filename=words.filename) for words in lyrics]
             credits = await self._bot.community.jams.credits(job.id) if job.state == "succeeded" else None
-            view = song_post(job, attached={a.clip_id: a.filename for a in audio}, lineage=lineage, note=preface,
-                             credits=credits)
+            # While a challenge takes entries, a song that may enter it offers More → Enter in the challenge.
+            also = ["enter"] if await self._bot.community.challenges.open_for(job) is not None else []
+            note = " · ".join(part for part in (await self._voice(job), preface) if part) or None
+            view = song_post(job, attached={a.clip_id: a.filename for a in audio}, lyrics=lyrics, lineage=lineage,
+                             note=note, credits=credits, also=also)
             if credits:  # a jam song pings every member who wrote a line, and nobody else
                 mentions = only_users(credits)
-        return await channel.send(
+        message = await channel.send(
             view=view,
-            files=[discord.File(a.path, filename=a.filename) for a in audio],
+            files=uploads,
             nonce=job.nonce,
             allowed_mentions=mentions,
         )
+        if credits and isinstance(channel, discord.Thread):  # a jam's song: the channel it started in hears of it
+            await announce_jam_song(self._bot, channel, job, message, credits)
+        return message
+
+    async def _voice(self, job: Job) -> str | None:
+        """Whose voice a persona song is in (None for any other song)."""
+        persona_id = job.params.get("persona_id")
+        if not persona_id or job.guild_id is None:
+            return None
+        persona = next((p for p in await self._bot.personas.list(job.guild_id) if p.persona_id == persona_id), None)
+        return sung_by(persona, asked_only=render.ordinary_note(job) is not None)
 
     async def _lineage(self, job: Job) -> Lineage | None:
         """What a continuation or a whole song comes from (its parent job and take), for its post."""
         if job.parent_job_id is None or job.kind not in {"extend", "concat", "stems"}:
             return None
-        if job.kind == "stems":
-            take = job.params.get("take")
-            return Lineage(job.parent_job_id, take if isinstance(take, int) else None)
         parent = await self._bot.jobs.get(job.parent_job_id)
+        if job.kind == "stems":
+            take = job.params.get("take") if isinstance(job.params.get("take"), int) else None
+            song = take_of(parent, take) if parent is not None and take else None
+            return Lineage(job.parent_job_id, take, title=take_title(parent, song) if parent and song else "")
         result = render.result_of(parent) if parent is not None else None
         clip_id = job.params.get("continue_clip_id") or job.params.get("clip_id")
         takes = [clip.id for clip in result.complete_clips] if result is not None else []
@@ -171,13 +227,16 @@ class Deliverer:
             log.warning("job %d: could not read channel history (%s); relying on the nonce", job.id, _why(exc))
         return None
 
-    async def _dm(self, job: Job, audio: list[Audio], lineage: Lineage | None, problem: str) -> discord.Message:
+    async def _dm(
+        self, job: Job, audio: list[Audio], lyrics: list[LyricsFile], lineage: Lineage | None, problem: str
+    ) -> discord.Message:
         try:
             user = self._bot.get_user(job.user_id) or await self._bot.fetch_user(job.user_id)
             dm = await user.create_dm()
             preface = f"I could not post in <#{job.channel_id}> ({problem}), so here it is."
-            fits = sum(a.size for a in audio) <= discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES - PAYLOAD_MARGIN
-            return await self._post(dm, job, audio if fits else [], lineage, preface=preface)
+            room = discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES - PAYLOAD_MARGIN - sum(len(w.data) for w in lyrics)
+            fits = sum(a.size for a in audio) <= room
+            return await self._post(dm, job, audio if fits else [], lineage, lyrics=lyrics, preface=preface)
         except (discord.Forbidden, discord.NotFound) as exc:
             raise PermanentDeliveryError(f"channel refused ({problem}) and the DM failed too ({_why(exc)})") from exc
 
@@ -190,45 +249,28 @@ class Deliverer:
                 return None
         return channel if isinstance(channel, discord.abc.Messageable) else None
 
-    async def _download_audio(self, job: Job, folder: Path, *, budget: int) -> list[Audio]:
-        """Fetch the MP3s that fit the upload budget together; the rest are posted as links."""
+    async def _download_audio(
+        self, job: Job, folder: Path, *, budget: int, lineage: Lineage | None = None
+    ) -> list[Audio]:
+        """Fetch the MP3s that fit the upload budget together; the rest are posted as links. Stems are named after
+        the song and take they come from (`lineage`)."""
         result = render.result_of(job)
         if result is None or job.state != "succeeded":
             return []
         audio: list[Audio] = []
         for take, clip in enumerate(result.complete_clips[:MAX_FILES], 1):
             path = folder / f"take-{take}.mp3"
-            size = await self._fetch(clip.audio_url, path, budget)
+            size = await download(self._session, clip.audio_url, path, budget, purpose="for attaching")
             if size is None:
                 continue
             budget -= size
-            stem_file = f"{render.file_stem(clip.title, 'track')}.mp3"
-            as_stems = job.kind == "stems" and render.ordinary_note(job) is None
-            name = stem_file if as_stems else audio_filename(clip.title, take)
+            if is_stems(job):  # `Song - Take A - Vocals.mp3`
+                song = (lineage.title or f"Song {lineage.parent_job_id}") if lineage else "Stems"
+                name = stem_filename(song, lineage.take if lineage else None, clip.title)
+            else:
+                name = audio_filename(take_title(job, clip), take)
             audio.append(Audio(clip.id, name, path, size))
         return audio
-
-    async def _fetch(self, url: str, path: Path, budget: int) -> int | None:
-        """Stream `url` into `path`; its size, or None when it is missing, too large for `budget`, or unreachable."""
-        if budget <= 0 or not url.startswith(("http://", "https://")):
-            return None
-        try:
-            # No CometAPI key here: the session carries no auth, and media hosts are third parties.
-            async with self._session.get(url, timeout=DOWNLOAD_TIMEOUT) as response:
-                # Content-Length first: a file announced too large is not downloaded at all.
-                if response.status != 200 or (response.content_length or 0) > budget:
-                    return None
-                size = 0
-                with path.open("wb") as out:
-                    async for chunk in response.content.iter_chunked(64 * 1024):
-                        size += len(chunk)
-                        if size > budget:  # the header lied, or there was none: stop at the cap
-                            return None
-                        out.write(chunk)  # 64 KiB into the page cache: far cheaper than a thread hop
-                return size
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("could not download %s for attaching (%s); posting a link", url, exc)
-            return None
 
 
 def _for_now(exc: Exception) -> RetryLater | None:

@@ -147,7 +147,7 @@ class EditForm(ChorusForm):
         self, opener: discord.Interaction, job: Job, *,
         on_done: Callable[[discord.Interaction, JobSpec], Awaitable[None]],
     ) -> None:
-        super().__init__(opener, title=f"Edit job #{job.id} and run it again", name="edit")
+        super().__init__(opener, title=f"Edit song #{job.id} and run it again", name="edit")
         self._job, self._on_done = job, on_done
         params = job.params
         self.fields: dict[str, discord.ui.TextInput[EditForm]] = {}
@@ -289,7 +289,9 @@ class PersonaForm(ChorusForm):
             self.add_item(item)
 
     async def on_submit(self, interaction: discord.Interaction, /) -> None:
-        """Make the persona (bad input raises and is answered by on_error)."""
+        """Acknowledge privately, then make the persona: that asks CometAPI, which may take longer than Discord's
+        3 seconds. Bad input raises and is answered by on_error in place of the "thinking…", privately too."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
         await self._on_done(interaction, self.persona_name.value, self.description.value)
 
 

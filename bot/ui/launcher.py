@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -18,9 +18,10 @@ from bot.core.limits import LimitReachedError
 from bot.core.validation import InvalidInputError
 from bot.store import Job, Requester
 from bot.ui import render
+from bot.ui.acknowledgement import answered_publicly, in_time
 from bot.ui.items.card import card_view
 from bot.ui.items.item_base import item_custom_id
-from bot.ui.replies import describe, safe_reply
+from bot.ui.replies import PUBLIC_STAND_IN, describe, safe_reply
 
 if TYPE_CHECKING:
     from bot.app.chorus import Chorus
@@ -31,33 +32,52 @@ log = logging.getLogger(__name__)
 OnReserved = Callable[[list[Job]], Awaitable[None]]
 # Interaction tokens live 15 minutes; stop using one a little early so an edit never races its expiry.
 TOKEN_LIFETIME = timedelta(minutes=15) - timedelta(seconds=30)
-# A reservation is a few milliseconds; past this (the database restarting) the interaction is acknowledged first.
-RESERVE_PATIENCE = 1.5
 
 
 async def offer_retry(interaction: discord.Interaction, bot: Chorus, refusal: LimitReachedError, draft_id: int) -> None:
-    """Say which limit applies and when it resets, show the request back, and offer Try again (privately)."""
-    draft = await bot.jobs.get(draft_id)
-    prompt = render.shorten(render.prompt_of(draft), 1500) if draft is not None else ""
+    """Say which limit applies and when it resets, show the whole request back (as the command that asks for it),
+    and offer Try again, labelled with when it will work (privately)."""
+    draft = await in_time(interaction, bot.jobs.get(draft_id), answer="public")
+    asked = request_echo(draft) if draft is not None else ""
     text = f"{refusal.message}\nNothing was sent or charged."
-    if prompt:
-        text += " Here is what you asked for, so nothing is lost:\n```\n" + render.code_safe(prompt) + "\n```"
+    if asked:
+        text += " Here is what you asked for, so nothing is lost:\n" + asked
     view = discord.ui.View(timeout=None)
-    view.add_item(discord.ui.Button(label="Try again", emoji="🔁", style=discord.ButtonStyle.primary,
-                                    custom_id=item_custom_id("retry", draft_id)))
-    text = render.shorten(text, render.CONTENT)
-    if interaction.response.type is discord.InteractionResponseType.deferred_channel_message:
-        # Acknowledged publicly while the store was slow: the refusal stays private all the same.
-        try:
-            await interaction.followup.send(text, view=view, ephemeral=True,
-                                            allowed_mentions=discord.AllowedMentions.none())
-        except discord.HTTPException:
-            log.warning("could not answer interaction %s privately after a slow reservation", interaction.id)
-        else:
-            with contextlib.suppress(discord.HTTPException):
-                await interaction.delete_original_response()  # the "thinking…" the refusal replaces
-            return
-    await safe_reply(interaction, text, view=view)
+    view.add_item(discord.ui.Button(label=retry_label(refusal, time.time()), emoji="🔁",
+                                    style=discord.ButtonStyle.primary, custom_id=item_custom_id("retry", draft_id)))
+    # Private even when a public "thinking…" stood in while the store was slow (safe_reply replaces it privately).
+    await safe_reply(interaction, render.shorten(text, render.CONTENT), view=view)
+
+
+def request_echo(job: Job) -> str:
+    """The whole request, to copy: the slash command that asks for it (prompt, style, title, model, options), then
+    the member's own lyrics when there are some; a follow-up (extend, stems, …) by its prompt. Code blocks, so
+    nothing the member typed is read as markdown or a mention."""
+    command = render.copy_command(job)
+    shown = command or render.prompt_of(job)
+    if not shown:
+        return ""
+    echo = "```\n" + render.code_safe(render.shorten(shown, 700)) + "\n```"
+    words = job.params.get("lyrics")
+    if command and isinstance(words, str) and words.strip():
+        echo += "Your lyrics:\n```\n" + render.code_safe(render.shorten(words, 1000)) + "\n```"
+    return echo
+
+
+def retry_label(refusal: LimitReachedError, now: float) -> str:
+    """Try again, with when it will work: `Try again · works in 4 min` for a limit that resets at a known time, else
+    what it waits for (a song of the member's finishing, songs of the server finishing)."""
+    if refusal.resets_at is not None:
+        wait = refusal.resets_at - now
+        when = ("in a minute" if wait <= 60 else f"in {math.ceil(wait / 60)} min" if wait < 90 * 60
+                else f"in {round(wait / 3600)} h")
+        return f"Try again · works {when}"
+    waits_for = {
+        "concurrent": "when a song of yours is done",
+        "guild_capacity": "when songs here are done",
+        "bot_capacity": "in a few minutes",
+    }
+    return f"Try again · works {waits_for[refusal.limit]}" if refusal.limit in waits_for else "Try again"
 
 
 def requester_of(interaction: discord.Interaction) -> Requester:
@@ -83,8 +103,10 @@ async def start_job(
     *,
     draft_id: int | None = None,
     on_reserved: OnReserved | None = None,
+    private: bool = False,
 ) -> Job | None:
-    """Reserve the job, acknowledge, submit, then show the status card; None when it did not start.
+    """Reserve the job, acknowledge, submit, then show the status card (only to the member when `private`: a job
+    asked from a private menu, such as stems); None when it did not start.
 
     A limit never throws the request away: the member is shown it back, privately, with a Try again button
     (`draft_id` is that kept request when this is the retry). Other refusals (bad input, a rule) raise before
@@ -92,7 +114,7 @@ async def start_job(
     `on_reserved` runs once the job is recorded and before it is submitted (e.g. to tie it to a jam or a battle,
     so that even a song that finishes at once is posted as part of it).
     """
-    jobs = await start_jobs(interaction, bot, [build], draft_id=draft_id, on_reserved=on_reserved)
+    jobs = await start_jobs(interaction, bot, [build], draft_id=draft_id, on_reserved=on_reserved, private=private)
     return jobs[0] if jobs else None
 
 
@@ -103,6 +125,7 @@ async def start_jobs(
     *,
     draft_id: int | None = None,
     on_reserved: OnReserved | None = None,
+    private: bool = False,
 ) -> list[Job] | None:
     """Start one or more jobs for one interaction (a battle of Suno against Udio makes two): all are reserved
     through the limits before anything is acknowledged or sent, or none is. The first job's card answers the
@@ -122,7 +145,8 @@ async def start_jobs(
             await on_reserved([reservation.job for reservation in reserved])
 
     try:
-        await _acknowledged_if_slow(interaction, reserve_all())
+        # With the store reads before it (the caller's), the one stretch before the answer: acknowledged if slow.
+        await in_time(interaction, reserve_all(), answer="private" if private else "public")
     except LimitReachedError as refusal:
         await _withdraw(bot, reserved, f"{NOT_STARTED}: another job of the same request was refused")
         if refusal.draft_job_id is None or len(builds) > 1:
@@ -132,9 +156,10 @@ async def start_jobs(
     except BaseException:
         await _withdraw(bot, reserved, "the request was refused before it started")
         raise
+    answered_publicly(interaction)  # accepted: the card takes the "thinking…"'s place (a failure to send, privately)
     try:
         if not interaction.response.is_done():
-            await interaction.response.defer(thinking=True)
+            await interaction.response.defer(thinking=True, ephemeral=private)
     except discord.HTTPException:
         # Discord's 3 s window has passed: nothing was sent to CometAPI, so nothing is lost or charged.
         await _withdraw(bot, reserved, "Discord's time to answer the command ran out before the job started")
@@ -149,6 +174,10 @@ async def start_jobs(
                 log.exception("submitting job %d failed", reservation.job.id)
             if index == 0:
                 await _withdraw(bot, reserved[1:], "the first job of the same request could not be started")
+                # A song that could not start is the member's business (admins hear of a lack of credit once, in their
+                # alert channel): the public "thinking…" gives way to a private answer, and nothing stays public.
+                if not private:
+                    interaction.extras[PUBLIC_STAND_IN] = True
                 await safe_reply(interaction, "❌ " + describe(exc, provider=reservation.job.provider))
                 return None
     job = sent[0]
@@ -163,28 +192,6 @@ async def start_jobs(
         # card is lost, which is no reason to apologise to the member.
         log.warning("could not show the status card of job %d", job.id, exc_info=True)
     return sent
-
-
-async def _acknowledged_if_slow(interaction: discord.Interaction, work: Awaitable[None]) -> None:
-    """Run `work` (reserving: a few milliseconds); if it takes longer than RESERVE_PATIENCE, because the database is
-    restarting and the store waits for it, acknowledge the interaction first so Discord's 3 s window never passes
-    unanswered, and keep waiting. Whatever `work` raises is raised."""
-    task = asyncio.ensure_future(work)
-    try:
-        done, _ = await asyncio.wait({task}, timeout=RESERVE_PATIENCE)
-    except BaseException:
-        # Cancelled (shutdown): the reservation must not finish behind the caller's back, after it withdrew.
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        raise
-    if not done and not interaction.response.is_done():
-        try:
-            await interaction.response.defer(thinking=True)
-            log.warning("the store is slow to answer (the database may be restarting): acknowledged interaction %s"
-                        " first", interaction.id)
-        except discord.HTTPException:
-            log.warning("could not acknowledge interaction %s while the store was slow", interaction.id)
-    await task
 
 
 async def _withdraw(bot: Chorus, reservations: Sequence[Reservation], reason: str) -> None:

@@ -1,22 +1,25 @@
 """The one public post a finished job leaves in its channel: compact, in Discord's Components V2.
 
-A song post is one container: a heading that names the song and mentions its member once, then per take a
-line with a small cover, its style and length, and the MP3 playing inline (or a link when it is too large to
-attach), then one row of actions (Like, Extend, Again, Edit) and one "More" menu for the rest (lyrics, full-size
-cover, video, whole song, Info, Delete). Lyrics never fill the channel: they are one press away, in full.
+A song post is one container, about 400 px tall for two takes: beside one cover for the song, a heading with the
+title the member typed (else the model's), the member mentioned once, their prompt on one short line and the style
+(once, when the takes share it); then each take's MP3 playing inline (or a link when it is too large to attach), the
+lyrics as a text file Discord previews (one file when the takes sing the same words, else one per take), one row
+of actions (Like, Extend, Again, Edit) and one "More" menu for the rest (full-size covers, video, whole song, Info,
+Delete). Technical notes (description mode folding style and title) stay on the status card and in Info.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import discord
 
 from bot.cometapi import Clip, TaskResult
+from bot.core.community.songs import asked_title, title_of
 from bot.core.jobs import may_have_started
-from bot.store import Job
+from bot.store import Job, Persona
 from bot.ui import render
 from bot.ui.items.item_base import ChorusButton
 from bot.ui.items.like_button import LikeButton
@@ -28,14 +31,80 @@ from bot.ui.items.song_buttons import EditButton, ExtendButton, RerollButton, ta
 LYRICS_PREVIEW_LINES = 12
 LYRICS_PREVIEW_CHARS = 1200
 MAX_TAKES = 4
+# The member's prompt and the style share one small line under the heading, cut here (both are whole in Info).
+PROMPT_LINE_CHARS = 60
+STYLE_LINE_CHARS = 60
 Container = discord.ui.Container[discord.ui.LayoutView]
-
-
 
 
 def audio_filename(title: str, take: int) -> str:
     """A distinct, readable file name per take: `Electric Dance Party - Take A.mp3`."""
     return f"{render.file_stem(title)} - Take {take_letter(take)}.mp3"
+
+
+def stem_filename(song: str, take: int | None, track: str) -> str:
+    """A stem named after its song, take and track: `Electric Dance Party - Take A - Vocals.mp3`."""
+    of_take = f" - Take {take_letter(take)}" if take else ""
+    return f"{render.file_stem(song)}{of_take} - {render.file_stem(track, 'Track')}.mp3"
+
+
+def cover_of(job: Job, *, asked_only: bool = False) -> str:
+    """What a cover sings: `A cover of their file “demo.mp3”` (or `Carries on …` for an extension of it)."""
+    file = job.params.get("file")
+    what = "Carries on" if job.params.get("mode") == "extend" else "A cover of"
+    said = f"{what} their file “{_plain(render.shorten(file, 100))}”" if isinstance(file, str) and file else (
+        f"{what} their own recording")
+    return f"Asked as: {said[0].lower()}{said[1:]}" if asked_only else said
+
+
+def sung_by(persona: Persona | None, *, asked_only: bool = False) -> str:
+    """Whose voice a persona song is in: `Sung by **Captain**, a persona by @alice` (mentioned, never pinged)."""
+    if persona is None:
+        said = "Sung by one of the server's personas"
+    else:
+        said = f"Sung by **{_plain(persona.name)}**, a persona by <@{persona.created_by}>"
+    return f"Asked to be {said[0].lower()}{said[1:]}" if asked_only else said
+
+
+def take_title(job: Job, clip: Clip) -> str:
+    """What a take is called on its post and its files: the title the member typed, else the model's for it."""
+    return asked_title(job) or clip.title or "Untitled"
+
+
+@dataclass(frozen=True, slots=True)
+class LyricsFile:
+    """The words of one or more takes, attached to the song's post as a text file (Discord previews it)."""
+
+    filename: str
+    text: str
+    takes: tuple[int, ...]
+
+    @property
+    def data(self) -> bytes:
+        """The file's bytes (UTF-8)."""
+        return self.text.encode()
+
+
+def lyrics_files(job: Job) -> list[LyricsFile]:
+    """The lyrics a song's post attaches: one file (`Title - Lyrics.txt`) when every take sings the same words, else
+    one per take that has words (`Title - Take A - Lyrics.txt`); none for an instrumental."""
+    result = render.result_of(job)
+    if result is None or job.state != "succeeded" or job.action != "MUSIC" or is_stems(job):
+        return []
+    clips = result.complete_clips[:MAX_TAKES]
+    words = {take: clip.lyrics.strip() for take, clip in enumerate(clips, 1) if clip.lyrics.strip()}
+    if not words:
+        return []
+    if len(words) == len(clips) and len(set(words.values())) == 1:
+        title = title_of(job)
+        stem = " ".join(render.file_stem(title).split())  # "A / B" (takes named apart) reads "A B"
+        return [LyricsFile(f"{stem} - Lyrics.txt", f"{title}\n\n{words[1]}\n", tuple(words))]
+    files = []
+    for take, text in words.items():
+        title, letter = take_title(job, clips[take - 1]), take_letter(take)
+        name = f"{render.file_stem(title)} - Take {letter} - Lyrics.txt"
+        files.append(LyricsFile(name, f"{title} (take {letter})\n\n{text}\n", (take,)))
+    return files
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,16 +114,24 @@ class Lineage:
     parent_job_id: int
     take: int | None = None
     at: float | None = None
+    title: str = ""  # the parent's (stems are named after it)
 
     def describe(self, kind: str) -> str:
-        """`extends #12 take A from 1:00`, or `the whole song of #12 take A`."""
+        """`extends #12 take A from 1:00`, `the whole song of #12 take A`, or `stems of “Title”, take A`."""
         take = f" take {take_letter(self.take)}" if self.take else ""
+        if kind == "stems" and self.title:
+            return f"stems of “{_plain(render.shorten(self.title, 100))}”{',' if take else ''}{take}"
         if kind == "stems":
             return f"stems of #{self.parent_job_id}{take}"
         if kind == "concat":
             return f"the whole song, from #{self.parent_job_id}{take} and what it extends"
         at = f" from {render.duration(self.at)}" if self.at is not None else ""
         return f"extends #{self.parent_job_id}{take}{at}"
+
+
+def is_stems(job: Job) -> bool:
+    """Stems that came back as stems (posted as tracks, not as a song)."""
+    return job.kind == "stems" and render.ordinary_note(job) is None
 
 
 def post_marker(job: Job) -> str:
@@ -68,25 +145,29 @@ def post_marker(job: Job) -> str:
 
 
 def song_post(
-    job: Job, *, attached: Mapping[str, str], lineage: Lineage | None = None, note: str | None = None,
-    likes: int = 0, credits: Sequence[int] | None = None,
+    job: Job, *, attached: Mapping[str, str], lyrics: Sequence[LyricsFile] = (), lineage: Lineage | None = None,
+    note: str | None = None, likes: int = 0, credits: Sequence[int] | None = None, also: Collection[str] = (),
 ) -> discord.ui.LayoutView:
-    """The post of a finished song job. `attached` maps clip id → the file name its MP3 is attached under; `note`
-    is one more small line (e.g. why it came by DM); `likes` is the Like button's count; `credits` are the members
-    a jam song is by (each mentioned once, instead of the requester)."""
+    """The post of a finished song job. `attached` maps clip id → the file name its MP3 is attached under; `lyrics`
+    are the lyrics files attached with it (see lyrics_files); `note` is one more small line (e.g. why it came by
+    DM); `likes` is the Like button's count; `credits` are the members a jam song is by (each mentioned once,
+    instead of the requester); `also` the More menu's offers made on request (`enter`: a challenge is open)."""
     result = render.result_of(job)
     clips = result.complete_clips[:MAX_TAKES] if result is not None else ()
     container: Container = discord.ui.Container(accent_colour=render.COLOURS["ok"])
-    heading = _heading(job, clips, result, lineage, attached, credits) + (f"\n-# {note}" if note else "")
-    container.add_item(discord.ui.TextDisplay(heading))
-    shared_title = len({clip.title for clip in clips}) == 1
+    heading = _heading(job, clips, result, lineage, attached, credits, lyrics) + (f"\n-# {note}" if note else "")
+    container.add_item(_with_cover(heading, clips))
     for take, clip in enumerate(clips, 1):
-        container.add_item(_take(take, clip, attached=clip.id in attached, shared_title=shared_title))
+        line = _take(job, take, clip, clips, attached=clip.id in attached)
+        if line:
+            container.add_item(discord.ui.TextDisplay(line))
         filename = attached.get(clip.id)
         if filename is not None:
             container.add_item(discord.ui.File(f"attachment://{filename}"))
+    for words in lyrics:
+        container.add_item(discord.ui.File(f"attachment://{words.filename}"))
     container.add_item(discord.ui.ActionRow(*_actions(job, clips, likes)))
-    container.add_item(discord.ui.ActionRow(MoreSelect.for_job(job)))
+    container.add_item(discord.ui.ActionRow(MoreSelect.for_job(job, also=also)))
     view = discord.ui.LayoutView(timeout=None)
     view.add_item(container)
     return view
@@ -100,7 +181,7 @@ def stems_post(
     stems = result.complete_clips if result is not None else ()
     container: Container = discord.ui.Container(accent_colour=render.COLOURS["ok"])
     what = lineage.describe("stems") if lineage else "stems"
-    heading = f"### 🎚️ {what[0].upper()}{what[1:]}\n<@{job.user_id}> · {len(stems)} tracks · job #{job.id}"
+    heading = f"### 🎚️ {what[0].upper()}{what[1:]}\n<@{job.user_id}> · {len(stems)} tracks · song #{job.id}"
     if any(stem.id not in attached for stem in stems):
         heading += "\n-# Not every track fits the upload limit: the links download them all."
     container.add_item(discord.ui.TextDisplay(heading + (f"\n-# {note}" if note else "")))
@@ -129,7 +210,7 @@ def lyrics_post(job: Job, *, note: str | None = None) -> discord.ui.LayoutView:
     preview = render.shorten(preview, LYRICS_PREVIEW_CHARS)
     container: Container = discord.ui.Container(accent_colour=render.COLOURS["ok"])
     container.add_item(discord.ui.TextDisplay(
-        f"### ✍️ {_plain(title)}\n<@{job.user_id}> · {render.model_label(job)} · job #{job.id}"
+        f"### ✍️ {_plain(title)}\n<@{job.user_id}> · {render.model_label(job)} · song #{job.id}"
         + (f"\n-# {note}" if note else "")
     ))
     body = ">>> " + _plain(preview) if preview else "*(no lyrics came back)*"
@@ -154,17 +235,17 @@ def failure_post(job: Job, *, note: str | None = None) -> discord.ui.LayoutView:
 
 
 def failure_headline(job: Job) -> str:
-    """`your Suno v5 job #3 failed.` (or took too long, or could not be started, or may have started unseen)."""
+    """`your Suno v5 song #3 failed.` (or took too long, or could not be started, or may have started unseen)."""
     if may_have_started(job):
-        return f"your {render.model_label(job)} job #{job.id} may have started, but I could not follow it."
+        return f"your {render.model_label(job)} song #{job.id} may have started, but I could not follow it."
     what = {"timed_out": "took too long, so I gave up on it", "submit_failed": "could not be started"}
-    return f"your {render.model_label(job)} job #{job.id} {what.get(job.state, 'failed')}."
+    return f"your {render.model_label(job)} song #{job.id} {what.get(job.state, 'failed')}."
 
 
 def failure_text(job: Job, *, mention: bool) -> str:
     """What went wrong, and what was asked (to try again)."""
     headline = f"❌ {'<@' + str(job.user_id) + '> ' if mention else ''}{failure_headline(job)}"
-    reason = render.shorten(job.error or "CometAPI gave no reason", 500)
+    reason = render.shorten(job.error or f"{job.provider.capitalize()} gave no reason", 500)
     charge = f"\n-# {render.MAY_HAVE_STARTED_NOTE}" if may_have_started(job) else ""
     prompt = render.shorten(render.prompt_of(job) or "(no prompt)", 1500)
     return f"{headline}\n-# {_plain(reason)}{charge}\n>>> {_plain(prompt)}"
@@ -172,19 +253,22 @@ def failure_text(job: Job, *, mention: bool) -> str:
 
 def _heading(
     job: Job, clips: tuple[Clip, ...], result: TaskResult | None, lineage: Lineage | None, attached: Mapping[str, str],
-    credits: Sequence[int] | None = None,
+    credits: Sequence[int] | None, lyrics: Sequence[LyricsFile],
 ) -> str:
-    titles = list(dict.fromkeys(clip.title or "Untitled" for clip in clips)) or ["Untitled"]
+    """The title, who and what made it, the member's prompt on one line, the style once; notes only when needed."""
     by = f"<@{job.user_id}>"
     if credits:
         by = "A jam by " + ", ".join(f"<@{user}>" for user in dict.fromkeys(credits))
-    lines = [f"### 🎶 {_plain(render.shorten(' / '.join(titles), 200))}",
-             f"{by} · {render.model_label(job)} · job #{job.id}"]
+    lines = [f"### 🎶 {_plain(render.shorten(title_of(job), 200))}",
+             f"{by} · {render.model_label(job)} · song #{job.id}"]
+    about = _about(job, clips, lyrics)
+    if about:
+        lines.append(f"-# {about}")
     ordinary = render.ordinary_note(job)
     if lineage is not None:
         lines.append(f"-# {'asked as ' if ordinary else ''}{lineage.describe(job.kind)}")
-    if render.folds_style_and_title(job):
-        lines.append(f"-# {render.FOLDED_NOTE}")
+    if job.kind == "cover":
+        lines.append(f"-# {cover_of(job, asked_only=ordinary is not None)}")
     if ordinary is not None:
         lines.append(f"-# {ordinary}")
     if job.late:
@@ -192,31 +276,68 @@ def _heading(
     if result is not None and len(result.clips) > len(result.complete_clips):
         for take, clip in enumerate(result.clips, 1):
             if not clip.is_complete:
-                reason = _plain(render.shorten(clip.error_message or "CometAPI gave no reason", 200))
-                lines.append(f"-# Take {take_letter(take)} failed: {reason}. Here is what worked.")
+                reason = render.shorten(clip.error_message or f"{job.provider.capitalize()} gave no reason", 200)
+                lines.append(f"-# Take {take_letter(take)} failed: {_plain(reason.rstrip('.'))}. Here is what worked.")
     if any(clip.id not in attached for clip in clips):
         lines.append("-# Too large to attach here: play it from the link.")
     return "\n".join(lines)
 
 
-def _take(take: int, clip: Clip, *, attached: bool, shared_title: bool) -> discord.ui.Item[Any]:
-    """One take: its name (and title, when the takes differ), length, style; a link when the MP3 is not attached."""
-    heading = f"**Take {take_letter(take)}**"
-    if not shared_title:
-        heading += f" · {_plain(render.shorten(clip.title or 'Untitled', 100))}"
-    heading += f" · ⏱ {render.duration(clip.duration)}"
-    audio = render.safe_url(clip.audio_url)
-    if audio and not attached:
-        heading += f" · [▶ Listen]({audio})"
-    details = [heading]
-    if clip.tags:
-        details.append(f"-# {_plain(render.shorten(clip.tags, 200))}")
-    text: discord.ui.TextDisplay[discord.ui.LayoutView] = discord.ui.TextDisplay("\n".join(details))
-    cover = render.safe_url(clip.image_url) or render.safe_url(clip.image_large_url)
+def _asked(job: Job) -> str:
+    """What the member described (Suno's description, Udio's prompt); "" for songs from their own lyrics, whose
+    words are in the lyrics file and whose style is the style line."""
+    if job.kind == "cover":
+        return ""  # its stored prompt is made up ("a cover of x.mp3"): the cover's own line says what it is
+    for key in ("description", "prompt"):
+        value = job.params.get(key)
+        if isinstance(value, str) and value.strip() and value != job.params.get("lyrics"):
+            return value.strip()
+    return ""
+
+
+def _about(job: Job, clips: tuple[Clip, ...], lyrics: Sequence[LyricsFile]) -> str:
+    """One small line: the member's prompt, as typed (cut short), instrumental or not, the style when every take
+    shares it, where the lyrics are if not here. Small print, so the post stays as tall as its cover."""
+    asked = " ".join(_asked(job).split())
+    parts = [f"“{_plain(render.shorten(asked, PROMPT_LINE_CHARS))}”"] if asked else []
+    sung = any(clip.lyrics.strip() for clip in clips)
+    if job.params.get("instrumental") is True or job.params.get("lyrics_type") == "instrumental":
+        parts.append("Instrumental")
+    elif clips and not sung:
+        parts.append("Instrumental (no lyrics came back)")
+    styles = {clip.tags.strip() for clip in clips}
+    if len(styles) == 1 and (style := styles.pop()):
+        parts.append(_plain(render.shorten(style, STYLE_LINE_CHARS)))
+    if sung and not lyrics:
+        parts.append("the lyrics are under **More**")
+    return " · ".join(parts)
+
+
+def _with_cover(heading: str, clips: tuple[Clip, ...]) -> discord.ui.Item[Any]:
+    """The heading beside one cover for the song (the first take's; every take's full cover is under More)."""
+    text: discord.ui.TextDisplay[discord.ui.LayoutView] = discord.ui.TextDisplay(heading)
+    covers = [render.safe_url(clip.image_url) or render.safe_url(clip.image_large_url) for clip in clips]
+    cover = next((url for url in covers if url), None)
     if cover is None:
         return text
-    thumbnail = discord.ui.Thumbnail[discord.ui.LayoutView](cover, description=f"Cover of take {take_letter(take)}")
-    return discord.ui.Section(text, accessory=thumbnail)
+    return discord.ui.Section(text, accessory=discord.ui.Thumbnail[discord.ui.LayoutView](cover, description="Cover"))
+
+
+def _take(job: Job, take: int, clip: Clip, clips: tuple[Clip, ...], *, attached: bool) -> str | None:
+    """What only this take needs said, above its player: its title and style when the takes differ; its length and a
+    link when its MP3 is not attached. None when the file's name (`… - Take A.mp3`) says it all."""
+    named = [f"**Take {take_letter(take)}**"]
+    if not asked_title(job) and len({c.title for c in clips}) > 1:
+        named.append(_plain(render.shorten(clip.title or "Untitled", 100)))
+    style = _plain(render.shorten(clip.tags.strip(), 150)) if len({c.tags.strip() for c in clips}) > 1 else ""
+    if attached:
+        parts = named + ([style] if style else [])
+        return "-# " + " · ".join(parts) if len(parts) > 1 else None
+    named.append(f"⏱ {render.duration(clip.duration)}")
+    audio = render.safe_url(clip.audio_url)
+    if audio:
+        named.append(f"[▶ Listen]({audio})")
+    return " · ".join(named) + (f"\n-# {style}" if style else "")
 
 
 def _actions(job: Job, clips: tuple[Clip, ...], likes: int) -> list[ChorusButton]:

@@ -10,8 +10,10 @@ import discord
 from bot.cometapi import Balance, TaskResult
 from bot.core.admin import UsageReport
 from bot.core.catalog import DEFAULT_SUNO_MODEL, DEFAULT_UDIO_MODEL, SUNO_MODELS, UDIO_MODELS, Prices
+from bot.core.community.songs import title_of
 from bot.core.jobs import ProgressHints, may_have_started
 from bot.core.specs import came_back_ordinary
+from bot.core.wording import clause, plural, span
 from bot.store import GuildSettings, Job
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
@@ -37,13 +39,13 @@ STATE_LABELS = {
 
 
 # CometAPI has no cancel: say plainly what cancelling does and does not do.
-CANCELLED_NOTE = "It will not be posted. CometAPI cannot stop it, so it still counts against your limits."
+CANCELLED_NOTE = "It will not be posted. A song cannot be stopped once started, so it still counts against your limits."
 
 
 # A submit that timed out, was cut off, was answered without a task id, or was interrupted by a crash: CometAPI may
 # have accepted (and charged) it although the bot cannot follow it, so it must never read "Not started".
 MAY_HAVE_STARTED_LABEL = "⚠️ May have started"
-MAY_HAVE_STARTED_NOTE = ("CometAPI may have started this job and charged for it, but the bot cannot follow it. "
+MAY_HAVE_STARTED_NOTE = ("CometAPI may have started this song and charged for it, but the bot cannot follow it. "
                          "Trying again is charged again.")
 RETRY_CHARGED_LABEL = "Try again (charged again)"
 
@@ -60,10 +62,10 @@ def state_label(job: Job) -> str:
 # What a member reads when a stems, cover or persona job came back reading as an ordinary song (the upstream ignored
 # what was asked): it is posted as the song it is, with this word.
 ORDINARY_NOTES = {
-    "stems": "You asked for stems, but CometAPI sent back an ordinary song, not separated tracks: here it is as one.",
-    "cover": "CometAPI's answer does not say this is a cover of your audio: it may be an ordinary song.",
-    "upload_extend": "CometAPI's answer does not say this continues your audio: it may be an ordinary song.",
-    "persona": "CometAPI's answer does not say the persona sang this: it may be an ordinary song in another voice.",
+    "stems": "You asked for stems, but Suno sent back an ordinary song, not separated tracks: here it is as one.",
+    "cover": "Suno's answer does not say this is a cover of your audio: it may be an ordinary song.",
+    "upload_extend": "Suno's answer does not say this continues your audio: it may be an ordinary song.",
+    "persona": "Suno's answer does not say the persona sang this: it may be an ordinary song in another voice.",
 }
 
 
@@ -77,6 +79,19 @@ def ordinary_note(job: Job) -> str | None:
 def retry_label(job: Job) -> str:
     """The Try again button of a failure: it says so when the first try may have been charged already."""
     return RETRY_CHARGED_LABEL if may_have_started(job) else "Try again"
+
+
+# Words Suno's and Udio's refusals of a request's own content use (moderation, a named artist, copyrighted lyrics):
+# asked again unchanged, such a song fails the same way, so its failure offers Edit rather than Try again.
+CONTENT_REFUSAL = re.compile(
+    r"moderat|flagged|inappropriate|polic(y|ies)|violat|copyright|artist name|sensitive|prohibited|banned",
+    re.IGNORECASE,
+)
+
+
+def refused_for_its_words(job: Job) -> bool:
+    """A failure CometAPI gave for what was asked (its words), not for a hiccup a second try may get past."""
+    return job.state != "timed_out" and not may_have_started(job) and bool(CONTENT_REFUSAL.search(job.error or ""))
 
 
 def code_safe(text: str) -> str:
@@ -106,15 +121,49 @@ def prompt_of(job: Job) -> str:
 
 
 def model_label(job: Job) -> str:
-    """`Suno v5`, `Suno lyrics`, `Udio v1.5 (~32 s clip)`."""
+    """`Suno v5`, `Suno lyrics`, `Suno stems`, `Udio v1.5, ~32 s clip`: never a bare `?` or the provider twice."""
     if job.provider == "udio":
         model_type = str(job.params.get("model_type", ""))
-        return f"Udio ({UDIO_MODELS.get(model_type, model_type)})"
+        return UDIO_MODELS.get(model_type, "Udio")
     if job.action == "LYRICS":
         return "Suno lyrics"
+    if job.kind == "stems":
+        return "Suno stems"  # a separation names no model
     mv = job.params.get("mv")
-    name = next((m.name for m in SUNO_MODELS if m.mv == mv), str(mv or "?"))
-    return f"Suno {name}"
+    name = next((m.name for m in SUNO_MODELS if m.mv == mv), None)
+    return f"Suno {name}" if name else "Suno"
+
+
+def provider_name(job: Job) -> str:
+    """`Suno` or `Udio`: who makes the song, as members know it (CometAPI is only how the bot reaches them)."""
+    return "Udio" if job.provider == "udio" else "Suno"
+
+
+def song_number(job_id: int) -> str:
+    """`song #12`: how members name a song (never "job #12")."""
+    return f"song #{job_id}"
+
+
+# What kind of song a job is, in the words Info uses (the stored kind is the engine's word).
+KIND_WORDS = {
+    "inspiration": "a song from a description",
+    "custom": "a song from lyrics",
+    "generate": "a song",
+    "extend": "an extension",
+    "concat": "a whole song",
+    "stems": "stems",
+    "cover": "a cover",
+    "lyrics": "lyrics",
+}
+
+
+def kind_words(job: Job) -> str:
+    """What the job made, in words: `a song from a description`, `an extension`, `lyrics`."""
+    if job.action == "LYRICS":
+        return "lyrics"
+    if job.kind == "cover" and job.params.get("mode") == "extend":
+        return "an extension of your audio"
+    return KIND_WORDS.get(job.kind, "a song")
 
 
 def jump_url(guild_id: int | None, channel_id: int, message_id: int) -> str:
@@ -180,7 +229,7 @@ def status_card(job: Job, *, hints: ProgressHints | None = None) -> discord.Embe
     if job.state == "succeeded":
         colour = COLOURS["ok"]
     embed = discord.Embed(title=f"{state_label(job)} · {model_label(job)}", colour=colour)
-    lines = [f"<@{job.user_id}> · job #{job.id}"]
+    lines = [f"<@{job.user_id}> · {song_number(job.id)}"]
     if job.state in {"queued", "running"} and not job.cancelled:
         lines.append(progress_text(job, hints))
     result = result_of(job)
@@ -203,11 +252,11 @@ def status_card(job: Job, *, hints: ProgressHints | None = None) -> discord.Embe
 
 
 def progress_text(job: Job, hints: ProgressHints | None) -> str:
-    """What the wait looks like: the place in line while CometAPI has not started, then elapsed time (or a real
+    """What the wait looks like: the place in line while Suno (or Udio) has not started, then elapsed time (or a real
     bar) with an estimate from recent songs of the same model."""
     typical = hints.typical_seconds if hints else None
     if job.state == "queued":
-        line = "🕒 Waiting at CometAPI"
+        line = f"🕒 Waiting for {provider_name(job)}"
         if hints and hints.queue_position and hints.queue_position > 1:
             line += f" · {_ordinal(hints.queue_position)} in line"
         if typical:
@@ -236,9 +285,10 @@ def _card_notes(job: Job) -> list[str]:
                      == "upload" else "Suno has your audio and is making the new version.")
     result = result_of(job) if job.state == "succeeded" else None
     if result is not None and result.clips and len(result.complete_clips) < len(result.clips):
-        for index, clip in enumerate(result.clips, 1):
+        for index, clip in enumerate(result.clips):
             if not clip.is_complete:
-                notes.append(f"Take {index} failed: {clip.error_message or 'CometAPI gave no reason'}")
+                reason = clause(clip.error_message or f"{provider_name(job)} gave no reason")
+                notes.append(f"Take {chr(ord('A') + index)} failed: {reason}.")
     return notes
 
 
@@ -255,8 +305,9 @@ def folds_style_and_title(job: Job) -> bool:
 def info(job: Job) -> discord.Embed:
     """All there is to know about a job, readable: prompt, style, model, lengths, a command to copy; ids small."""
     params = job.params
-    embed = discord.Embed(title=f"Job #{job.id} · {model_label(job)}", colour=COLOURS["busy"])
-    lines = [f"**Asked by** <@{job.user_id}> · {job.kind}" + (f" of #{job.parent_job_id}" if job.parent_job_id else "")]
+    embed = discord.Embed(title=f"Song #{job.id} · {model_label(job)}", colour=COLOURS["busy"])
+    of = f" of {song_number(job.parent_job_id)}" if job.parent_job_id else ""
+    lines = [f"**Asked by** <@{job.user_id}> · {kind_words(job)}{of}"]
     for label, key in (("Description", "description"), ("Prompt", "prompt"), ("Style", "tags"), ("Title", "title"),
                        ("Avoid", "negative_tags")):
         value = params.get(key)
@@ -272,11 +323,19 @@ def info(job: Job) -> discord.Embed:
         takes = [f"take {chr(ord('A') + i)} {duration(clip.duration)}" + ("" if clip.is_complete else " (failed)")
                  for i, clip in enumerate(result.clips)]
         lines.append("**Takes:** " + ", ".join(takes))
+        # The post shows the title the member typed; the one the model gave is told here.
+        named = list(dict.fromkeys(clip.title for clip in result.complete_clips if clip.title))
+        if params.get("title") and named and named != [params["title"]]:
+            called = discord.utils.escape_markdown(shorten(" / ".join(named), 200))
+            lines.append(f"**{provider_name(job)} called it:** {called}")
+    if folds_style_and_title(job):
+        lines.append(f"-# {FOLDED_NOTE}")  # said on the card too; never on the public post
     command = copy_command(job)
     if command:
         lines.append("**Make it again:**\n```\n" + code_safe(command) + "\n```")
     clip_ids = ", ".join(clip.id for clip in result.clips) if result is not None else "-"
-    lines.append(f"-# CometAPI task {job.task_id or '-'} · clips {clip_ids}")
+    # The ids are for admins and bug reports: small print, and only here.
+    lines.append(f"-# {provider_name(job)} task {job.task_id or '-'} · clips {clip_ids}")
     embed.description = shorten("\n".join(lines), EMBED_DESCRIPTION)
     return embed
 
@@ -318,11 +377,10 @@ def history(user_id: int, jobs: list[Job], *, page: int, pages: int, total: int)
     if not jobs:
         embed.description += "No songs yet."
     for job in jobs:
-        result = result_of(job)
-        titles = " / ".join(clip.title or "Untitled" for clip in (result.complete_clips if result else ()))
+        titles = title_of(job)  # the title the member typed, else the model's (once when the takes share it)
         url = jump_url(job.guild_id, job.delivered_channel_id or job.channel_id, job.delivered_message_id or 0)
-        embed.description += f"**[{shorten(titles or 'Untitled', 80)}]({url})** · {model_label(job)} · job #{job.id}\n"
-    embed.set_footer(text=f"Page {page + 1} of {pages} · {total} song(s)")
+        embed.description += f"**[{shorten(titles, 80)}]({url})** · {model_label(job)} · {song_number(job.id)}\n"
+    embed.set_footer(text=f"Page {page + 1} of {pages} · {plural(total, 'song')}")
     return embed
 
 
@@ -330,10 +388,10 @@ def history(user_id: int, jobs: list[Job], *, page: int, pages: int, total: int)
 
 
 def status_list(jobs: list[Job], *, now: float) -> discord.Embed:
-    """A member's recent jobs, one line each."""
-    embed = discord.Embed(title="Your recent jobs", colour=COLOURS["busy"])
+    """A member's recent songs (and lyrics), one line each."""
+    embed = discord.Embed(title="Your recent songs", colour=COLOURS["busy"])
     if not jobs:
-        embed.description = "You have no jobs yet. Try `/suno`, `/udio` or `/lyrics`."
+        embed.description = "You have no songs yet. Try `/suno`, `/udio` or `/lyrics`."
         return embed
     lines = []
     for job in jobs:
@@ -349,7 +407,7 @@ def status_list(jobs: list[Job], *, now: float) -> discord.Embed:
             line += f" · [song]({jump_url(job.guild_id, job.delivered_channel_id, job.delivered_message_id)})"
         lines.append(line)
     embed.description = shorten("\n".join(lines), EMBED_DESCRIPTION)
-    embed.set_footer(text="/status job:<number> shows one job in detail")
+    embed.set_footer(text="/status job:<number> shows one song in detail")
     return embed
 
 
@@ -362,8 +420,6 @@ def status_detail(job: Job, *, now: float) -> discord.Embed:
     if url:
         embed.add_field(name="Song", value=f"[Jump to it]({url})", inline=False)
     embed.add_field(name="Asked", value=f"{age(now - job.created_at)} ago")
-    if job.task_id:
-        embed.add_field(name="CometAPI task", value=f"`{job.task_id}`", inline=False)
     if job.delivery_error and job.delivery in {"delivered", "abandoned"}:
         embed.add_field(name="Delivery note", value=shorten(job.delivery_error, EMBED_FIELD_VALUE), inline=False)
     return embed
@@ -372,13 +428,25 @@ def status_detail(job: Job, *, now: float) -> discord.Embed:
 # ---- /chorus -----------------------------------------------------------------------------------------------------
 
 
-def _limit(value: int, unit: str) -> str:
-    return "no limit" if value == 0 else f"{value} {unit}"
+def _limit(value: int, noun: str) -> str:
+    return "no limit" if value == 0 else plural(value, noun)
 
 
-def _minutes(minutes: int) -> str:
-    hours, rest = divmod(minutes, 60)
-    return " ".join(part for part in (f"{hours} h" if hours else "", f"{rest} min" if rest else "") if part) or "0 min"
+# Each limit as an admin reads it in one phrase (what `/chorus limits` answers): (phrase when set, phrase when 0).
+LIMIT_PHRASES = {
+    "max_concurrent": ("{} at once per member", "no limit on songs at once per member"),
+    "daily_quota": ("{} a day per member", "no daily limit per member"),
+    "daily_budget": ("{} a day for the server", "no daily limit for the server"),
+    "cooldown_seconds": ("{} between a member's songs", "no cooldown"),
+}
+
+
+def limit_phrase(name: str, value: int) -> str:
+    """One limit in words: `5 songs a day per member`, `10 minutes between a member's songs`, `no cooldown`."""
+    when_set, when_off = LIMIT_PHRASES[name]
+    if value == 0:
+        return when_off
+    return when_set.format(span(value) if name == "cooldown_seconds" else plural(value, "song"))
 
 
 def guild_settings(settings: GuildSettings) -> discord.Embed:
@@ -395,18 +463,19 @@ def guild_settings(settings: GuildSettings) -> discord.Embed:
     embed.add_field(name="Udio", value=f"{on[settings.udio_enabled]} · default {udio}")
     featured = f"<#{settings.song_of_day_channel_id}>" if settings.song_of_day_channel_id else "off"
     embed.add_field(name="Song of the day", value=featured)
-    embed.add_field(name="Battles take votes for", value=_minutes(settings.battle_minutes))
+    embed.add_field(name="Battles take votes for", value=span(settings.battle_minutes * 60))
+    cooldown = span(settings.cooldown_seconds) if settings.cooldown_seconds else "none"
     embed.add_field(
         name="Limits",
         value=(
-            f"Jobs at once per member: {_limit(settings.max_concurrent, 'jobs')}\n"
-            f"Songs per member per day: {_limit(settings.daily_quota, 'songs')}\n"
-            f"Songs per server per day: {_limit(settings.daily_budget, 'songs')}\n"
-            f"Cooldown between jobs: {_limit(settings.cooldown_seconds, 's')}"
+            f"Songs at once per member: {_limit(settings.max_concurrent, 'song')}\n"
+            f"Songs per member per day: {_limit(settings.daily_quota, 'song')}\n"
+            f"Songs per server per day: {_limit(settings.daily_budget, 'song')}\n"
+            f"Cooldown between songs: {cooldown}"
         ),
         inline=False,
     )
-    embed.set_footer(text="Days reset at 00:00 UTC. Jobs CometAPI reports failed do not count; cancelled ones do.")
+    embed.set_footer(text="Days reset at 00:00 UTC. Songs that fail do not count; cancelled ones do.")
     return embed
 
 
@@ -425,7 +494,7 @@ def songs_left(balance: Balance, prices: Prices) -> str | None:
         return None
     # Divided, not floor-divided: 2.0 // 0.1 is 19.0 in binary floating point; the tiny nudge keeps 20 songs 20.
     songs = math.floor(max(balance.spendable, 0.0) / prices.song + 1e-9)
-    return f"That is about {songs:,} songs at ${prices.song:,.2f} a song."
+    return f"That is about {plural(songs, 'song')} at ${prices.song:,.2f} a song."
 
 
 def price_note(prices: Prices) -> str:
@@ -437,7 +506,7 @@ def price_note(prices: Prices) -> str:
 
 def balance(balance: Balance, settings: GuildSettings, prices: Prices) -> discord.Embed:
     """/chorus balance: what is left on CometAPI, and the alert this server set."""
-    embed = discord.Embed(title="CometAPI credit", colour=COLOURS["busy"])
+    embed = discord.Embed(title="CometAPI balance", colour=COLOURS["busy"])
     lines = [f"**${balance.account:,.2f}** left on the account (${balance.used:,.2f} used so far)."]
     lines.extend(line for line in (key_limit(balance), songs_left(balance, prices)) if line)
     if settings.alert_channel_id and settings.credit_alert_below is not None:
@@ -449,17 +518,22 @@ def balance(balance: Balance, settings: GuildSettings, prices: Prices) -> discor
     return embed
 
 
+def _made(songs: int, lyrics: int) -> str:
+    """`3 songs`, or `3 songs, 1 lyrics` when lyrics were written too."""
+    return plural(songs, "song") + (f", {plural(lyrics, 'lyrics')}" if lyrics else "")
+
+
 def usage(report: UsageReport, prices: Prices) -> discord.Embed:
-    """/chorus usage: jobs per member and per provider, today and over 30 days."""
+    """/chorus usage: songs per member and per provider, today and over 30 days, in dollars like /chorus balance."""
     embed = discord.Embed(title="Chorus usage on this server", colour=COLOURS["busy"])
     for name, period in (("Today (UTC)", report.today), ("Last 30 days", report.month)):
         providers = ", ".join(f"{p.capitalize()}: {n}" for p, n in sorted(period.by_provider.items())) or "none"
         members = "\n".join(
-            f"<@{user}>: {use.jobs} job{'s' if use.jobs != 1 else ''}"
-            + (f", {use.failed} failed" if use.failed else "") + f" · ≈${use.credits:,.2f}"
+            f"<@{user}>: {_made(use.songs, use.lyrics)}"
+            + (f", {use.failed} failed" if use.failed else "") + f" · ≈${use.usd:,.2f}"
             for user, use in list(period.by_member.items())[:15]
         ) or "nobody yet"
-        heading = f"{name}: {period.total} jobs · {period.failed} failed · ≈${period.credits:,.2f}"
+        heading = f"{name}: {_made(period.songs, period.lyrics)} · {period.failed} failed · ≈${period.usd:,.2f}"
         embed.add_field(name=heading, value=shorten(f"{providers}\n{members}", 1024), inline=False)
-    embed.set_footer(text=f"{price_note(prices)} Jobs CometAPI reports failed are refunded.")
+    embed.set_footer(text=f"{price_note(prices)} Songs that fail are refunded and not counted.")
     return embed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import discord
@@ -28,6 +29,11 @@ log = logging.getLogger(__name__)
 
 PROVIDER_NAMES = {"suno": "Suno", "udio": "Udio"}
 APOLOGY = "Something went wrong on my side. The admins can find the details in the bot's logs."
+# interaction.extras key: its public "thinking…" was sent only because the store was slow, before the bot knew its
+# answer (bot/ui/acknowledgement.py). A private answer (a refusal) must not take its place: it cannot turn private.
+PUBLIC_STAND_IN = "chorus:public-stand-in"
+# What the public "thinking…" says for the moment a private answer replaces it.
+ANSWERED_PRIVATELY = "Answered privately."
 
 
 class Refusal(app_commands.CheckFailure):
@@ -116,8 +122,29 @@ async def safe_reply(
         if interaction.is_expired():
             log.warning("interaction %s expired before the bot could answer: %s", interaction.id, text)
             return False
+        if ephemeral and interaction.extras.pop(PUBLIC_STAND_IN, False):
+            return await _replace_privately(interaction, text, view)
         await interaction.edit_original_response(content=text, embed=None, view=view, allowed_mentions=mentions)
         return True
     except discord.HTTPException:
         log.exception("could not answer interaction %s", interaction.id)
         return False
+
+
+async def _replace_privately(interaction: discord.Interaction, text: str, view: discord.ui.View | None) -> bool:
+    """A private answer in place of a public "thinking…". Discord keeps an acknowledgement's visibility, and the
+    first followup after it is an edit of it; so the stand-in becomes a neutral line, the answer a private followup,
+    and then the stand-in goes."""
+    mentions = discord.AllowedMentions.none()
+    await interaction.edit_original_response(content=ANSWERED_PRIVATELY, embed=None, view=None,
+                                             allowed_mentions=mentions)
+    sent = True
+    try:
+        await interaction.followup.send(text, ephemeral=True, view=view or discord.utils.MISSING,
+                                        allowed_mentions=mentions)
+    except discord.HTTPException:
+        log.exception("could not answer interaction %s privately", interaction.id)
+        sent = False
+    with contextlib.suppress(discord.HTTPException):
+        await interaction.delete_original_response()
+    return sent

@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.core.jobs import may_have_started
 from bot.core.loop import Loop, Next, Timer
 from bot.store import Job, JobUpdate
 from bot.ui import render
 from bot.ui.items.card import card_view
-from bot.ui.items.song_buttons import RerollButton
+from bot.ui.items.retry import failure_button
+from bot.ui.items.song_buttons import EditButton, RerollButton
 from bot.ui.post import failure_headline
 
 if TYPE_CHECKING:
@@ -76,7 +78,7 @@ class StatusCards:
         if job.status_message_id is None:
             return
         if moved_to is not None:
-            line = discord.Embed(description=f"✅ Job #{job.id} is done: {moved_to}", colour=render.COLOURS["ok"])
+            line = discord.Embed(description=f"✅ Song #{job.id} is done: {moved_to}", colour=render.COLOURS["ok"])
             await self.edit(job, line, None)
             return
         try:
@@ -91,22 +93,27 @@ class StatusCards:
             log.warning("could not remove the status card of job %d: %s", job.id, exc)
 
     async def report_failure(self, job: Job) -> int | None:
-        """Tell the member their job failed without a second public post: the card shows the failure, their
-        prompt and Try again; they are told privately while the interaction token lives, else by one short reply
-        to the card that pings only them. Returns the id of the message that told them, or None without a card."""
+        """Tell the member their job failed, leaving the channel tidy. While the interaction token lives they are
+        told privately (why, what they asked, and Edit or Try again) and the public card shrinks to one line without
+        buttons. After that, the card shows the failure with its button, and one short reply to it pings only them.
+        Returns the id of the message that told them, or None without a card (the caller posts the failure)."""
         self._dirty.discard(job.id)
         if job.status_message_id is None:
             return None
-        view = discord.ui.View(timeout=None).add_item(RerollButton(job.id, label=render.retry_label(job)))
-        if not await self.edit(job, render.status_card(job), view):
+        button = failure_button(job)
+        if self._token(job) and await self._tell_privately(job, failure_notice(job, button),
+                                                           discord.ui.View(timeout=None).add_item(button)):
+            # The member has it all: the card stays only as a line saying the song did not work out. If the card is
+            # gone (deleted), the member was told all the same, so nothing more is posted.
+            await self.edit(job, failure_line(job), None)
+            return job.status_message_id
+        if not await self.edit(job, render.status_card(job), discord.ui.View(timeout=None).add_item(button)):
             return None
         headline = failure_headline(job)
-        private = f"❌ {headline[0].upper()}{headline[1:]} Your prompt and **Try again** are on the card."
-        if self._token(job) and await self._tell_privately(job, private):
-            return job.status_message_id
+        what = f"**{button.item.label}**"
         channel = self._bot.get_partial_messageable(job.channel_id)
         reply = await channel.send(
-            f"<@{job.user_id}> {headline} Your prompt and **Try again** are on the card above.",
+            f"<@{job.user_id}> {headline} Your prompt and {what} are on the card above.",
             reference=discord.MessageReference(message_id=job.status_message_id, channel_id=job.channel_id,
                                                fail_if_not_exists=False),
             nonce=job.nonce,
@@ -115,14 +122,14 @@ class StatusCards:
         )
         return reply.id
 
-    async def _tell_privately(self, job: Job, text: str) -> bool:
+    async def _tell_privately(self, job: Job, text: str, view: discord.ui.View) -> bool:
         """An ephemeral followup on the job's interaction (only while its token lives)."""
         try:
             followup = discord.Webhook.from_state(
                 {"id": self._bot.application_id, "type": 3, "token": job.interaction_token},  # type: ignore[typeddict-item]
                 state=self._bot._connection,
             )
-            await followup.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+            await followup.send(text, ephemeral=True, view=view, allowed_mentions=discord.AllowedMentions.none())
         except discord.HTTPException as exc:
             log.warning("could not tell the member of job %d privately: %s", job.id, exc)
             return False
@@ -179,3 +186,32 @@ class StatusCards:
             log.warning("could not edit the status card of job %d: %s", job.id, exc)
             return False
         return True
+
+
+def failure_line(job: Job) -> discord.Embed:
+    """The one line a failed song's card shrinks to once its member was told privately: no reason, no prompt (they
+    are the member's business), no buttons; mentions inside embeds ping nobody."""
+    line = f"❌ Song #{job.id} for <@{job.user_id}> did not work out ({render.model_label(job)}); they were told why."
+    return discord.Embed(description=line, colour=render.COLOURS["bad"])
+
+
+def failure_notice(job: Job, button: EditButton | RerollButton) -> str:
+    """What the member reads privately: what went wrong, what to press next, and what they asked for."""
+    headline = failure_headline(job)
+    reason = render.shorten(job.error or "No reason was given", 500)
+    lines = [f"❌ {headline[0].upper()}{headline[1:]}", f"-# {_plain(reason)}"]
+    if may_have_started(job):
+        lines.append(f"-# {render.MAY_HAVE_STARTED_NOTE}")
+    if isinstance(button, EditButton):
+        lines.append("Asked again as it is, it would fail the same way: **Edit** opens your request to change it.")
+    else:
+        lines.append(f"**{button.item.label}** asks for it once more, as it was.")
+    prompt = render.prompt_of(job)
+    if prompt:
+        lines.append(">>> " + _plain(render.shorten(prompt, 1200)))  # last: >>> quotes the rest
+    return render.shorten("\n".join(lines), render.CONTENT)
+
+
+def _plain(text: str) -> str:
+    """Member or CometAPI text shown as written: no markdown or mentions sneak in."""
+    return discord.utils.escape_markdown(discord.utils.escape_mentions(text))

@@ -4,7 +4,7 @@ timers that close battles, move challenges on and feature a song of the day."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from bot.store import JobStore
 
@@ -29,6 +29,15 @@ class Community:
     async def remove_song(self, job_id: int, *, by: int | None) -> bool:
         """A song's post was deleted: it drops out of charts, battles, challenges and song of the day."""
         return await self._store.remove_song(job_id, by=by)
+
+    async def remove_posts(self, message_ids: Collection[int]) -> list[int]:
+        """Messages were deleted in Discord (who deleted them, Discord does not say): those that were songs' posts
+        delete their songs, as the Delete option does. The songs deleted now, by job id."""
+        removed = []
+        for job_id in await self._store.songs_posted_as(message_ids):
+            if await self._store.remove_song(job_id, by=None):
+                removed.append(job_id)
+        return removed
 
 
 __all__ = ["Community"]

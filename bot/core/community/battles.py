@@ -2,7 +2,8 @@
 changeably, with the counts hidden until the battle closes.
 
 The battle's jobs are ordinary jobs (started through the limits, posted as songs). Once they are posted, the
-community timers open the battle (the face-off post) and, when its time is up, close it (the result post).
+community timers open the battle where members listen (the song's own post for two takes, a face-off playing both
+songs for Suno against Udio) and, when its time is up, close it (the votes on that post, and one result line).
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ MIN_SECONDS = 60.0
 MAX_SECONDS = 60 * 86400.0
 DEFAULT_VOTING = 24 * 3600.0
 MAX_THEME = 200
+# How many of a member's newest songs /challenge submit offers to pick from (Discord shows 25 choices).
+ENTERABLE = 25
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([dhm])")
 _UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0}
 
@@ -118,6 +120,24 @@ class ChallengeService:
         if not outcome.accepted:
             raise NotAllowedError("Entries are closed.")
         return challenge, outcome
+
+    async def open_for(self, job: Job) -> Challenge | None:
+        """The challenge taking entries that this song may enter (made in its server since the challenge started),
+        if any: its post offers to enter it."""
+        if job.guild_id is None or not is_song(job):
+            return None
+        challenge = await self._store.current_challenge(job.guild_id)
+        if challenge is None or challenge.state != "open" or job.created_at < challenge.started_at:
+            return None
+        return challenge
+
+    async def enterable(self, guild_id: int, user_id: int) -> list[Job]:
+        """The member's songs that may enter the challenge taking entries here, newest first (none without one)."""
+        challenge = await self._store.current_challenge(guild_id)
+        if challenge is None or challenge.state != "open":
+            return []
+        songs = await self._store.member_songs(guild_id, user_id, limit=ENTERABLE)
+        return [song for song in songs if song.created_at >= challenge.started_at]
 
     async def remove(self, guild_id: int, user_id: int, *, by: int) -> Challenge:
         """A moderator takes a member's entry out; NotAllowedError if they have none."""

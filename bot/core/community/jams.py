@@ -1,17 +1,34 @@
 """Jams: a thread where members add lyric lines; the starter (or a moderator) makes a song of them, credited to
-every member who added a line."""
+every member who added a line.
+
+A jam can always be sung: a line that would take the lyrics past what the server's Suno model sings (5,000
+characters, 3,000 for older models) is refused, and the starter or a moderator may take lines out."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
+from bot.core.catalog import DEFAULT_SUNO_MODEL, SunoModel, suno_model
 from bot.core.limits import NotAllowedError
 from bot.core.validation import InvalidInputError
-from bot.store import Jam, JamLine, JobStore, NewJam
+from bot.store import Jam, JamLine, Job, JobStore, NewJam
 
 MAX_LINE = 300
 MAX_LINES = 80
 MAX_THEME = 100
+# A jam song in these states was never made: pressing Make it a song again just makes it.
+NOT_MADE = ("submit_failed", "failed", "cancelled")
+
+
+def singer(model: str | None) -> SunoModel:
+    """The Suno model a jam's song is made with (the server's default, or the newest)."""
+    return suno_model(model) or DEFAULT_SUNO_MODEL
+
+
+def lyrics_of(lines: Collection[JamLine]) -> str:
+    """The jam's lyrics: its lines in order, one per line."""
+    return "\n".join(line.line for line in lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,24 +66,61 @@ class JamService:
             raise NotAllowedError("I cannot find that jam any more.")
         return jam
 
-    async def add_line(self, jam_id: int, user_id: int, text: str) -> JamLine:
-        """Add a member's line (or a few short lines) to the jam."""
+    async def add_line(self, jam: Jam, user_id: int, text: str, *, model: str | None = None) -> JamLine:
+        """Add a member's line (or a few short lines) to the jam, if the lyrics then still fit what `model` (the
+        server's Suno model) sings; InvalidInputError or NotAllowedError, saying how much room is left, if not."""
         line = "\n".join(part.strip() for part in text.strip().splitlines() if part.strip())
         if not line:
             raise InvalidInputError("line", "Write a line first.")
         if len(line) > MAX_LINE:
             raise InvalidInputError("line", f"Keep a line under {MAX_LINE} characters.")
-        if len(await self._store.jam_lines(jam_id)) >= MAX_LINES:
-            raise NotAllowedError(f"This jam has {MAX_LINES} lines already: make it a song!")
-        return await self._store.add_jam_line(jam_id, user_id, line)
+        chosen = singer(model)
+        added = await self._store.add_jam_line_within(jam.id, user_id, line, max_lines=MAX_LINES,
+                                                      max_chars=chosen.max_lyrics)
+        if added is not None:
+            return added
+        lines = await self._store.jam_lines(jam.id)
+        ask = f"ask <@{jam.starter_id}> (who started the jam) or a moderator to remove a line"
+        if len(lines) >= MAX_LINES:
+            raise NotAllowedError(f"This jam has {MAX_LINES} lines already: make it a song, or {ask}.")
+        used = len(lyrics_of(lines))
+        room = max(0, chosen.max_lyrics - used - 1)  # a line break comes before the new line
+        raise InvalidInputError(
+            "line",
+            f"That line does not fit: Suno {chosen.name} sings at most {chosen.max_lyrics:,} characters of lyrics, "
+            f"and this jam has {used:,}, so there is room for {room:,} more. Shorten your line ({len(line):,} "
+            f"characters), or {ask}.",
+        )
 
-    async def sheet(self, jam_id: int) -> JamSheet:
-        """The lyrics so far and who wrote them; InvalidInputError while there are none."""
+    async def sheet(self, jam_id: int, *, model: str | None = None) -> JamSheet:
+        """The lyrics so far and who wrote them; InvalidInputError while there are none, or when they are longer
+        than `model` sings (the server changed its model since)."""
         lines = await self._store.jam_lines(jam_id)
         if not lines:
             raise InvalidInputError("lines", "Nobody has added a line yet: press **Add a line** first.")
+        lyrics, chosen = lyrics_of(lines), singer(model)
+        if len(lyrics) > chosen.max_lyrics:
+            raise InvalidInputError(
+                "lines", f"The jam's lines are {len(lyrics):,} characters together, and Suno {chosen.name} sings at "
+                f"most {chosen.max_lyrics:,}: press **Remove a line** to take some out first.",
+            )
         credits = list(dict.fromkeys(line.user_id for line in lines))
-        return JamSheet("\n".join(line.line for line in lines), credits)
+        return JamSheet(lyrics, credits)
+
+    async def remove_lines(self, jam_id: int, line_ids: Collection[int]) -> list[JamLine]:
+        """Take lines out of the jam (who may is the caller's to check); NotAllowedError if they were gone already."""
+        removed = await self._store.remove_jam_lines(jam_id, line_ids)
+        if not removed:
+            raise NotAllowedError("Those lines were taken out already.")
+        return removed
+
+    async def made(self, jam_id: int) -> Job | None:
+        """The latest song made from the jam, or on its way (None if none was, or every one failed)."""
+        for job_id in reversed(await self._store.jam_songs_of(jam_id)):
+            job = await self._store.get(job_id)
+            if job is not None and job.state not in NOT_MADE:
+                return job
+        return None
 
     async def lines(self, jam_id: int) -> list[JamLine]:
         """The jam's lines in order."""

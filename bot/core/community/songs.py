@@ -19,15 +19,22 @@ def is_song(job: Job) -> bool:
     return job.action == "MUSIC" and job.state == "succeeded"
 
 
+def asked_title(job: Job) -> str:
+    """The title the member typed (`title:` or a form's Title), or "" when they left it to the model."""
+    title = job.params.get("title")
+    return title.strip() if isinstance(title, str) else ""
+
+
 def title_of(job: Job) -> str:
-    """The song's title (its takes' titles joined when they differ), or `Untitled`."""
+    """The song's title: the one the member typed, else the model's (its takes' titles joined when they differ), or
+    `Untitled`. The member's wins: in description mode Suno makes up its own and ignores theirs."""
     titles = list(dict.fromkeys(clip.title or "Untitled" for clip in takes(job)))
-    return " / ".join(titles) or "Untitled"
+    return asked_title(job) or " / ".join(titles) or "Untitled"
 
 
 async def require_live_song(store: JobStore, job: Job) -> None:
     """Raise NotAllowedError unless the job is a song whose post was not deleted."""
     if not is_song(job):
-        raise NotAllowedError(f"Job #{job.id} is not a finished song.")
+        raise NotAllowedError(f"Song #{job.id} is not finished.")
     if await store.removed_songs([job.id]):
         raise NotAllowedError(f"Song #{job.id} was deleted.")

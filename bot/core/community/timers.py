@@ -31,15 +31,16 @@ class Herald(Protocol):
     channel refuses for good (nothing to retry); any exception means "try again at the next round"."""
 
     async def face_off(self, battle: Battle, sides: tuple[Contender, Contender], closes_at: float) -> int | None:
-        """Post a battle's face-off with its vote buttons (voting closes at `closes_at`)."""
+        """Open a battle's voting where members listen to it (a battle of takes on its song's own post, Suno against
+        Udio on a face-off playing both), with its vote buttons (voting closes at `closes_at`); the id of that post."""
 
     async def battle_result(
         self, battle: Battle, sides: tuple[Contender, Contender] | None, result: BattleResult
     ) -> int | None:
-        """Post how a battle ended (or why it was called off)."""
+        """Say how a battle ended (or why it was called off): on its post, and in one line replying to it."""
 
     async def challenge_voting(self, challenge: Challenge, entries: list[Entry], ends_at: float) -> int | None:
-        """Post a challenge's entries with the vote menu."""
+        """Post a challenge's entries, playing, with the vote menu."""
 
     async def challenge_results(self, challenge: Challenge, board: list[Standing]) -> int | None:
         """Post a challenge's results and leaderboard."""
@@ -240,6 +241,8 @@ class CommunityTimers:
 
     async def _song_of_day(self, where: SongOfDayGuild) -> None:
         day = utc_day_start(await self._store.clock()) - DAY
+        if where.since is not None and day < utc_day_start(where.since):
+            return  # a day before it was switched on: the first feature is of the day it was switched on
         if await self._store.song_of_day_done(where.guild_id, day):
             return
         top = await self._store.chart(where.guild_id, since=day, until=day + DAY, limit=1)

@@ -139,6 +139,14 @@ class CommunityQueries:
                                    .values(job_id=job_id, removed_by=by, removed_at=self._b.now())
                                    .returning(removed_songs.c.job_id))
 
+    async def songs_posted_as(self, message_ids: Collection[int]) -> list[int]:
+        """The songs (MUSIC jobs) whose post is one of these messages, by job id (a copy shown again is no post)."""
+        found: list[int] = []
+        for chunk in self._b.ids_in(jobs.c.delivered_message_id, sorted({int(m) for m in message_ids})):
+            found.extend(row[0] for row in await self._rows(
+                sa.select(jobs.c.id).where(chunk, jobs.c.action == "MUSIC").order_by(jobs.c.id)))
+        return found
+
     async def removed_songs(self, job_ids: Collection[int]) -> set[int]:
         """Which of these songs were deleted."""
         removed: set[int] = set()
@@ -362,6 +370,35 @@ class CommunityQueries:
         return await self._created(JamLine, sa.insert(jam_lines).returning(*JAM_LINE)
                                    .values(jam_id=jam_id, user_id=user_id, line=line, added_at=self._b.now()))
 
+    async def add_jam_line_within(self, jam_id: int, user_id: int, line: str, *, max_lines: int,
+                                  max_chars: int) -> JamLine | None:
+        """Add a line if the jam then has at most `max_lines` lines of at most `max_chars` characters together (one
+        line break between two lines); None if it would not. Additions to one jam take turns, so two lines at once
+        cannot both slip in."""
+        async with self._db.transaction() as conn:
+            await self._b.lock(conn, COMMUNITY, f"jam:{jam_id}")
+            count, chars = (await conn.execute(
+                sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.func.length(jam_lines.c.line)), 0))
+                .where(jam_lines.c.jam_id == jam_id)
+            )).one()
+            if count >= max_lines or int(chars) + int(count) + len(line) > max_chars:
+                return None
+            row = (await conn.execute(sa.insert(jam_lines).returning(*JAM_LINE).values(
+                jam_id=jam_id, user_id=user_id, line=line, added_at=self._b.now()))).one()
+        return JamLine(**row._mapping)
+
+    async def remove_jam_lines(self, jam_id: int, line_ids: Collection[int]) -> list[JamLine]:
+        """Take lines out of a jam (ids of other jams' lines are ignored); the lines taken out, in order."""
+        async with self._db.transaction() as conn:
+            rows = (await conn.execute(sa.delete(jam_lines).returning(*JAM_LINE).where(
+                jam_lines.c.jam_id == jam_id, jam_lines.c.id.in_([int(i) for i in line_ids])))).all()
+        return sorted((JamLine(**row._mapping) for row in rows), key=lambda line: line.id)
+
+    async def jam_songs_of(self, jam_id: int) -> list[int]:
+        """The jobs made from a jam, oldest first."""
+        return [int(row[0]) for row in await self._rows(
+            sa.select(jam_songs.c.job_id).where(jam_songs.c.jam_id == jam_id).order_by(jam_songs.c.job_id))]
+
     async def jam_lines(self, jam_id: int) -> list[JamLine]:
         """A jam's lines in order."""
         return await self._records(JamLine, sa.select(*JAM_LINE).where(jam_lines.c.jam_id == jam_id)
@@ -379,11 +416,12 @@ class CommunityQueries:
     # ---- song of the day and timers ---------------------------------------------------------------------------
 
     async def song_of_day_guilds(self) -> list[SongOfDayGuild]:
-        """Guilds with a song-of-the-day channel."""
+        """Guilds with a song-of-the-day channel, and since when."""
         channel = guild_settings.c.song_of_day_channel_id
-        rows = await self._rows(sa.select(guild_settings.c.guild_id, channel).where(channel.is_not(None))
-                                .order_by(guild_settings.c.guild_id))
-        return [SongOfDayGuild(*(int(value) for value in row)) for row in rows]
+        rows = await self._rows(sa.select(guild_settings.c.guild_id, channel, guild_settings.c.song_of_day_since)
+                                .where(channel.is_not(None)).order_by(guild_settings.c.guild_id))
+        return [SongOfDayGuild(int(guild), int(where), None if since is None else float(since))
+                for guild, where, since in (tuple(row) for row in rows)]
 
     async def claim_song_of_day(self, guild_id: int, day: float, job_id: int | None, channel_id: int) -> bool:
         """Claim a day's feature once, across processes: one insert keyed by guild and day."""

@@ -17,7 +17,8 @@ class BattleVoteButton(ChorusButton, action="battle", fields=("battle", "side"))
 
     def __init__(self, battle_id: int, side: int, name: str = "") -> None:
         letter = "A" if side == 1 else "B"
-        super().__init__(battle_id, side, label=f"Vote {letter}" + (f" · {name}" if name else ""),
+        # The emoji shows the letter: the label names the side once ("Vote for Take A", "Vote for Udio").
+        super().__init__(battle_id, side, label=f"Vote for {name}" if name else f"Vote {letter}",
                          emoji="🅰️" if side == 1 else "🅱️", style=discord.ButtonStyle.primary)
 
     async def on_press(self, interaction: discord.Interaction) -> None:

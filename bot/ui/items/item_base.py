@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 import discord
 
 from bot.store import Job
+from bot.ui.acknowledgement import Answer, in_time
 from bot.ui.error_handler import answer_error
 from bot.ui.replies import safe_reply
 from bot.ui.tree import RESTARTING
@@ -48,6 +49,10 @@ class _ChorusItem:
     fields: ClassVar[tuple[str, ...]]
     who: ClassVar[Who] = "anyone"
     verb: ClassVar[str] = "use"  # "Only @alice (or a moderator) can <verb> this song."
+    # How the press is answered, should the job take long to read (the database restarting): see acknowledgement.py.
+    # "direct" (a form, a reply of its own) is always safe; items whose answer goes through the launcher or
+    # safe_reply may let a "thinking…" stand in for it.
+    answer: ClassVar[Answer] = "direct"
     ids: dict[str, int]
     custom_id: str
 
@@ -81,7 +86,7 @@ class _ChorusItem:
         if self.job_id is None:
             await self.on_press(interaction)
             return
-        job = await bot.jobs.get(self.job_id)
+        job = await in_time(interaction, bot.jobs.get(self.job_id), answer=self.answer)
         if job is None:
             await safe_reply(interaction, NOT_FOUND)
             return

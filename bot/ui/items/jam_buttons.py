@@ -1,4 +1,5 @@
-"""A jam thread's buttons: Add a line (a form) and Make it a song (the starter or moderators)."""
+"""A jam thread's buttons: Add a line (a form), and Make it a song (the starter or moderators), which asks before
+making another take once the jam is a song. Remove a line is in jam_cuts.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import discord
 
 from bot.core.jobs import suno_job
 from bot.core.validation import suno_request
-from bot.store import Job
+from bot.store import Jam, Job
+from bot.ui import render
 from bot.ui.forms import ChorusForm
 from bot.ui.items.item_base import ChorusButton, bot_of
 from bot.ui.launcher import start_job
@@ -50,7 +52,10 @@ class JamLineButton(ChorusButton, action="jamline", fields=("jam",)):
         jam = await bot_of(interaction).community.jams.get(self.ids["jam"])
 
         async def add(form_interaction: discord.Interaction, text: str) -> None:
-            added = await bot_of(form_interaction).community.jams.add_line(jam.id, form_interaction.user.id, text)
+            bot = bot_of(form_interaction)
+            settings = await bot.jobs.guild_settings(form_interaction.guild_id)
+            added = await bot.community.jams.add_line(jam, form_interaction.user.id, text,
+                                                      model=settings.default_suno_model if settings else None)
             lines = "\n".join(f"> {plain(part)}" for part in added.line.splitlines())
             await form_interaction.response.send_message(
                 f"✍️ <@{added.user_id}> added:\n{lines}", allowed_mentions=discord.AllowedMentions.none()
@@ -66,19 +71,56 @@ class JamSongButton(ChorusButton, action="jamsong", fields=("jam",)):
         super().__init__(jam_id, label="Make it a song", emoji="🎶", style=discord.ButtonStyle.success)
 
     async def on_press(self, interaction: discord.Interaction) -> None:
-        """Check who pressed, collect the lines, and start the song through the usual limits."""
+        """Check who pressed; once the jam is a song, say so and offer another take; else make it."""
         bot = bot_of(interaction)
-        jam = await bot.community.jams.get(self.ids["jam"])
-        if interaction.user.id != jam.starter_id and not interaction.permissions.manage_messages:
-            await safe_reply(interaction, f"Only <@{jam.starter_id}> (who started the jam) or a moderator can make "
-                                          "it a song.")
+        jam = await jam_for(interaction, self.ids["jam"], "make it a song")
+        if jam is None:
             return
-        sheet = await bot.community.jams.sheet(jam.id)
-        settings = await bot.jobs.guild_settings(interaction.guild_id)
-        request = suno_request(lyrics=sheet.lyrics, prompt=jam.theme, title=jam.theme[:80],
-                               model=settings.default_suno_model if settings else None)
+        made = await bot.community.jams.made(jam.id)
+        if made is None:
+            await make_song(interaction, jam)
+            return
+        where = f"song #{made.id}"
+        if made.delivered_channel_id and made.delivered_message_id:
+            where = f"[{where}]({render.jump_url(made.guild_id, made.delivered_channel_id, made.delivered_message_id)})"
+        state = "This jam is a song already" if made.state == "succeeded" else "This jam's song is on its way"
+        await interaction.response.send_message(
+            f"🎶 {state}: {where}. Another take sings the lines as they are now, and counts as a new song.",
+            view=discord.ui.View(timeout=None).add_item(JamAgainButton(jam.id)), ephemeral=True,
+        )
 
-        async def credit(jobs: list[Job]) -> None:
-            await bot.community.jams.record_song(jam.id, jobs[0].id, sheet.credits)
 
-        await start_job(interaction, bot, lambda who: suno_job(request, who), on_reserved=credit)
+class JamAgainButton(ChorusButton, action="jamagain", fields=("jam",)):
+    """Makes another take of a jam that is a song already, pressed on purpose (the starter or a moderator)."""
+
+    def __init__(self, jam_id: int) -> None:
+        super().__init__(jam_id, label="Make another take", emoji="🎶", style=discord.ButtonStyle.success)
+
+    async def on_press(self, interaction: discord.Interaction) -> None:
+        """Make the song again from the lines as they are now."""
+        jam = await jam_for(interaction, self.ids["jam"], "make it a song")
+        if jam is not None:
+            await make_song(interaction, jam)
+
+
+async def jam_for(interaction: discord.Interaction, jam_id: int, doing: str) -> Jam | None:
+    """The jam, if the presser started it or is a moderator; else they are told who may, and None."""
+    jam = await bot_of(interaction).community.jams.get(jam_id)
+    if interaction.user.id != jam.starter_id and not interaction.permissions.manage_messages:
+        await safe_reply(interaction, f"Only <@{jam.starter_id}> (who started the jam) or a moderator can {doing}.")
+        return None
+    return jam
+
+
+async def make_song(interaction: discord.Interaction, jam: Jam) -> None:
+    """Collect the lines and start the song through the usual limits, credited to every contributor."""
+    bot = bot_of(interaction)
+    settings = await bot.jobs.guild_settings(interaction.guild_id)
+    model = settings.default_suno_model if settings else None
+    sheet = await bot.community.jams.sheet(jam.id, model=model)
+    request = suno_request(lyrics=sheet.lyrics, prompt=jam.theme, title=jam.theme[:80], model=model)
+
+    async def credit(jobs: list[Job]) -> None:
+        await bot.community.jams.record_song(jam.id, jobs[0].id, sheet.credits)
+
+    await start_job(interaction, bot, lambda who: suno_job(request, who), on_reserved=credit)

@@ -1,24 +1,37 @@
 """❤️ Like on a song post: one like per member, pressing again takes it back; the count is the button's label.
 
 The press answers by editing the post (the one answer), with only the Like button's label changed: the post is
-rebuilt from the message itself, so its text, files and other buttons stay exactly as they were. Presses on one
-post are put in order in this process, so the label always ends on the latest count. Likes make no job: they
-never cost quota.
+rebuilt from the message itself, so its text, files and other buttons stay exactly as they were. One press at a time
+edits a post; presses arriving meanwhile are answered at once (Discord's "seen", with nothing to wait for) and leave
+one more edit to it, whose count is read right before it is sent. So a burst of presses never waits out Discord's
+3 s behind the others' edits, and the last edit always shows the true count. Likes make no job: they never cost
+quota.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections import defaultdict
+import logging
+from dataclasses import dataclass
 
 import discord
 
 from bot.store import Job
 from bot.ui.items.item_base import ChorusButton, bot_of
+from bot.ui.post_edits import post_view
 from bot.ui.replies import safe_reply
 
-# One lock per post being liked right now (dropped when nobody waits), so label edits land in order.
-_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Edit:
+    """A post whose label a press is editing right now; `again` once another press changed the count meanwhile."""
+
+    again: bool = False
+
+
+# Posts being relabelled in this process, by message id (a guild's presses all reach the one process of its shard).
+_editing: dict[int, _Edit] = {}
 
 
 def like_label(likes: int) -> str:
@@ -34,39 +47,39 @@ class LikeButton(ChorusButton, action="like"):
 
     async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
         """Toggle the presser's like and show the new count on the post."""
-        lock = _locks[job.id]
+        likes = bot_of(interaction).community.likes
+        toggle = await likes.toggle(job, interaction.user.id)
+        message = interaction.message
+        if message is None:
+            await safe_reply(interaction, "❤️ Liked." if toggle.liked else "Like taken back.")
+            return
+        if not toggle.changed:
+            await interaction.response.defer()  # a double click: nothing changed, nothing to show
+            return
+        under_way = _editing.get(message.id)
+        if under_way is not None:
+            under_way.again = True  # the press editing the post edits it once more, with the count read then
+            await interaction.response.defer()
+            return
+        _editing[message.id] = edit = _Edit()
         try:
-            async with lock:
-                toggle = await bot_of(interaction).community.likes.toggle(job, interaction.user.id)
-                if interaction.message is None:
-                    await safe_reply(interaction, "❤️ Liked." if toggle.liked else "Like taken back.")
-                    return
-                if not toggle.changed:
-                    await interaction.response.defer()  # a double click: nothing changed, nothing to show
-                    return
-                view = relabelled(interaction.message, self.custom_id, like_label(toggle.likes))
-                await interaction.response.edit_message(view=view, allowed_mentions=discord.AllowedMentions.none())
+            view = relabelled(message, self.custom_id, like_label(toggle.likes))
+            await interaction.response.edit_message(view=view, allowed_mentions=discord.AllowedMentions.none())
+            while edit.again:
+                edit.again = False
+                view = relabelled(message, self.custom_id, like_label(await likes.count(job.id)))
+                await interaction.edit_original_response(view=view, allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException:
+            if not interaction.response.is_done():
+                raise  # the press itself went unanswered: the one error path says so
+            log.warning("could not bring the like count of job %d up to date", job.id, exc_info=True)
         finally:
-            _forget_idle(job.id)
-
-
-def _forget_idle(job_id: int) -> None:
-    lock = _locks.get(job_id)
-    if lock is not None and not lock.locked():
-        del _locks[job_id]
+            del _editing[message.id]
 
 
 def relabelled(message: discord.Message, custom_id: str, label: str) -> discord.ui.LayoutView:
     """The message's own components with one button's label changed (files keep pointing at its attachments)."""
-    view = discord.ui.LayoutView.from_message(message, timeout=None)
-    by_url = {attachment.url: attachment.filename for attachment in message.attachments}
-    files = [item for item in view.walk_children() if isinstance(item, discord.ui.File)]
-    for index, item in enumerate(files):
-        url = item.media.url
-        if not url.startswith("attachment://"):
-            # Discord hands back the uploaded file's URL; an edit must name the attachment instead.
-            name = by_url.get(url) or (message.attachments[index].filename if index < len(message.attachments) else "")
-            item.media = f"attachment://{name}"
+    view = post_view(message)
     for child in view.walk_children():
         if isinstance(child, discord.ui.Button) and child.custom_id == custom_id:
             child.label = label

@@ -27,6 +27,8 @@ async def lyrics_of(interaction: discord.Interaction, job: Job) -> Lyrics | None
 class MakeSongButton(ChorusButton, action="makesong"):
     """Turns generated lyrics into a Suno song (custom mode) for whoever presses it."""
 
+    answer = "public"  # the new job's card (a refusal still reaches the member privately)
+
     def __init__(self, job_id: int) -> None:
         super().__init__(job_id, label="Make it a song", emoji="🎵", style=discord.ButtonStyle.primary)
 

@@ -10,7 +10,8 @@ from .battle_vote import BattleVoteButton
 from .card import CancelButton
 from .challenge_vote import ChallengeVoteSelect
 from .history_pages import HistoryPageButton
-from .jam_buttons import JamLineButton, JamSongButton
+from .jam_buttons import JamAgainButton, JamLineButton, JamSongButton
+from .jam_cuts import JamCutButton, JamCutSelect
 from .like_button import LikeButton
 from .lyrics_buttons import EditLyricsSongButton, MakeSongButton
 from .more import MoreSelect
@@ -30,4 +31,5 @@ ALL_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     ExtendButton, WholeSongButton, RerollButton, EditButton, InfoButton, DeleteButton, LyricsButton,
     MakeSongButton, EditLyricsSongButton, CancelButton, HistoryPageButton, MoreSelect,
     RetryButton, ToolsSelect, LikeButton, BattleVoteButton, ChallengeVoteSelect, JamLineButton, JamSongButton,
+    JamAgainButton, JamCutButton, JamCutSelect,
 )

@@ -7,11 +7,13 @@ the same reserve → limits → submit flow as a command.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import discord
 
 from bot.cometapi import Clip, SunoMusicRequest
+from bot.core.community.songs import asked_title
 from bot.core.jobs import concat_job, rerun_job, suno_job
 from bot.core.specs import JobSpec
 from bot.store import Job
@@ -52,11 +54,15 @@ async def open_extend_form(interaction: discord.Interaction, job: Job, take: int
     async def submit(form_interaction: discord.Interaction, request: SunoMusicRequest) -> None:
         await start_job(form_interaction, bot_of(form_interaction), lambda who: suno_job(request, who, parent=parent))
 
-    await interaction.response.send_modal(ExtendForm(interaction, parent.params, clip, job.task_id, on_done=submit))
+    # The extension keeps the title the member gave the song (Suno's own title for it is in Info).
+    named = dataclasses.replace(clip, title=asked_title(job) or clip.title)
+    await interaction.response.send_modal(ExtendForm(interaction, parent.params, named, job.task_id, on_done=submit))
 
 
 class WholeSongButton(ChorusButton, action="whole", fields=("job", "take")):
     """Join an extended take with the parts it continues into one song (on posts from before the More menu)."""
+
+    answer = "public"  # the new job's card (a refusal still reaches the member privately)
 
     def __init__(self, job_id: int, take: int) -> None:
         super().__init__(job_id, take, label=f"Whole song {take}", emoji="🧩")
@@ -72,6 +78,8 @@ class WholeSongButton(ChorusButton, action="whole", fields=("job", "take")):
 
 class RerollButton(ChorusButton, action="reroll"):
     """The same request again, as the presser's own job ("Again" on a song, "Try again" on a failure)."""
+
+    answer = "public"  # the new job's card (a refusal still reaches the member privately)
 
     def __init__(self, job_id: int, label: str = "Again") -> None:
         super().__init__(job_id, label=label, emoji="🔁")

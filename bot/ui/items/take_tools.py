@@ -1,8 +1,10 @@
-"""A take's tools, behind More → "Tools for take A": WAV, video, synced lyrics, MIDI, stems, a persona.
+"""A take's tools: WAV, video, synced lyrics, MIDI, stems, a persona. More offers them per take (`use_tool`).
 
-Links and files come back privately to whoever asked; stems are a new job of theirs (they cost credit and go
-through their limits); a persona is made by the song's requester or a moderator. CometAPI publishes no price for
-the other routes, so nothing here tells a member they are free.
+Links and files come back privately to whoever asked, with a small line saying CometAPI may charge for them (it
+publishes no price for these routes, so nothing here tells a member they are free); stems are a new job of theirs
+(they go through their limits), chosen in a small private menu that says what each kind counts as; a persona is
+made by the song's requester or a moderator. ToolsSelect is that private menu, and the "Tools for take A" menu
+posts made before still open.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import discord
 from bot.cometapi import Clip, ModelUnavailableError, TaskFailedError, lrc
 from bot.core.jobs import stems_job
 from bot.core.specs import StemKind
+from bot.core.wording import clause, plural
 from bot.store import Job
 from bot.ui import render
 from bot.ui.forms import PersonaForm
@@ -36,17 +39,32 @@ MIDI_TRIES = 10
 MEDIA_TRIES = 5
 # Per link tool: its emoji, the link's label, and how a sentence names it.
 MEDIA_LINKS = {"wav": ("💿", "WAV", "the WAV"), "mp4": ("🎬", "Video", "the video")}
+# Under what a paid-or-maybe-paid route answered (shared/api §4.3: CometAPI publishes no price for these routes).
+MAY_CHARGE = "\n-# CometAPI may charge the server for this; its price is not published."
 
 
 class ToolsSelect(ChorusSelect, action="tools", fields=("job", "take")):
-    """The tools of one take of a finished Suno song."""
+    """A private menu of a take's tools: which stems (More → Stems), or all (older posts' "Tools for take A")."""
 
-    def __init__(self, job_id: int, take: int, options: list[discord.SelectOption] | None = None) -> None:
-        super().__init__(job_id, take, placeholder=f"Tools for take {take_letter(take)}", options=options)
+    def __init__(self, job_id: int, take: int, options: list[discord.SelectOption] | None = None,
+                 placeholder: str | None = None) -> None:
+        super().__init__(job_id, take, placeholder=placeholder or f"Tools for take {take_letter(take)}",
+                         options=options)
+
+    @classmethod
+    def for_stems(cls, job: Job, take: int, full_cost: int) -> ToolsSelect:
+        """Which stems of this take: each kind with what it counts as against the member's limits."""
+        options = [
+            discord.SelectOption(label="Vocals + instrumental", value="stems:two", emoji="🎚️",
+                                 description="2 tracks · counts as 1 song"),
+            discord.SelectOption(label="Every track", value="stems:twelve", emoji="🎛️",
+                                 description=f"Up to 12 tracks · counts as {plural(full_cost, 'song')}"),
+        ]
+        return cls(job.id, take, options=options, placeholder="Which stems?")
 
     @classmethod
     def for_take(cls, job: Job, take: int) -> ToolsSelect:
-        """The menu for this take."""
+        """Every tool of this take, as older posts' More → "Tools for take A" opened them."""
         name = take_letter(take)
         options = [
             discord.SelectOption(label="WAV (lossless)", value="wav", emoji="💿", description="A download link"),
@@ -55,9 +73,9 @@ class ToolsSelect(ChorusSelect, action="tools", fields=("job", "take")):
                                  description="For players that show lyrics in time"),
             discord.SelectOption(label="MIDI", value="midi", emoji="🎹", description="The notes, for your DAW"),
             discord.SelectOption(label="Stems: vocals + instrumental", value="stems:two", emoji="🎚️",
-                                 description="A new job: counts as 1 song against your limits"),
+                                 description="A new song of yours: counts as 1 song"),
             discord.SelectOption(label="Stems: every track", value="stems:twelve", emoji="🎛️",
-                                 description="A new job: counts as several songs against your limits"),
+                                 description="A new song of yours: counts as several songs"),
             discord.SelectOption(label=f"Make a persona from take {name}", value="persona", emoji="🗣️",
                                  description="This voice, for the server's songs (asker or moderators)"),
         ]
@@ -65,100 +83,119 @@ class ToolsSelect(ChorusSelect, action="tools", fields=("job", "take")):
 
     async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
         """Do what was picked."""
-        take = self.ids["take"]
-        clip = take_of(job, take)
-        if clip is None or job.provider != "suno":
-            await safe_reply(interaction, "That take has no tools.")
+        await use_tool(interaction, job, self.ids["take"], self.value)
+
+
+async def use_tool(interaction: discord.Interaction, job: Job, take: int, what: str) -> None:
+    """Answer one tool of one take, once: `wav`, `mp4`, `lrc`, `midi`, `persona`, `stems` (asks which) or
+    `stems:two` / `stems:twelve` (starts them)."""
+    clip = take_of(job, take)
+    if clip is None or job.provider != "suno":
+        await safe_reply(interaction, "That take has no tools.")
+        return
+    what, _, stem = what.partition(":")
+    bot = bot_of(interaction)
+    if what == "stems" and not stem:
+        menu = discord.ui.View(timeout=None).add_item(
+            ToolsSelect.for_stems(job, take, bot.settings.stems_cost_songs))
+        await safe_reply(interaction, f"🎚️ Stems of take {take_letter(take)} are a new song of yours, counted "
+                         "against your limits. Which?", view=menu)
+        return
+    if what == "stems":
+        kind: StemKind = "twelve" if stem == "twelve" else "two"
+        # Asked from a private menu: the stems' card is private too (the stems themselves are posted for all).
+        await start_job(interaction, bot, lambda who: stems_job(job, clip.id, take, kind, who), private=True)
+        return
+    if what == "persona":
+        if not may_act(interaction, job):
+            only = f"Only <@{job.user_id}> (or a moderator) can make a persona of this song."
+            await safe_reply(interaction, only)
             return
-        what, _, stem = self.value.partition(":")
-        bot = bot_of(interaction)
-        if what == "stems":
-            kind: StemKind = "twelve" if stem == "twelve" else "two"
-            await start_job(interaction, bot, lambda who: stems_job(job, clip.id, take, kind, who))
-            return
-        if what == "persona":
-            if not may_act(interaction, job):
-                only = f"Only <@{job.user_id}> (or a moderator) can make a persona of this song."
-                await safe_reply(interaction, only)
-                return
 
-            async def made(form_interaction: discord.Interaction, name: str, description: str) -> None:
-                persona = await bot.personas.create(job, clip.id, name=name, description=description,
-                                                    by=form_interaction.user.id)
-                await safe_reply(form_interaction, f"🗣️ Persona **{discord.utils.escape_markdown(persona.name)}** is "
-                                 f"ready: `/suno persona:{persona.name}` sings in this voice.", ephemeral=False)
+        async def made(form_interaction: discord.Interaction, name: str, description: str) -> None:
+            persona = await bot.personas.create(job, clip.id, name=name, description=description,
+                                                by=form_interaction.user.id)
+            # Privately, like every tool's answer (the form acknowledged it privately before asking CometAPI).
+            await safe_reply(form_interaction, f"🗣️ Persona **{discord.utils.escape_markdown(persona.name)}** is "
+                             f"ready: `/suno persona:{persona.name}` sings in this voice.")
 
-            await interaction.response.send_modal(PersonaForm(interaction, clip.title, on_done=made))
-            return
-        # The rest ask CometAPI, which may take longer than Discord's 3 seconds: acknowledge first.
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        name = f"take {take_letter(take)} of “{clip.title or 'Untitled'}”"
-        try:
-            await self._ask(interaction, what, clip, name, take)
-        except ModelUnavailableError:
-            # Several of these routes are documented only in CometAPI's navigation (shared/api §2.10 to §2.13).
-            # Whether CometAPI charged for the refused call is not known, so the answer does not say.
-            await safe_reply(interaction, f"{TOOL_NAMES.get(what, 'That')} is not available on CometAPI right now. "
-                             "Please try again later.")
-        except TaskFailedError as exc:  # a WAV or MP4 conversion that failed
-            thing = MEDIA_LINKS[what][2] if what in MEDIA_LINKS else "that"
-            await safe_reply(interaction, f"CometAPI could not make {thing} of {name}: {exc.reason.rstrip('.')}. "
-                             "Please try again later.")
+        await interaction.response.send_modal(PersonaForm(interaction, clip.title, on_done=made))
+        return
+    # The rest ask CometAPI, which may take longer than Discord's 3 seconds: acknowledge first.
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    name = f"take {take_letter(take)} of “{clip.title or 'Untitled'}”"
+    try:
+        await _ask(interaction, what, clip, name, take)
+    except ModelUnavailableError:
+        # Several of these routes are documented only in CometAPI's navigation (shared/api §2.10 to §2.13).
+        # Whether CometAPI charged for the refused call is not known, so the answer does not say.
+        await safe_reply(interaction, f"{TOOL_NAMES.get(what, 'That')} is not available on CometAPI right now. "
+                         "Please try again later.")
+    except TaskFailedError as exc:  # a WAV or MP4 conversion that failed
+        thing = MEDIA_LINKS[what][2] if what in MEDIA_LINKS else "that"
+        await safe_reply(interaction, f"Suno could not make {thing} of {name}: {clause(exc.reason)}. "
+                         "Please try again later.")
 
-    async def _ask(self, interaction: discord.Interaction, what: str, clip: Clip, name: str, take: int) -> None:
-        bot = bot_of(interaction)
-        if what in MEDIA_LINKS:
-            emoji, label, thing = MEDIA_LINKS[what]
-            # A finished take usually carries its video already (shared/api §2.10): no call needed then.
-            url = (render.safe_url(clip.video_url) if what == "mp4" else None) or await self._media(what, clip.id, bot)
-            if url is None:
-                # Converted on demand and not done yet: that is "wait", not "not available".
-                await safe_reply(interaction, f"{emoji} CometAPI is still preparing {thing} of {name}. "
-                                 "Please ask again in a minute.")
-            else:
-                await safe_reply(interaction, f"{emoji} [{label} of {name}]({url})")
-        elif what == "lrc":
-            text = lrc(await bot.cometapi.tools.timing(clip.id), title=clip.title)
-            preview = "\n".join(text.splitlines()[1:9])
-            filename = f"{render.file_stem(clip.title)} - Take {take_letter(take)}.lrc"
-            file = discord.File(io.BytesIO(text.encode()), filename=filename)
-            await interaction.edit_original_response(
-                content=f"🎤 Synced lyrics of {name}: load the file in a player that shows lyrics.\n```\n"
-                        f"{render.code_safe(preview)}\n```",
-                attachments=[file],
-            )
-        elif what == "midi":
-            await self._midi(interaction, clip.id, name, clip.title, take)
 
-    @staticmethod
-    async def _media(what: str, clip_id: str, bot: Chorus) -> str | None:
-        """The take's WAV or MP4 link; None while CometAPI is still converting it. A conversion task is followed
-        for a bounded few polls (reads of the task); a `{}` answer is not asked again, as each ask of the route may
-        be charged."""
-        tools = bot.cometapi.tools
-        kind: Literal["wav", "mp4"] = "wav" if what == "wav" else "mp4"
-        link = await (tools.wav(clip_id) if kind == "wav" else tools.mp4(clip_id))
-        if link.url is not None or link.task_id is None:
-            return link.url
-        for attempt in range(MEDIA_TRIES):
-            if attempt:
-                await asyncio.sleep(bot.tool_poll_interval)
-            url = await tools.conversion(kind, clip_id, link.task_id)
-            if url is not None:
-                return url
-        return None
+async def _ask(interaction: discord.Interaction, what: str, clip: Clip, name: str, take: int) -> None:
+    """The WAV or video link, the .lrc file or the MIDI file of a take, in place of the "thinking…"."""
+    bot = bot_of(interaction)
+    if what in MEDIA_LINKS:
+        emoji, label, thing = MEDIA_LINKS[what]
+        # A finished take usually carries its video already (shared/api §2.10): no call needed then.
+        carried = render.safe_url(clip.video_url) if what == "mp4" else None
+        url = carried or await _media(what, clip.id, bot)
+        if url is None:
+            # Converted on demand and not done yet: that is "wait", not "not available".
+            await safe_reply(interaction, f"{emoji} Suno is still preparing {thing} of {name}. "
+                             "Please ask again in a minute.")
+        else:
+            await safe_reply(interaction, f"{emoji} [{label} of {name}]({url})" + ("" if carried else MAY_CHARGE))
+    elif what == "lrc":
+        text = lrc(await bot.cometapi.tools.timing(clip.id), title=clip.title)
+        preview = "\n".join(text.splitlines()[1:9])
+        filename = f"{render.file_stem(clip.title)} - Take {take_letter(take)}.lrc"
+        file = discord.File(io.BytesIO(text.encode()), filename=filename)
+        await interaction.edit_original_response(
+            content=f"🎤 Synced lyrics of {name}: load the file in a player that shows lyrics.\n```\n"
+                    f"{render.code_safe(preview)}\n```{MAY_CHARGE}",
+            attachments=[file],
+        )
+    elif what == "midi":
+        await _midi(interaction, clip.id, name, clip.title, take)
+    else:
+        await safe_reply(interaction, "That tool is not available for this take.")
 
-    async def _midi(self, interaction: discord.Interaction, clip_id: str, name: str, title: str, take: int) -> None:
-        bot = bot_of(interaction)
-        for _ in range(MIDI_TRIES):
-            midi = await bot.cometapi.tools.midi(clip_id)
-            if midi.ready:
-                data = midi_file(midi.instruments)
-                filename = f"{render.file_stem(title)} - Take {take_letter(take)}.mid"
-                file = discord.File(io.BytesIO(data), filename=filename)
-                instruments = ", ".join(i.name for i in midi.instruments) or "no instruments"
-                await interaction.edit_original_response(content=f"🎹 MIDI of {name} ({instruments}).",
-                                                         attachments=[file])
-                return
+
+async def _media(what: str, clip_id: str, bot: Chorus) -> str | None:
+    """The take's WAV or MP4 link; None while CometAPI is still converting it. A conversion task is followed
+    for a bounded few polls (reads of the task); a `{}` answer is not asked again, as each ask of the route may
+    be charged."""
+    tools = bot.cometapi.tools
+    kind: Literal["wav", "mp4"] = "wav" if what == "wav" else "mp4"
+    link = await (tools.wav(clip_id) if kind == "wav" else tools.mp4(clip_id))
+    if link.url is not None or link.task_id is None:
+        return link.url
+    for attempt in range(MEDIA_TRIES):
+        if attempt:
             await asyncio.sleep(bot.tool_poll_interval)
-        await safe_reply(interaction, "🎹 CometAPI is still transcribing the MIDI. Please ask again in a minute.")
+        url = await tools.conversion(kind, clip_id, link.task_id)
+        if url is not None:
+            return url
+    return None
+
+
+async def _midi(interaction: discord.Interaction, clip_id: str, name: str, title: str, take: int) -> None:
+    bot = bot_of(interaction)
+    for _ in range(MIDI_TRIES):
+        midi = await bot.cometapi.tools.midi(clip_id)
+        if midi.ready:
+            data = midi_file(midi.instruments)
+            filename = f"{render.file_stem(title)} - Take {take_letter(take)}.mid"
+            file = discord.File(io.BytesIO(data), filename=filename)
+            instruments = ", ".join(i.name for i in midi.instruments) or "no instruments"
+            await interaction.edit_original_response(content=f"🎹 MIDI of {name} ({instruments}).{MAY_CHARGE}",
+                                                     attachments=[file])
+            return
+        await asyncio.sleep(bot.tool_poll_interval)
+    await safe_reply(interaction, "🎹 Suno is still transcribing the MIDI. Please ask again in a minute.")
