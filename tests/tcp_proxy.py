@@ -24,6 +24,15 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
         self.connections = 0
+        # Armed by lose_next_commit_answer(): the next COMMIT a client sends reaches the server, then its
+        # connection is cut before the answer comes back.
+        self._lose_commit_answer = False
+        self.commits_cut = 0
+
+    def lose_next_commit_answer(self) -> None:
+        """The next COMMIT is forwarded and carried out, but the client never hears: its connection is cut in the
+        middle of the commit, as when the database goes away at that instant (the outcome is unknown to it)."""
+        self._lose_commit_answer = True
 
     async def open(self, *, starting_up: bool = False) -> None:
         """Start accepting connections: forwarding them, or (`starting_up`) refusing each as PostgreSQL does while it
@@ -51,7 +60,9 @@ class TcpProxy:
         except OSError:
             writer.close()
             return
-        pipes = [asyncio.create_task(_pump(reader, up_writer)), asyncio.create_task(_pump(up_reader, writer))]
+        muted = asyncio.Event()  # set: the server's answers are dropped (see lose_next_commit_answer)
+        pipes = [asyncio.create_task(self._requests(reader, up_writer, muted)),
+                 asyncio.create_task(_pump(up_reader, writer, muted))]
         self._pipes.update(pipes)
         try:
             await asyncio.wait(pipes, return_when=asyncio.FIRST_COMPLETED)
@@ -63,6 +74,26 @@ class TcpProxy:
                 with contextlib.suppress(Exception):
                     w.close()
 
+
+    async def _requests(self, reader: asyncio.StreamReader, up_writer: asyncio.StreamWriter,
+                        muted: asyncio.Event) -> None:
+        """Client to server; a COMMIT while `lose_next_commit_answer` is armed goes through with its answer dropped,
+        and then the connection is cut."""
+        try:
+            while data := await reader.read(65536):
+                losing = self._lose_commit_answer and b"COMMIT" in data.upper()
+                if losing:
+                    self._lose_commit_answer = False
+                    muted.set()  # nothing more reaches the client
+                up_writer.write(data)
+                await up_writer.drain()
+                if losing:
+                    await asyncio.sleep(0.3)  # the server carries the commit out (and answers into the void)
+                    self.commits_cut += 1
+                    return
+        finally:
+            with contextlib.suppress(Exception):
+                up_writer.close()
 
     async def _starting_up(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
@@ -81,9 +112,11 @@ class TcpProxy:
             writer.close()
 
 
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, muted: asyncio.Event | None = None) -> None:
     try:
         while data := await reader.read(65536):
+            if muted is not None and muted.is_set():
+                continue
             writer.write(data)
             await writer.drain()
     finally:

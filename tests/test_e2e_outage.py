@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import pytest
 
+from bot.store.dialects import ADMIT, lock_key
 from tests.e2e import answers, custom_id, posts, text_of, wait_delivery
 from tests.harness import BotHarness
 from tests.tcp_proxy import TcpProxy
@@ -166,3 +168,42 @@ async def test_status_top_and_show_while_the_database_restarts_are_acknowledged_
         assert bool(flags_of(answer) & EPHEMERAL) is private
         assert len(answers(fake, interaction)) == 1
     assert "a song to look back on" in text_of(await show.wait_original())
+
+
+async def test_a_song_whose_reservation_the_restart_cut_off_is_made_once(
+    proxy, postgres_url, bot_on_proxy, fake_discord, simulator
+):
+    """The database goes away while the command's reservation is in the middle of a statement (in the 3-process
+    restart bench this was answered "Something went wrong"): nothing of it was kept, so the reservation is made again
+    once the database is back, and the song is made, carded and posted once."""
+    fake = fake_discord
+    holder, watcher = await asyncpg.connect(postgres_url), await asyncpg.connect(postgres_url)
+    try:
+        hold = holder.transaction()
+        await hold.start()
+        # The server's admission lock, held: the reservation waits for it mid-statement, where the cut finds it.
+        await holder.execute("SELECT pg_advisory_xact_lock($1, $2)", ADMIT, lock_key(f"guild:{fake.guild.id}"))
+        asked = asyncio.create_task(fake.slash_command("suno", {"prompt": "a song cut mid-reservation"},
+                                                       user=fake.alice))
+        for _ in range(500):
+            if await watcher.fetchval("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory'"):
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the reservation never waited for its lock")
+        await proxy.close()
+        await hold.rollback()
+        await asyncio.sleep(1.0)
+        await proxy.open()
+        interaction = await asyncio.wait_for(asked, 10)
+    finally:
+        await holder.close()
+        await watcher.close()
+    await wait_delivery(fake, within=30)
+    assert len(answers(fake, interaction)) == 1
+    assert interaction.followups() == []
+    assert not any("went wrong" in text_of(edit) for edit in interaction.edits)
+    assert any(edit.get("embeds") or edit.get("components") for edit in interaction.edits), "no status card"
+    assert simulator.count("submit_music") == 1
+    await asyncio.sleep(0.5)  # a second post, if the bot were to make one
+    assert len(posts(fake)) == 1

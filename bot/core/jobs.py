@@ -279,7 +279,7 @@ class JobService:
             self._submitting.discard(job.id)
         log.info("submitted %s as task %s", describe_job(job), task_id)
         if self._on_submitted is not None:
-            self._on_submitted(job)  # e.g. wake the poller so a quick job is seen at once
+            self._on_submitted(job)  # e.g. tell the poller (it looks at once if it was idle)
         return job
 
     async def continue_uploads(self) -> list[Job]:

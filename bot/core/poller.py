@@ -121,6 +121,8 @@ class Poller:
         self._loop = Loop("poller", self._round, interval=self.config.interval, max_backoff=self.config.max_backoff,
                           timer=timer)
         self.last_cycle_at: float | None = None
+        # The last cycle had nothing to ask about: a submit then wakes the poller (see `submitted`).
+        self._idle = True
         self._late_polled_at: float | None = None
         # When each job missing from batch fetch was last asked about on its own (store clock), to space the asks.
         self._checked_at: dict[int, float] = {}
@@ -141,9 +143,19 @@ class Poller:
             self._follow_ups = None
 
     def wake(self) -> None:
-        """Run the next cycle now rather than after the interval (e.g. right after a submit), but never before
-        the time CometAPI's Retry-After or the error backoff asked for."""
+        """Run the next cycle now rather than after the interval, but never before the time CometAPI's Retry-After
+        or the error backoff asked for."""
         self._loop.wake()
+
+    def submitted(self) -> None:
+        """A job was just submitted. An idle poller (its last cycle had nothing to ask about) is woken, so the first
+        song after a quiet spell is looked at promptly; a busy one lets the job join its next regular cycle, at most
+        one interval away. A song takes minutes: asking about it seconds sooner buys the member nothing, while a
+        wake per submit made each woken cycle fetch the one or two new jobs as a partial batch of their own (1.5-1.8
+        calls per ideal at a steady 20 submits a second). Like any wake, never before a Retry-After or backoff."""
+        if self._idle:
+            self._idle = False  # one wake per quiet spell: the cycle it brings takes every job submitted meanwhile
+            self._loop.wake()
 
     @property
     def running(self) -> bool:
@@ -220,6 +232,7 @@ class Poller:
         else:
             self._loop.backoff.reset()
         report.delay = max(self._loop.backoff.delay, retry_after)
+        self._idle = not jobs
         self.last_cycle_at = self._now()
         self.last_report = report
         if self._metrics is not None:

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -32,10 +33,14 @@ from .dialects import MIGRATION_LOCK, Backend, Clock, postgres_backend, sqlite_b
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 # The baseline revision: the schema the hand-written migrations left (SQLite V007 = PostgreSQL V002).
 LEGACY_REVISION = "0001"
 LEGACY_VERSIONS = {"sqlite": 7, "postgresql": 2}
 _WRITE = "chorus_write"  # execution option: this SQLite transaction writes (BEGIN IMMEDIATE)
+# Between two tries of work a lost connection cut off (a server shutting down may end a few sessions in a row).
+RETRY_PAUSE = 0.1
 
 
 class LegacyDatabaseError(RuntimeError):
@@ -63,6 +68,8 @@ class Database:
         self.backend = backend
         # SQLite: one writer per process at a time, so writers never wait on SQLite's busy timeout in a thread.
         self._write_lock = asyncio.Lock() if not backend.shared else None
+        # When the database went away (time.monotonic()), None while it answers: an outage is logged once each way.
+        self._outage_since: float | None = None
 
     @classmethod
     async def open_sqlite(cls, path: Path, *, now: Clock | None = None) -> Database:
@@ -100,19 +107,105 @@ class Database:
         return self
 
     async def _reachable(self, patience: float) -> AsyncConnection:
-        """A started connection; while the database refuses connections, retried with backoff for `patience` s."""
-        waited, delay, said = 0.0, 0.1, False
+        """A started connection; while the database refuses connections, retried with backoff for `patience` s
+        (then DatabaseUnavailableError)."""
+        waited, delay = 0.0, 0.1
         while True:
             try:
-                return await self.engine.connect()
+                conn = await self.engine.connect()
             except Exception as exc:
-                if not unreachable(exc) or not self.backend.shared or waited >= patience:
+                if not unreachable(exc) or not self.backend.shared:
                     raise
-                if not said:  # once per outage: the lines after it would all say the same
-                    log.warning("the database is not reachable (%s); waiting up to %.0fs for it", _brief(exc), patience)
-                    said = True
+                if waited >= patience:
+                    raise DatabaseUnavailableError(f"the database did not come back within {patience:.0f}s") from exc
+                self._outage_began(exc, patience)
                 await asyncio.sleep(delay)
                 waited, delay = waited + delay, min(delay * 2, 2.0)
+            else:
+                self._outage_ended()
+                return conn
+
+    def _outage_began(self, exc: BaseException, patience: float) -> None:
+        """Say once per outage, however many calls wait through it, that the database is away."""
+        if self._outage_since is None:
+            self._outage_since = time.monotonic()
+            log.warning("the database is not reachable (%s); waiting up to %.0fs for it", _brief(exc), patience)
+
+    def _outage_ended(self) -> None:
+        """Say once that the database is back, and after how long."""
+        if self._outage_since is not None:
+            log.warning("the database is reachable again after %.1fs", time.monotonic() - self._outage_since)
+            self._outage_since = None
+
+    async def run_once(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """`work`'s result, from one write transaction that committed once, riding out a database restart.
+
+        A restart (or a proxy) may cut the connection in the middle of the transaction. Cut before its commit,
+        nothing of it was kept, and it is run again once the database is back. Cut during its commit, the outcome
+        is unknown: PostgreSQL is asked whether that transaction committed (`txid_status`), and it is run again only
+        if it did not, so a retry never writes twice (a reservation is never made twice). `work` may run more than
+        once, so it must do nothing outside the transaction. DatabaseUnavailableError when the database stays away
+        longer than `outage_wait`."""
+        if not self.backend.shared:
+            async with self.transaction() as conn:
+                return await work(conn)
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self.outage_wait
+        while True:
+            xid: int | None = None
+            committing = False
+            try:
+                async with self.transaction() as conn:
+                    xid = int((await conn.execute(sa.select(sa.func.txid_current()))).scalar_one())
+                    result = await work(conn)
+                    committing = True
+                return result
+            except Exception as exc:
+                if not connection_lost(exc):
+                    raise
+                self._outage_began(exc, self.outage_wait)
+                if committing and xid is not None and await self._committed(xid, give_up_at) == "committed":
+                    log.info("a write's commit was cut off by the database going away, but it committed")
+                    return result
+                if loop.time() >= give_up_at:
+                    raise DatabaseUnavailableError("the database went away in the middle of a write") from exc
+                log.info("a write was cut off by the database going away (%s); writing it again", _brief(exc))
+                await asyncio.sleep(RETRY_PAUSE)
+
+    async def _committed(self, xid: int, give_up_at: float) -> str:
+        """What became of transaction `xid` whose commit was cut off: "committed" or "aborted" (asked again while
+        it is still "in progress": the server has not yet noticed the connection is gone)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                async with self.connect() as conn:
+                    status = (await conn.execute(sa.select(sa.func.txid_status(xid)))).scalar()
+            except Exception as exc:
+                if not connection_lost(exc) or loop.time() >= give_up_at:
+                    raise
+                status = "in progress"
+            if status != "in progress":
+                return str(status)  # NULL (too old to know) cannot be: it was moments ago
+            if loop.time() >= give_up_at:
+                raise DatabaseUnavailableError(f"could not learn whether transaction {xid} committed")
+            await asyncio.sleep(RETRY_PAUSE)
+
+    async def read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """`work`'s result on a read connection; a read cut off by the database going away is read again once it
+        is back (DatabaseUnavailableError after `outage_wait`)."""
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self.outage_wait
+        while True:
+            try:
+                async with self.connect() as conn:
+                    return await work(conn)
+            except Exception as exc:
+                if not self.backend.shared or not connection_lost(exc):
+                    raise
+                self._outage_began(exc, self.outage_wait)
+                if loop.time() >= give_up_at:
+                    raise DatabaseUnavailableError("the database went away in the middle of a read") from exc
+                await asyncio.sleep(RETRY_PAUSE)
 
     async def close(self) -> None:
         """Close every connection."""
@@ -131,7 +224,8 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction, committed when the block ends (rolled back if it raises). A database that refuses
         the connection is waited for (a restart takes seconds); a failure after it began is the caller's to see,
-        since a commit cut off may or may not have happened."""
+        since a commit cut off may or may not have happened (`run_once` rides that out for writes that must take
+        effect once)."""
         if self._write_lock is None:
             conn = await self._reachable(self.outage_wait)
             try:
@@ -150,8 +244,11 @@ class Database:
         local = self.backend.local_now()
         if local is not None:
             return local
-        async with self.connect() as conn:
-            return float((await conn.execute(sa.select(self.backend.now()))).scalar_one())
+        return await self.read(lambda conn: _scalar_float(conn, sa.select(self.backend.now())))
+
+
+class DatabaseUnavailableError(RuntimeError):
+    """The database stayed away (restarting) longer than the store waits for it while running."""
 
 
 # A database that refused or dropped the connection before anything was sent: safe to try again.
@@ -159,6 +256,8 @@ UNREACHABLE = (OSError, sa.exc.OperationalError, sa.exc.InterfaceError)
 # PostgreSQL's "the database system is starting up" (or shutting down, or not yet accepting connections): the
 # server is there but refuses connections for a moment, as right after a crash while it recovers.
 CANNOT_CONNECT_NOW = "57P03"
+# The server ended the session: an administrator's shutdown, a crash of another server process (57P01, 57P02).
+SESSION_ENDED = frozenset({"57P01", "57P02", CANNOT_CONNECT_NOW})
 
 
 def unreachable(exc: BaseException) -> bool:
@@ -166,6 +265,26 @@ def unreachable(exc: BaseException) -> bool:
     if isinstance(exc, UNREACHABLE):
         return True
     return isinstance(exc, sa.exc.DBAPIError) and getattr(exc.orig, "sqlstate", None) == CANNOT_CONNECT_NOW
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether work on an open connection failed because the connection went away (a database restart, asyncpg's
+    "connection was closed in the middle of operation", an administrator's shutdown), not because of the work."""
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:  # SQLAlchemy found the connection closed
+        return True
+    state = str(getattr(exc.orig, "sqlstate", None) or "")
+    return state in SESSION_ENDED or state.startswith("08")  # 08: connection exceptions
+
+
+def database_outage(exc: BaseException) -> bool:
+    """Whether an error means the database is away (restarting) rather than anything about the request."""
+    return isinstance(exc, DatabaseUnavailableError) or connection_lost(exc)
+
+
+async def _scalar_float(conn: AsyncConnection, statement: sa.Select[Any]) -> float:
+    return float((await conn.execute(statement)).scalar_one())
 
 
 def _brief(exc: BaseException) -> str:

@@ -62,6 +62,14 @@ class Backend:
             return sa.cast(sa.extract("epoch", sa.func.now()), sa.Double())
         return sa.literal(time.time(), sa.Double())
 
+    def statement_now(self) -> sa.ColumnElement[float]:
+        """Like `now`, but on PostgreSQL the time the statement runs (`clock_timestamp()`), not when its transaction
+        began: for a stamp that must not look older than the work it records (a poll claim held up mid-transaction
+        would otherwise look handed out before it was)."""
+        if self.shared and self.injected_clock is None:
+            return sa.cast(sa.extract("epoch", sa.func.clock_timestamp()), sa.Double())
+        return self.now()
+
     def local_now(self) -> float | None:
         """The store's time when this process knows it without asking the database (None on PostgreSQL)."""
         if self.injected_clock is not None:
