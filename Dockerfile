@@ -10,6 +10,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 RUN useradd --create-home --uid 10001 chorus
+# ffmpeg encodes each song to Opus for voice (/listen): Debian's package, without recommends, apt's lists removed.
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
 
 # Dependencies first, read from pyproject.toml (the same list CI installs), so code changes reuse this layer.
 COPY pyproject.toml README.md ./

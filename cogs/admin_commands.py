@@ -15,6 +15,7 @@ from bot.core.wording import span
 from bot.store import GuildSettings
 from bot.ui import render
 from bot.ui.replies import Refusal
+from bot.ui.voice_support import voice_missing
 
 if TYPE_CHECKING:
     from bot.app.chorus import Chorus
@@ -50,7 +51,8 @@ class Admin(commands.GroupCog, group_name="chorus", group_description="Chorus se
         """Show this server's Chorus settings."""
         assert interaction.guild_id is not None  # noqa: S101 - guild_only
         settings = await self.admin.settings(interaction.guild_id)
-        await interaction.response.send_message(embed=render.guild_settings(settings), ephemeral=True)
+        embed = render.guild_settings(settings, voice_missing=voice_missing())
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="allow-channel")
     @app_commands.describe(channel="A channel where members may make songs")
@@ -116,6 +118,21 @@ class Admin(commands.GroupCog, group_name="chorus", group_description="Chorus se
         assert interaction.guild_id is not None  # noqa: S101
         change = self.admin.enable_provider(interaction.guild_id, provider, enabled, by=interaction.user.id)
         await self._show(interaction, change, f"{provider.capitalize()} is {'on' if enabled else 'off'}.")
+
+    @app_commands.command(name="voice")
+    @app_commands.describe(enabled="On: /listen may play songs in this server's voice channels")
+    async def voice(self, interaction: discord.Interaction, enabled: bool) -> None:
+        """Let Chorus host listening parties in voice channels, or not."""
+        assert interaction.guild_id is not None  # noqa: S101
+        change = self.admin.enable_voice(interaction.guild_id, enabled, by=interaction.user.id)
+        missing = voice_missing() if enabled else None  # the setting is kept either way; say why it cannot play
+        if not enabled:
+            note = "Voice is off: Chorus will not join voice channels here (/listen says so)."
+        elif missing:
+            note = f"Voice is on, but {missing[0].lower()}{missing[1:]}"
+        else:
+            note = "Voice is on: /listen can play songs in this server's voice channels."
+        await self._show(interaction, change, note)
 
     @app_commands.command(name="limits")
     @app_commands.describe(

@@ -55,6 +55,55 @@ def test_dockerfile_installs_what_ci_installs():
     assert "pip install -q -e '.[test]'" in (ROOT / ".ci" / "run").read_text()
 
 
+def test_ci_and_the_image_install_ffmpeg_for_voice():
+    """Voice needs ffmpeg: the image installs Debian's package (no recommends, apt lists cleaned), and .ci/run
+    sources .ci/ffmpeg.sh and installs it before the README's test command."""
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    (install,) = [line for line in dockerfile.splitlines() if "ffmpeg" in line and line.startswith("RUN")]
+    assert "apt-get install -y --no-install-recommends ffmpeg" in install and "rm -rf /var/lib/apt/lists" in install
+    ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
+    assert ci.index(". .ci/ffmpeg.sh") < ci.index("ensure_ffmpeg") < len(ci) - 1
+
+
+def _fake_apt(folder: Path, *, installs: bool) -> Path:
+    """An apt-get that records its arguments (and, if `installs`, puts an ffmpeg program beside itself)."""
+    folder.mkdir()
+    log = folder / "apt.log"
+    chmod = shutil.which("chmod") or "/bin/chmod"  # PATH holds only this folder while the script runs
+    put = f"printf '#!/bin/sh\\n' > {folder}/ffmpeg; {chmod} +x {folder}/ffmpeg" if installs else ":"
+    script = folder / "apt-get"
+    script.write_text(f'#!/bin/sh\necho "$*" >> {log}\ncase "$1" in install) {put};; esac\n')
+    script.chmod(0o755)
+    return log
+
+
+@pytest.mark.parametrize("present", [True, False], ids=["present", "missing"])
+def test_ci_installs_ffmpeg_only_when_missing(tmp_path, present):
+    """ensure_ffmpeg leaves a host with ffmpeg alone, and installs Debian's package on one without it (here the
+    apt-get on PATH only records what it was asked)."""
+    bin_dir = tmp_path / "bin"
+    log = _fake_apt(bin_dir, installs=True)
+    if present:
+        (bin_dir / "ffmpeg").write_text("#!/bin/sh\n")
+        (bin_dir / "ffmpeg").chmod(0o755)
+    bash = shutil.which("bash") or "/bin/bash"
+    done = subprocess.run([bash, "-c", ". .ci/ffmpeg.sh && ensure_ffmpeg"], cwd=ROOT, capture_output=True,
+                          text=True, env={"PATH": str(bin_dir)}, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    calls = log.read_text().splitlines() if log.exists() else []
+    assert calls == ([] if present else ["update -qq", "install -y -qq --no-install-recommends ffmpeg"])
+
+
+def test_ci_stops_when_ffmpeg_cannot_be_installed(tmp_path):
+    """An install that leaves no ffmpeg behind fails the run with a line saying so, rather than failing later."""
+    bin_dir = tmp_path / "bin"
+    _fake_apt(bin_dir, installs=False)
+    bash = shutil.which("bash") or "/bin/bash"
+    done = subprocess.run([bash, "-c", ". .ci/ffmpeg.sh && ensure_ffmpeg"], cwd=ROOT, capture_output=True,
+                          text=True, env={"PATH": str(bin_dir)}, timeout=60, check=False)
+    assert done.returncode != 0 and "no ffmpeg is on PATH" in done.stderr
+
+
 def test_compose_file_mounts_data_and_reads_env_file():
     """compose.yaml keeps the database in a volume and reads the settings from .env."""
     compose = (ROOT / "compose.yaml").read_text(encoding="utf-8")

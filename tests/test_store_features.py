@@ -31,7 +31,7 @@ EVERY_SETTING = GuildSettings(
     GUILD, allowed_channels=frozenset({11, 12}), required_role_id=13, default_suno_model="chirp-v4",
     default_udio_model="udio130", suno_enabled=False, udio_enabled=False, max_concurrent=3, daily_quota=4,
     daily_budget=5, cooldown_seconds=6, alert_channel_id=14, credit_alert_below=2.5, credit_warned_at=1_750_000_123.5,
-    song_of_day_channel_id=15, battle_minutes=90, song_of_day_since=1_750_000_456.5,
+    song_of_day_channel_id=15, battle_minutes=90, song_of_day_since=1_750_000_456.5, voice_enabled=False,
 )
 
 

@@ -127,6 +127,10 @@ class AdminService:
         key = "suno_enabled" if provider == "suno" else "udio_enabled"
         return await self._change(guild_id, by, **{key: enabled})
 
+    async def enable_voice(self, guild_id: int, enabled: bool, *, by: int) -> GuildSettings:
+        """Let /listen host listening parties in this server's voice channels, or not."""
+        return await self._change(guild_id, by, voice_enabled=enabled)
+
     async def set_limits(self, guild_id: int, *, by: int, **limits: int | None) -> GuildSettings:
         """Change the limits given (None keeps one); 0 means no limit."""
         changes = {name: value for name, value in limits.items() if value is not None}

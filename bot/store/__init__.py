@@ -26,6 +26,7 @@ from .community import (
     SongOfDayGuild,
     VoteOutcome,
 )
+from .database import DatabaseUnavailableError, database_outage
 from .factory import check_database_url, describe_url, open_store
 from .records import (
     DELIVERABLE,
@@ -62,9 +63,10 @@ CommunityStore = JobStore
 __all__ = [
     "DELIVERABLE", "FAILED_MID_SUBMIT", "INTERRUPTED_SUBMIT", "IN_FLIGHT", "MAYBE_ACCEPTED", "MAY_HAVE_STARTED",
     "TERMINAL", "TRANSITIONS", "UNCONFIRMED", "Admit", "Battle", "BattleMode", "BattleState", "Challenge",
-    "ChallengeEntry", "ChallengeState", "ChartRow", "Choice", "CommunityStore", "DeliveryState", "EntryOutcome",
+    "ChallengeEntry", "ChallengeState", "ChartRow", "Choice", "CommunityStore", "DatabaseUnavailableError",
+    "DeliveryState", "EntryOutcome",
     "GuildSettings", "IllegalTransitionError", "Jam", "JamLine", "Job", "JobState", "JobStore", "JobUpdate",
     "LikeToggle", "MemberStats", "NewBattle", "NewChallenge", "NewJam", "NewJob", "PendingJob", "Persona", "Requester",
     "SettingsChange", "SongOfDayGuild", "Usage", "UsageRow", "VoteOutcome", "Worker", "check_database_url",
-    "describe_url", "open_store", "utc_day_start",
+    "database_outage", "describe_url", "open_store", "utc_day_start",
 ]

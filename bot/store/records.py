@@ -230,6 +230,7 @@ class GuildSettings:
     song_of_day_channel_id: int | None = None  # where the previous day's most liked song is featured (None: off)
     battle_minutes: int = 24 * 60  # how long a song battle takes votes
     song_of_day_since: float | None = None  # when song of the day was switched on (None: before this was kept)
+    voice_enabled: bool = True  # whether /listen may host a listening party in this server's voice channels
 
     def replace(self, **changes: object) -> GuildSettings:
         """A copy with some settings changed."""

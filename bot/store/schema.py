@@ -168,6 +168,8 @@ guild_settings = sa.Table(
     # When song of the day was switched on: no day before that one is featured (NULL: switched on before Chorus
     # kept this, so every day counts).
     sa.Column("song_of_day_since", Time),
+    # Whether /listen may host a listening party in the server's voice channels (admins switch it off).
+    sa.Column("voice_enabled", Flag, nullable=False, server_default=sa.true()),
 )
 
 # One row per bot process, with its heartbeat (on the store's clock).

@@ -59,6 +59,7 @@ from bot.store.schema import (
 
 T = TypeVar("T")
 RUNNING = ("open", "voting")  # a challenge before its end: at most one per guild (`challenges_one_running`)
+POSTED_WITHIN = 2 * 86400.0  # seconds from asking for a song to its post, at most (late songs: within a day)
 entries = challenge_entries
 
 
@@ -181,6 +182,15 @@ class CommunityQueries:
         """A member's delivered, not deleted songs, newest first."""
         return await self._jobs(sa.select(*JOB).where(jobs.c.guild_id == guild_id, jobs.c.user_id == user_id, LIVE_SONG)
                                 .order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(limit))
+
+    async def songs_posted_in(self, guild_id: int, channel_id: int, *, since: float, limit: int) -> list[Job]:
+        """Delivered, not deleted songs posted in a channel at or after `since` (the store's clock), oldest first.
+        A song is posted within about a day of being asked for, so only songs asked for in the two days before
+        `since` are read: the guild's (guild, created_at) index bounds the scan of a busy server."""
+        return await self._jobs(sa.select(*JOB).where(
+            jobs.c.guild_id == guild_id, jobs.c.created_at >= since - POSTED_WITHIN, LIVE_SONG,
+            jobs.c.delivered_channel_id == channel_id, jobs.c.delivered_at >= since,
+        ).order_by(jobs.c.delivered_at, jobs.c.id).limit(limit))
 
     # ---- votes and entries ------------------------------------------------------------------------------------
 

@@ -75,7 +75,8 @@ def settings_of(row: Row) -> GuildSettings:
     """GuildSettings from a row of the SETTINGS_COLUMNS."""
     values = dict(row._mapping)
     values["allowed_channels"] = frozenset(values["allowed_channels"] or ())
-    values["suno_enabled"], values["udio_enabled"] = bool(values["suno_enabled"]), bool(values["udio_enabled"])
+    for flag in ("suno_enabled", "udio_enabled", "voice_enabled"):  # SQLite hands back 0/1
+        values[flag] = bool(values[flag])
     return GuildSettings(**values)
 
 
@@ -102,23 +103,40 @@ class SqlStore(CommunityQueries):
 
     # ---- helpers shared with the community queries ------------------------------------------------------------
 
+    # Reads are read again when a database restart cuts them off (Database.read).
+
     async def _rows(self, statement: sa.Executable) -> list[Row]:
-        async with self._db.connect() as conn:
+        async def read(conn: AsyncConnection) -> list[Row]:
             return list((await conn.execute(statement)).all())
 
+        return await self._db.read(read)
+
     async def _row(self, statement: sa.Executable) -> Row | None:
-        async with self._db.connect() as conn:
+        async def read(conn: AsyncConnection) -> Row | None:
             return (await conn.execute(statement)).first()
 
+        return await self._db.read(read)
+
     async def _scalar(self, statement: sa.Executable) -> Any:
-        async with self._db.connect() as conn:
+        async def read(conn: AsyncConnection) -> Any:
             return (await conn.execute(statement)).scalar()
+
+        return await self._db.read(read)
 
     async def _write(self, statement: sa.Executable) -> Row | None:
         """Run one write in its own transaction; its first returned row (None if it touched nothing)."""
         async with self._db.transaction() as conn:
             result = await conn.execute(statement)
             return result.first() if result.returns_rows else None
+
+    async def _write_once(self, statement: sa.Executable) -> Row | None:
+        """`_write`, riding out a database restart that cuts it off: written again unless it committed
+        (Database.run_once), so it takes effect once."""
+        async def write(conn: AsyncConnection) -> Row | None:
+            result = await conn.execute(statement)
+            return result.first() if result.returns_rows else None
+
+        return await self._db.run_once(write)
 
     async def _jobs(self, statement: sa.Executable) -> list[Job]:
         return [Job.from_row(row._mapping) for row in await self._rows(statement)]
@@ -134,16 +152,18 @@ class SqlStore(CommunityQueries):
 
     async def create(self, new: NewJob, admit: Admit | None = None, *, owner: str | None = None) -> Job:
         """Record the job as `submitting`; with `admit`, judge usage in the same transaction, under the write lock
-        (SQLite) or this guild's and the bot-wide advisory locks (PostgreSQL)."""
+        (SQLite) or this guild's and the bot-wide advisory locks (PostgreSQL). A database restart that cuts the
+        transaction off is ridden out, and the job is recorded once (Database.run_once)."""
         who = new.requester
-        async with self._db.transaction() as conn:
+
+        async def record(conn: AsyncConnection) -> Row:
             now = await self._now_value(conn)
             if admit is not None:
                 # Guild first, then bot-wide, always in this order (no deadlock): the guild lock covers the member's
                 # and the server's limits, the bot-wide one MAX_JOBS_IN_FLIGHT.
                 await self._b.lock(conn, ADMIT, f"guild:{who.guild_id}", "bot")
                 admit(await self._usage(conn, who, now), now)
-            row = (await conn.execute(
+            return (await conn.execute(
                 sa.insert(jobs).values(
                     user_id=who.user_id, guild_id=who.guild_id, channel_id=who.channel_id,
                     interaction_token=who.interaction_token, interaction_expires_at=who.interaction_expires_at,
@@ -152,7 +172,8 @@ class SqlStore(CommunityQueries):
                     cost=new.cost,
                 ).returning(*JOB)
             )).one()
-        return Job.from_row(row._mapping)
+
+        return Job.from_row((await self._db.run_once(record))._mapping)
 
     async def _usage(self, conn: AsyncConnection, who: Requester, now: float) -> Usage:
         in_guild = jobs.c.guild_id.is_not_distinct_from(who.guild_id)
@@ -177,7 +198,8 @@ class SqlStore(CommunityQueries):
     async def _move(self, job_id: int, target: JobState, **values: Any) -> Job:
         now = self._b.now()
         values = {name: now if value is _NOW else value for name, value in values.items()}
-        job = job_of(await self._write(
+        # Once, through a database restart: a submit's outcome (its task id above all) must not be lost to one.
+        job = job_of(await self._write_once(
             sa.update(jobs).where(jobs.c.id == job_id, is_one_of(jobs.c.state, sources_of(target)))
             .values(state=target, updated_at=now, **values).returning(*JOB)
         ))
@@ -336,15 +358,20 @@ class SqlStore(CommunityQueries):
     async def _claim(
         self, conn: AsyncConnection, where: sa.ColumnElement[bool], owner: str, every: float, *, limit: int | None
     ) -> list[Row]:
-        """Hand the due rows matching `where` (none handed out in the last `every` s) to `owner` (shared only)."""
-        now = self._b.now()
+        """Hand the due rows matching `where` (none handed out in the last `every` s) to `owner` (shared only).
+
+        Due is judged on the transaction's start (the earliest "now" it can mean), the stamp is the time of the
+        statement that hands the rows out: a claim held up between its statements (a busy process) must not make
+        its rows look polled earlier than their fetch, or another process takes them again within the interval."""
         due = (
-            sa.select(jobs.c.id).where(where, sa.or_(jobs.c.polled_at.is_(None), jobs.c.polled_at <= now - every))
+            sa.select(jobs.c.id)
+            .where(where, sa.or_(jobs.c.polled_at.is_(None), jobs.c.polled_at <= self._b.now() - every))
             .order_by(jobs.c.polled_at.asc().nulls_first(), jobs.c.id).limit(limit)
             .with_for_update(skip_locked=True).cte("due")
         )
         return list((await conn.execute(
-            sa.update(jobs).where(jobs.c.id == due.c.id).values(polled_at=now, poll_owner=owner).returning(*PENDING)
+            sa.update(jobs).where(jobs.c.id == due.c.id).values(polled_at=self._b.statement_now(), poll_owner=owner)
+            .returning(*PENDING)
         )).all())
 
     async def overdue(self, *, since: float, owner: str | None = None, every: float = 0.0) -> list[PendingJob]:
