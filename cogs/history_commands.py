@@ -12,6 +12,7 @@ from bot.ui.acknowledgement import in_time, send_answer
 from bot.ui.items.history_pages import history_page
 from bot.ui.post import lyrics_post, song_post
 from bot.ui.replies import safe_reply
+from bot.ui.song_files import lyrics_files
 
 if TYPE_CHECKING:
     from bot.app.chorus import Chorus
@@ -44,14 +45,18 @@ class History(commands.Cog):
             await safe_reply(interaction, f"There is no finished song #{job} here.")  # privately, in any case
             return
         note = f"shown again by {interaction.user.mention}"
+        lyrics = []
         if found.action == "LYRICS":
             view = lyrics_post(found, note=note)
         else:
             likes = await in_time(interaction, self.bot.community.likes.count(found.id), answer="public")
             credits = await in_time(interaction, self.bot.community.jams.credits(found.id), answer="public")
-            view = song_post(found, attached={}, note=note, likes=likes, credits=credits)
+            lyrics = lyrics_files(found)  # the same files its post carries (a few kilobytes: always within limits)
+            view = song_post(found, attached={}, lyrics=lyrics, note=note, likes=likes, credits=credits,
+                             linked=None)  # a repost links the MP3s: they are not too large
         # Nobody is pinged by a repeat: the requester was told when it was made.
-        await send_answer(interaction, view=view, allowed_mentions=discord.AllowedMentions.none())
+        await send_answer(interaction, view=view, files=[words.upload() for words in lyrics],
+                          allowed_mentions=discord.AllowedMentions.none())
 
 
 async def setup(bot: Chorus) -> None:

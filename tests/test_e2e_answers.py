@@ -81,12 +81,12 @@ async def test_a_menu_that_breaks_answers_once(harness, caplog):
     assert APOLOGY in reply["data"]["content"] and reply["data"]["flags"] & 64
 
 
-async def test_lyrics_of_a_missing_job_answer_once(harness):
-    """More → Lyrics of a job that no longer exists says so once (not also "that take has no lyrics")."""
+async def test_more_of_a_missing_job_answers_once(harness):
+    """More → Cover art of a job that no longer exists says so once (not also "that take is not available")."""
     fake = harness.fake
     message = await first_song(fake)
     await corrupt(harness.settings.database_url, "DELETE FROM jobs WHERE id = 1")
-    click = await fake.select(message, "chorus:more:1", ["lyrics:1"], user=fake.bob)
+    click = await fake.select(message, "chorus:more:1", ["cover"], user=fake.bob)
     reply = await click.wait_response()
     await settle()
     assert len(answers(fake, click)) == 1

@@ -97,6 +97,7 @@ async def test_a_challenge_from_start_to_results(shifted_harness):
     assert f"<@{fake.alice.id}> wins!" in lines
     board = [line for line in lines if line.startswith(("🥇", "🥈", "🥉", "**3.**"))]
     assert [line.split(" · ")[1] for line in board] == ["2 votes", "1 vote", "0 votes"]
+    assert [line.split(" ", 1)[0] for line in board] == ["🥇", "🥈", "**3.**"]  # no bronze medal for no votes
     assert f"<@{fake.alice.id}>" in board[0] and f"<@{fake.bob.id}>" in board[1]
     assert pinged_user_ids(results) == set()
 

@@ -104,16 +104,16 @@ async def test_partial_success_delivers_what_worked(harness):
 
 
 async def test_the_more_menu_works_after_a_restart(harness):
-    """More → Lyrics on a song delivered before a restart still answers after it, privately, in full."""
+    """More → Cover art on a song delivered before a restart still answers after it, privately."""
     fake = harness.fake
     await fake.slash_command("suno", {"prompt": "a love song for robots"}, user=fake.alice)
     (message,) = await wait_delivery(fake)
     await harness.restart()
-    click = await fake.select(message, "chorus:more:1", ["lyrics:1"], user=fake.bob)
+    click = await fake.select(message, "chorus:more:1", ["cover"], user=fake.bob)
     response = await click.wait_response()
     assert response["type"] == 4
     assert response["data"]["flags"] & 64
-    assert response["data"]["embeds"][0]["description"].strip()
+    assert response["data"]["embeds"][0]["image"]["url"].startswith("http")
 
 
 async def test_progress_is_shown_on_the_card(slow_harness):

@@ -115,3 +115,28 @@ async def test_a_refusal_for_the_daily_quota_says_try_again_works_tomorrow(harne
     refused = (await it.wait_response())["data"]
     (retry,) = [b for b in buttons(refused) if b.get("custom_id", "").startswith("chorus:retry:")]
     assert re.fullmatch(r"Try again · works in (\d+ h|\d+ min|a minute)", retry["label"]), retry["label"]
+
+
+async def test_a_song_that_took_too_long_is_told_in_songs_not_plumbing(fake_discord, simulator, tmp_path):
+    """Past the deadline the member reads that Suno did not finish their song in time, on the private note, the card
+    and /status: no "CometAPI", no "job", no "task" anywhere they look (the technical reason stays in the logs)."""
+    from bot.core.poller import TIMED_OUT_REASON, PollerConfig
+    from tests.harness import BotHarness
+
+    fake = fake_discord
+    running = BotHarness(fake, simulator, tmp_path / "c.db", poller=PollerConfig(interval=0.05, deadline=0.3))
+    await running.start()
+    try:
+        it = await fake.slash_command("suno", {"prompt": "[hang] a song that never ends"}, user=fake.alice)
+        (note,) = await fake.wait_for(lambda: private_notes(it) or None)
+        status = await fake.slash_command("status", {"job": 1}, user=fake.alice)
+        detail = (await status.wait_response())["data"]["embeds"][0]
+        job = await running.bot.jobs.get(1)
+    finally:
+        await running.stop()
+    assert job.error == TIMED_OUT_REASON  # the technical reason is kept
+    assert "Suno did not finish this song in time" in note["content"]
+    assert "Suno did not finish this song in time" in detail["description"]
+    seen = "\n".join([note["content"], detail["description"], *(str(edit) for edit in it.edits)])
+    for plumbing in ("CometAPI", "job", "task"):
+        assert plumbing not in seen, plumbing

@@ -36,16 +36,20 @@ async def dm_song(fake, prompt="a song the channel refused"):
 
 
 async def tools_menu(fake, message, take=1, user=None):
-    """More → Stems for take N, wherever the post is (a channel or a DM): the private stems menu's interaction."""
-    it = await fake.select(message, custom_id(message, "chorus:more:"), [f"stems:{take}"], user=user or fake.alice)
+    """More → Stems, wherever the post is (a channel or a DM): the private stems menu's interaction (and the take
+    that use_tool picks in it)."""
+    it = await fake.select(message, custom_id(message, "chorus:more:"), ["stems"], user=user or fake.alice)
     assert (await it.wait_response())["data"]["flags"] & 64
-    return it
+    return it, take
 
 
 async def use_tool(fake, opened, value, user=None):
-    """Pick which stems in the private menu More → Stems opened."""
-    menu = opened.original()
-    return await fake.select(menu, custom_id(menu, "chorus:tools:"), [value], user=user or fake.alice)
+    """Pick which stems (of the take tools_menu was asked for) in the private menu More → Stems opened."""
+    it, take = opened
+    menu = it.original()
+    options = [o["value"] for b in buttons(menu) for o in b.get("options", [])]
+    picked = f"{value}@{take}" if f"{value}@{take}" in options else value  # a one-take song's menu names no take
+    return await fake.select(menu, custom_id(menu, "chorus:tools:"), [picked], user=user or fake.alice)
 
 
 def stem_submits(sim):

@@ -106,3 +106,28 @@ async def test_an_extension_keeps_the_title_the_member_gave_the_song(harness):
     assert sim.requests_to("submit_music")[1].body["title"] == "Quack Attack"
     assert text_of(extended).startswith("### 🎶 Quack Attack\n")
     assert "extends #1 take A from 0:30" in text_of(extended)
+
+
+async def test_show_carries_the_lyrics_files_of_the_post(harness):
+    """/show posts a song again with the same lyrics file(s) as its post (same names, same words, each shown by a
+    File component), so the repost needs no More → Lyrics; it answers once."""
+    from tests.e2e import answers
+
+    fake = harness.fake
+    await fake.slash_command("suno", {"prompt": "a song worth showing twice"}, user=fake.alice)
+    await wait_delivery(fake)
+    (delivered,) = posts(fake)
+    carried = {f.name: f.data for f in delivered.files if f.name.endswith(".txt")}
+    assert carried
+    it = await fake.slash_command("show", {"job": 1}, user=fake.bob)
+    shown = await it.wait_original()
+    (callback,) = [r for r in fake.find_requests("POST") if r.path.endswith(f"/{it.id}/{it.token}/callback")]
+    assert {f.name: f.data for f in callback.files} == carried
+    assert [a["filename"] for a in shown["attachments"]] == list(carried)
+    files = [c["file"]["url"] for c in components(shown) if c["type"] == 13]
+    assert [f"attachment://{name}" for name in carried] == [url for url in files if url.endswith(".txt")]
+    assert "under **More**" not in text_of(shown)
+    (menu,) = [b for b in buttons(shown) if b.get("custom_id", "").startswith("chorus:more:")]
+    assert "lyrics" not in [o["value"] for o in menu["options"]]
+    await asyncio.sleep(0.3)
+    assert len(answers(fake, it)) == 1

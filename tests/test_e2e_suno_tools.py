@@ -18,21 +18,25 @@ async def first_song(fake, prompt="a song with tools"):
 
 
 async def tools_of(fake, message, user, take=1):
-    """A take's tools are in the post's More menu itself (`wav:1`, `stems:1`, …): the post and the take."""
+    """A take's tools are in the post's More menu itself (`wav:1`, …; Stems and Persona once for the song, the take
+    picked in their next step): the post and the take."""
     return message, take
 
 
 async def use_tool(fake, opened, value, user):
-    """Pick one tool of the take in the post's More menu (`mp4` is its Video; `stems:two` picks Stems, then which
-    in the private menu that answers); return the interaction that runs the tool."""
+    """Pick one tool of the take in the post's More menu (`mp4` is its Video; `stems:two` picks Stems, then that
+    take's kind in the private menu that answers; `persona` opens the form, take A picked as it opens); return the
+    interaction that runs the tool."""
     message, take = opened
     what, _, stem = value.partition(":")
-    picked = await fake.select(message, "chorus:more:1", [f"{'video' if what == 'mp4' else what}:{take}"], user=user)
+    picked = await fake.select(message, "chorus:more:1", [{"mp4": f"video:{take}", "stems": "stems",
+                                                           "persona": "persona"}.get(what, f"{what}:{take}")],
+                               user=user)
     if not stem:
         return picked
     choice = await picked.wait_response()
     assert choice["data"]["flags"] & 64
-    return await fake.select(picked.original(), f"chorus:tools:1:{take}", [value], user=user)
+    return await fake.select(picked.original(), "chorus:tools:1:0", [f"{value}@{take}"], user=user)
 
 
 async def final_answer(fake, it):
@@ -102,7 +106,7 @@ async def test_the_tools_never_tell_members_they_are_free(harness):
     opened = await tools_of(fake, message, fake.alice)
     midi = await final_answer(fake, await use_tool(fake, opened, "midi", fake.alice))
     assert "may charge" in midi["content"] and "not published" in midi["content"]
-    stems = await fake.select(message, "chorus:more:1", ["stems:1"], user=fake.alice)
+    stems = await fake.select(message, "chorus:more:1", ["stems"], user=fake.alice)
     await stems.wait_response()
     descriptions = [o.get("description", "") for menu in (message, stems.original()) for b in buttons(menu)
                     for o in b.get("options", [])]
@@ -358,10 +362,10 @@ async def test_tools_menu_answers_once_and_buttons_survive_a_restart(harness):
     """The private stems menu works after a restart (its custom_id carries the job and take)."""
     fake = harness.fake
     message = await first_song(fake)
-    picked = await fake.select(message, "chorus:more:1", ["stems:1"], user=fake.alice)
+    picked = await fake.select(message, "chorus:more:1", ["stems"], user=fake.alice)
     await picked.wait_response()
     await harness.restart()
-    it = await fake.select(picked.original(), "chorus:tools:1:1", ["stems:two"], user=fake.alice)
+    it = await fake.select(picked.original(), "chorus:tools:1:0", ["stems:two@1"], user=fake.alice)
     assert (await it.wait_response())["type"] == 5
     await wait_delivery(fake, 2)
     assert len(answers(fake, it)) == 1

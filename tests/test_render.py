@@ -7,7 +7,7 @@ import time
 
 from bot.cometapi import Clip, Lyrics, TaskResult
 from bot.store import Job
-from bot.ui import post, render
+from bot.ui import post, render, song_files
 
 
 def job_with(result: TaskResult | None, *, state="succeeded", params=None, error=None) -> Job:
@@ -45,7 +45,7 @@ def test_a_song_post_is_compact_one_row_of_actions_and_one_menu():
     and one More menu; no lyrics spelled out in the channel's text."""
     result = TaskResult("t", "succeeded", clips=(clip(1, "la la la"), clip(2, "la la la")))
     job = job_with(result)
-    (lyrics,) = post.lyrics_files(job)
+    (lyrics,) = song_files.lyrics_files(job)
     assert (lyrics.filename, lyrics.takes) == ("Song 1 Song 2 - Lyrics.txt", (1, 2))
     assert lyrics.text == "Song 1 / Song 2\n\nla la la\n"
     view = post.song_post(job, attached={"c1": "Song 1 - Take A.mp3", "c2": "Song 2 - Take B.mp3"}, lyrics=[lyrics])
@@ -63,7 +63,12 @@ def test_a_song_post_is_compact_one_row_of_actions_and_one_menu():
     assert [b["label"] for b in rows[0]["components"]] == ["Like", "Extend A", "Extend B", "Again", "Edit"]
     (menu,) = rows[1]["components"]
     assert menu["type"] == 3 and menu["custom_id"] == "chorus:more:7"
-    assert {"lyrics:1", "info", "delete"} <= {o["value"] for o in menu["options"]}  # full covers are in there too
+    values = {o["value"] for o in menu["options"]}
+    assert {"cover", "info", "delete"} <= values  # full covers are in there too
+    assert not [v for v in values if v.startswith("lyrics")]  # the lyrics are in the post
+    bare = post.song_post(job, attached={})  # the post could not carry the lyrics file: More offers them
+    (bare_menu,) = [c for c in walk(payload(bare)) if c.get("custom_id") == "chorus:more:7"]
+    assert "lyrics" in {o["value"] for o in bare_menu["options"]}
     assert len(components) <= 40 and len(text) <= 4000
 
 
@@ -71,14 +76,14 @@ def test_takes_with_different_words_get_a_lyrics_file_each_and_an_instrumental_n
     """Each take's own words in its own file, named after the song and the take; an instrumental has no file."""
     result = TaskResult("t", "succeeded", clips=(clip(1, "one"), clip(2, "two")))
     job = job_with(result, params={"mv": "chirp-crow", "description": "a song", "title": "Mine"})
-    files = post.lyrics_files(job)
+    files = song_files.lyrics_files(job)
     assert [(f.filename, f.text) for f in files] == [
         ("Mine - Take A - Lyrics.txt", "Mine (take A)\n\none\n"),
         ("Mine - Take B - Lyrics.txt", "Mine (take B)\n\ntwo\n"),
     ]
     silent = job_with(TaskResult("t", "succeeded", clips=(clip(1, ""), clip(2, ""))),
                       params={"mv": "chirp-crow", "description": "rain", "instrumental": True})
-    assert post.lyrics_files(silent) == []
+    assert song_files.lyrics_files(silent) == []
     assert "Instrumental" in texts(post.song_post(silent, attached={"c1": "a.mp3", "c2": "b.mp3"}))
 
 
@@ -93,8 +98,8 @@ def test_a_take_too_large_to_attach_is_a_link():
 
 def test_audio_file_names_are_distinct_per_take():
     """Take A and take B of the same title get different, readable file names."""
-    assert post.audio_filename("Electric: Dance!", 1) == "Electric Dance - Take A.mp3"
-    assert post.audio_filename("Electric: Dance!", 2) == "Electric Dance - Take B.mp3"
+    assert song_files.audio_filename("Electric: Dance!", 1) == "Electric Dance - Take A.mp3"
+    assert song_files.audio_filename("Electric: Dance!", 2) == "Electric Dance - Take B.mp3"
 
 
 def test_a_continuation_says_what_it_extends():

@@ -9,6 +9,8 @@ answer that will follow allows:
 - "public": the answer is public (a song's status card, a chart). A public "thinking…" stands in for it; a refusal
   that turns up instead still reaches the member privately (safe_reply replaces the stand-in).
 - "private": the answer is private (/status); a private "thinking…" stands in for it.
+- "update": the answer edits the message whose button was pressed (a /history page); the press is acknowledged as
+  an update of that message, which the answer then edits.
 - "direct": the answer must be the interaction's first response (a form, or a reply sent without a defer), which no
   acknowledgement can precede. If the work is still not done at DIRECT_PATIENCE it is given up, and the member is
   told privately, in time, to try again in a moment (nothing was started).
@@ -31,7 +33,7 @@ from bot.ui.replies import PUBLIC_STAND_IN, Refusal
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Answer = Literal["public", "private", "direct"]
+Answer = Literal["public", "private", "update", "direct"]
 
 # The store answers in milliseconds; past this it is waiting for the database, and the interaction is acknowledged.
 PATIENCE = 1.5
@@ -74,7 +76,10 @@ async def in_time(interaction: discord.Interaction, work: Awaitable[T], *, answe
                     " acknowledged before its answer, so the member is asked to try again", interaction.id)
         raise StoreSlowError
     try:
-        await interaction.response.defer(thinking=True, ephemeral=answer == "private")
+        if answer == "update":
+            await interaction.response.defer()  # a component's press: "deferred update" of its message
+        else:
+            await interaction.response.defer(thinking=True, ephemeral=answer == "private")
     except discord.HTTPException:
         log.warning("could not acknowledge interaction %s while the store was slow", interaction.id)
     else:
@@ -92,12 +97,23 @@ def answered_publicly(interaction: discord.Interaction) -> None:
 
 
 async def send_answer(interaction: discord.Interaction, *, ephemeral: bool = False, **message: Any) -> None:
-    """Answer with `message` (content, embed, view, …): as the first response, or in place of the "thinking…" that
-    `in_time` sent while the store was slow (its visibility was chosen then)."""
+    """Answer with `message` (content, embed, view, files, …): as the first response, or in place of the
+    "thinking…" that `in_time` sent while the store was slow (its visibility was chosen then)."""
     if interaction.response.is_done():
+        if "files" in message:  # an edit names its new files as attachments
+            message["attachments"] = message.pop("files")
         await interaction.edit_original_response(**message)
     else:
         await interaction.response.send_message(ephemeral=ephemeral, **message)
+
+
+async def update_answer(interaction: discord.Interaction, **message: Any) -> None:
+    """Answer a press by editing the message pressed (content, embed, view, …): at once, or after `in_time`
+    acknowledged it as an update while the store was slow."""
+    if interaction.response.is_done():
+        await interaction.edit_original_response(**message)
+    else:
+        await interaction.response.edit_message(**message)
 
 
 async def _cancel(task: asyncio.Future[Any]) -> None:

@@ -7,7 +7,6 @@ instead of attachments) and, as a last resort, DMs the member; the job is never 
 
 from __future__ import annotations
 
-import io
 import logging
 import tempfile
 from collections.abc import Sequence
@@ -24,21 +23,8 @@ from bot.ui import render
 from bot.ui.community.jam_announcement import announce_jam_song
 from bot.ui.downloads import download
 from bot.ui.items.song_buttons import take_of
-from bot.ui.post import (
-    Lineage,
-    LyricsFile,
-    audio_filename,
-    failure_post,
-    is_stems,
-    lyrics_files,
-    lyrics_post,
-    post_marker,
-    song_post,
-    stem_filename,
-    stems_post,
-    sung_by,
-    take_title,
-)
+from bot.ui.post import Lineage, failure_post, lyrics_post, post_marker, song_post, stems_post, sung_by
+from bot.ui.song_files import LyricsFile, audio_filename, is_stems, lyrics_files, stem_filename, take_title
 
 if TYPE_CHECKING:
     from bot.app.chorus import Chorus
@@ -173,7 +159,7 @@ class Deliverer:
         elif is_stems(job):
             view = stems_post(job, attached={a.clip_id: a.filename for a in audio}, lineage=lineage, note=preface)
         else:
-            uploads += [discord.File(io.BytesIO(words.data), filename=words.filename) for words in lyrics]
+            uploads += [words.upload() for words in lyrics]
             credits = await self._bot.community.jams.credits(job.id) if job.state == "succeeded" else None
             # While a challenge takes entries, a song that may enter it offers More → Enter in the challenge.
             also = ["enter"] if await self._bot.community.challenges.open_for(job) is not None else []

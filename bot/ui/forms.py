@@ -6,7 +6,7 @@ raises InvalidInputError, which the member reads privately; anything unexpected 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Container
+from collections.abc import Awaitable, Callable, Container, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -269,14 +269,16 @@ class SongFromTextForm(ChorusForm):
 
 
 class PersonaForm(ChorusForm):
-    """A name and a description for a new persona (a reusable voice) made from a take."""
+    """A name and a description for a new persona (a reusable voice) made from a take; with several `takes` (take
+    number, label), the form also asks whose voice, so picking the take costs no extra step."""
 
     def __init__(
-        self, opener: discord.Interaction, title: str, *,
-        on_done: Callable[[discord.Interaction, str, str], Awaitable[None]],
+        self, opener: discord.Interaction, title: str, *, takes: Sequence[tuple[int, str]],
+        on_done: Callable[[discord.Interaction, str, str, int], Awaitable[None]],
     ) -> None:
         super().__init__(opener, title="Make a persona from this voice", name="persona")
         self._on_done = on_done
+        self._takes = [take for take, _ in takes]
         self.persona_name: discord.ui.TextInput[PersonaForm] = discord.ui.TextInput(
             label="Name", custom_id="name", max_length=40, placeholder="e.g. Captain Shanty",
             default=(title or "")[:40] or None,
@@ -285,14 +287,22 @@ class PersonaForm(ChorusForm):
             label="Description", custom_id="description", style=discord.TextStyle.paragraph, required=False,
             max_length=200, placeholder="e.g. a raspy baritone with a sea-worn laugh",
         )
-        for item in (self.persona_name, self.description):
-            self.add_item(item)
+        self.take: discord.ui.Select[PersonaForm] | None = None
+        self.add_item(self.persona_name)
+        if len(takes) > 1:
+            options = [discord.SelectOption(label=label, value=str(take), default=index == 0)
+                       for index, (take, label) in enumerate(takes)]
+            self.take = discord.ui.Select(custom_id="take", options=options, min_values=1, max_values=1)
+            self.add_item(discord.ui.Label(text="Whose voice", component=self.take))
+        self.add_item(self.description)
 
     async def on_submit(self, interaction: discord.Interaction, /) -> None:
         """Acknowledge privately, then make the persona: that asks CometAPI, which may take longer than Discord's
         3 seconds. Bad input raises and is answered by on_error in place of the "thinking…", privately too."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self._on_done(interaction, self.persona_name.value, self.description.value)
+        picked = self.take.values[0] if self.take is not None and self.take.values else ""
+        take = int(picked) if picked.isdigit() and int(picked) in self._takes else self._takes[0]
+        await self._on_done(interaction, self.persona_name.value, self.description.value, take)
 
 
 STALE_FORM = "This form was opened before Chorus restarted, so I lost it. Please open it again; nothing was sent."

@@ -26,26 +26,17 @@ from bot.ui.items.like_button import LikeButton
 from bot.ui.items.lyrics_buttons import EditLyricsSongButton, MakeSongButton
 from bot.ui.items.more import ROW_EXTENDS, MoreSelect
 from bot.ui.items.song_buttons import EditButton, ExtendButton, RerollButton, take_letter
+from bot.ui.song_files import MAX_TAKES, LyricsFile, lyrics_files
 
 # A Components V2 message holds at most 4,000 characters of text; lyrics shown in a lyrics post stop here.
 LYRICS_PREVIEW_LINES = 12
 LYRICS_PREVIEW_CHARS = 1200
-MAX_TAKES = 4
 # The member's prompt and the style share one small line under the heading, cut here (both are whole in Info).
 PROMPT_LINE_CHARS = 60
 STYLE_LINE_CHARS = 60
+# Why a take's MP3 is a link on a delivered post.
+TOO_LARGE = "Too large to attach here: play it from the link."
 Container = discord.ui.Container[discord.ui.LayoutView]
-
-
-def audio_filename(title: str, take: int) -> str:
-    """A distinct, readable file name per take: `Electric Dance Party - Take A.mp3`."""
-    return f"{render.file_stem(title)} - Take {take_letter(take)}.mp3"
-
-
-def stem_filename(song: str, take: int | None, track: str) -> str:
-    """A stem named after its song, take and track: `Electric Dance Party - Take A - Vocals.mp3`."""
-    of_take = f" - Take {take_letter(take)}" if take else ""
-    return f"{render.file_stem(song)}{of_take} - {render.file_stem(track, 'Track')}.mp3"
 
 
 def cover_of(job: Job, *, asked_only: bool = False) -> str:
@@ -64,47 +55,6 @@ def sung_by(persona: Persona | None, *, asked_only: bool = False) -> str:
     else:
         said = f"Sung by **{_plain(persona.name)}**, a persona by <@{persona.created_by}>"
     return f"Asked to be {said[0].lower()}{said[1:]}" if asked_only else said
-
-
-def take_title(job: Job, clip: Clip) -> str:
-    """What a take is called on its post and its files: the title the member typed, else the model's for it."""
-    return asked_title(job) or clip.title or "Untitled"
-
-
-@dataclass(frozen=True, slots=True)
-class LyricsFile:
-    """The words of one or more takes, attached to the song's post as a text file (Discord previews it)."""
-
-    filename: str
-    text: str
-    takes: tuple[int, ...]
-
-    @property
-    def data(self) -> bytes:
-        """The file's bytes (UTF-8)."""
-        return self.text.encode()
-
-
-def lyrics_files(job: Job) -> list[LyricsFile]:
-    """The lyrics a song's post attaches: one file (`Title - Lyrics.txt`) when every take sings the same words, else
-    one per take that has words (`Title - Take A - Lyrics.txt`); none for an instrumental."""
-    result = render.result_of(job)
-    if result is None or job.state != "succeeded" or job.action != "MUSIC" or is_stems(job):
-        return []
-    clips = result.complete_clips[:MAX_TAKES]
-    words = {take: clip.lyrics.strip() for take, clip in enumerate(clips, 1) if clip.lyrics.strip()}
-    if not words:
-        return []
-    if len(words) == len(clips) and len(set(words.values())) == 1:
-        title = title_of(job)
-        stem = " ".join(render.file_stem(title).split())  # "A / B" (takes named apart) reads "A B"
-        return [LyricsFile(f"{stem} - Lyrics.txt", f"{title}\n\n{words[1]}\n", tuple(words))]
-    files = []
-    for take, text in words.items():
-        title, letter = take_title(job, clips[take - 1]), take_letter(take)
-        name = f"{render.file_stem(title)} - Take {letter} - Lyrics.txt"
-        files.append(LyricsFile(name, f"{title} (take {letter})\n\n{text}\n", (take,)))
-    return files
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +79,6 @@ class Lineage:
         return f"extends #{self.parent_job_id}{take}{at}"
 
 
-def is_stems(job: Job) -> bool:
-    """Stems that came back as stems (posted as tracks, not as a song)."""
-    return job.kind == "stems" and render.ordinary_note(job) is None
-
-
 def post_marker(job: Job) -> str:
     """A custom_id that only this job's post (in its current state) carries, to find it in channel history.
 
@@ -147,15 +92,20 @@ def post_marker(job: Job) -> str:
 def song_post(
     job: Job, *, attached: Mapping[str, str], lyrics: Sequence[LyricsFile] = (), lineage: Lineage | None = None,
     note: str | None = None, likes: int = 0, credits: Sequence[int] | None = None, also: Collection[str] = (),
+    linked: str | None = TOO_LARGE,
 ) -> discord.ui.LayoutView:
     """The post of a finished song job. `attached` maps clip id → the file name its MP3 is attached under; `lyrics`
     are the lyrics files attached with it (see lyrics_files); `note` is one more small line (e.g. why it came by
     DM); `likes` is the Like button's count; `credits` are the members a jam song is by (each mentioned once,
-    instead of the requester); `also` the More menu's offers made on request (`enter`: a challenge is open)."""
+    instead of the requester); `also` the More menu's offers made on request (`enter`: a challenge is open);
+    `linked` says why a take's MP3 is a link rather than a file (None: nothing to say, as on a /show repost)."""
     result = render.result_of(job)
     clips = result.complete_clips[:MAX_TAKES] if result is not None else ()
     container: Container = discord.ui.Container(accent_colour=render.COLOURS["ok"])
-    heading = _heading(job, clips, result, lineage, attached, credits, lyrics) + (f"\n-# {note}" if note else "")
+    heading = _heading(job, clips, result, lineage, credits, lyrics)
+    if linked and any(clip.id not in attached for clip in clips):
+        heading += f"\n-# {linked}"
+    heading += f"\n-# {note}" if note else ""
     container.add_item(_with_cover(heading, clips))
     for take, clip in enumerate(clips, 1):
         line = _take(job, take, clip, clips, attached=clip.id in attached)
@@ -167,6 +117,8 @@ def song_post(
     for words in lyrics:
         container.add_item(discord.ui.File(f"attachment://{words.filename}"))
     container.add_item(discord.ui.ActionRow(*_actions(job, clips, likes)))
+    if not lyrics and lyrics_files(job):
+        also = [*also, "lyrics"]  # the post could not carry the lyrics: More hands them out
     container.add_item(discord.ui.ActionRow(MoreSelect.for_job(job, also=also)))
     view = discord.ui.LayoutView(timeout=None)
     view.add_item(container)
@@ -218,7 +170,7 @@ def lyrics_post(job: Job, *, note: str | None = None) -> discord.ui.LayoutView:
         body += "\n-# …the rest under **More → Lyrics**."
     container.add_item(discord.ui.TextDisplay(body))
     container.add_item(discord.ui.ActionRow(MakeSongButton(job.id), EditLyricsSongButton(job.id)))
-    container.add_item(discord.ui.ActionRow(MoreSelect.for_job(job)))
+    container.add_item(discord.ui.ActionRow(MoreSelect.for_job(job, also=["lyrics"])))
     view = discord.ui.LayoutView(timeout=None)
     view.add_item(container)
     return view
@@ -245,14 +197,14 @@ def failure_headline(job: Job) -> str:
 def failure_text(job: Job, *, mention: bool) -> str:
     """What went wrong, and what was asked (to try again)."""
     headline = f"❌ {'<@' + str(job.user_id) + '> ' if mention else ''}{failure_headline(job)}"
-    reason = render.shorten(job.error or f"{job.provider.capitalize()} gave no reason", 500)
+    reason = render.shorten(render.failure_reason(job), 500)
     charge = f"\n-# {render.MAY_HAVE_STARTED_NOTE}" if may_have_started(job) else ""
     prompt = render.shorten(render.prompt_of(job) or "(no prompt)", 1500)
     return f"{headline}\n-# {_plain(reason)}{charge}\n>>> {_plain(prompt)}"
 
 
 def _heading(
-    job: Job, clips: tuple[Clip, ...], result: TaskResult | None, lineage: Lineage | None, attached: Mapping[str, str],
+    job: Job, clips: tuple[Clip, ...], result: TaskResult | None, lineage: Lineage | None,
     credits: Sequence[int] | None, lyrics: Sequence[LyricsFile],
 ) -> str:
     """The title, who and what made it, the member's prompt on one line, the style once; notes only when needed."""
@@ -278,8 +230,6 @@ def _heading(
             if not clip.is_complete:
                 reason = render.shorten(clip.error_message or f"{job.provider.capitalize()} gave no reason", 200)
                 lines.append(f"-# Take {take_letter(take)} failed: {_plain(reason.rstrip('.'))}. Here is what worked.")
-    if any(clip.id not in attached for clip in clips):
-        lines.append("-# Too large to attach here: play it from the link.")
     return "\n".join(lines)
 
 

@@ -12,9 +12,17 @@ from bot.core.admin import UsageReport
 from bot.core.catalog import DEFAULT_SUNO_MODEL, DEFAULT_UDIO_MODEL, SUNO_MODELS, UDIO_MODELS, Prices
 from bot.core.community.songs import title_of
 from bot.core.jobs import ProgressHints, may_have_started
+from bot.core.poller import TIMED_OUT_REASON, UNKNOWN_TASK_REASON, PollerConfig
 from bot.core.specs import came_back_ordinary
 from bot.core.wording import clause, plural, span
-from bot.store import GuildSettings, Job
+from bot.store import (
+    FAILED_MID_SUBMIT,
+    INTERRUPTED_SUBMIT,
+    MAYBE_ACCEPTED,
+    UNCONFIRMED,
+    GuildSettings,
+    Job,
+)
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 EMBED_TITLE = 256
@@ -45,7 +53,7 @@ CANCELLED_NOTE = "It will not be posted. A song cannot be stopped once started, 
 # A submit that timed out, was cut off, was answered without a task id, or was interrupted by a crash: CometAPI may
 # have accepted (and charged) it although the bot cannot follow it, so it must never read "Not started".
 MAY_HAVE_STARTED_LABEL = "⚠️ May have started"
-MAY_HAVE_STARTED_NOTE = ("CometAPI may have started this song and charged for it, but the bot cannot follow it. "
+MAY_HAVE_STARTED_NOTE = ("This song may have started (and been charged for), but I cannot follow it. "
                          "Trying again is charged again.")
 RETRY_CHARGED_LABEL = "Try again (charged again)"
 
@@ -92,6 +100,30 @@ CONTENT_REFUSAL = re.compile(
 def refused_for_its_words(job: Job) -> bool:
     """A failure CometAPI gave for what was asked (its words), not for a hiccup a second try may get past."""
     return job.state != "timed_out" and not may_have_started(job) and bool(CONTENT_REFUSAL.search(job.error or ""))
+
+
+def failure_reason(job: Job) -> str:
+    """Why a song failed, as its member reads it: Suno's (or Udio's) own words, or what the bot's reason means for
+    their song. The bot's own reasons name its plumbing (CometAPI, tasks, jobs): they stay in the logs and in Info's
+    small print (`technical_reason`)."""
+    name = provider_name(job)
+    said = (job.error or "").strip()
+    meant = {
+        TIMED_OUT_REASON: f"{name} did not finish this song in time. If it still finishes within "
+                          f"{span(PollerConfig().late_grace)}, I post it here then.",
+        UNKNOWN_TASK_REASON: f"{name} has no record of this song, so nothing will come of it.",
+        MAYBE_ACCEPTED: f"{name} did not confirm in time that it had started this song.",
+        UNCONFIRMED: f"{name} answered in a way I could not read, so I cannot follow this song.",
+        FAILED_MID_SUBMIT: "Something went wrong on my side while I was starting this song.",
+        INTERRUPTED_SUBMIT: "I restarted while I was starting this song.",
+    }
+    return meant.get(said) or said or f"{name} gave no reason"
+
+
+def technical_reason(job: Job) -> str | None:
+    """The bot's own reason for a failure, when members are told it in other words (for Info's small print)."""
+    said = (job.error or "").strip()
+    return said if said and failure_reason(job) != said else None
 
 
 def code_safe(text: str) -> str:
@@ -243,7 +275,7 @@ def status_card(job: Job, *, hints: ProgressHints | None = None) -> discord.Embe
     if job.cancelled:
         lines.append(f"-# 🚫 {CANCELLED_NOTE}")
     if job.error and job.state in {"failed", "timed_out", "submit_failed"}:
-        lines.append(f"**Why:** {discord.utils.escape_markdown(shorten(job.error, 500))}")
+        lines.append(f"**Why:** {discord.utils.escape_markdown(shorten(failure_reason(job), 500))}")
     prompt = prompt_of(job)
     if prompt:
         lines.append(">>> " + discord.utils.escape_markdown(shorten(prompt, 600)))  # last: >>> quotes the rest
@@ -334,8 +366,11 @@ def info(job: Job) -> discord.Embed:
     if command:
         lines.append("**Make it again:**\n```\n" + code_safe(command) + "\n```")
     clip_ids = ", ".join(clip.id for clip in result.clips) if result is not None else "-"
-    # The ids are for admins and bug reports: small print, and only here.
+    # The ids (and the bot's own reason for a failure) are for admins and bug reports: small print, and only here.
     lines.append(f"-# {provider_name(job)} task {job.task_id or '-'} · clips {clip_ids}")
+    technical = technical_reason(job)
+    if technical:
+        lines.append(f"-# {discord.utils.escape_markdown(shorten(technical, 300))}")
     embed.description = shorten("\n".join(lines), EMBED_DESCRIPTION)
     return embed
 
@@ -449,8 +484,8 @@ def limit_phrase(name: str, value: int) -> str:
     return when_set.format(span(value) if name == "cooldown_seconds" else plural(value, "song"))
 
 
-def guild_settings(settings: GuildSettings) -> discord.Embed:
-    """A guild's settings as an admin reads them."""
+def guild_settings(settings: GuildSettings, *, voice_missing: str | None = None) -> discord.Embed:
+    """A guild's settings as an admin reads them (`voice_missing`: why this bot's host cannot play in voice)."""
     embed = discord.Embed(title="Chorus settings for this server", colour=COLOURS["busy"])
     channels = ", ".join(f"<#{c}>" for c in sorted(settings.allowed_channels)) or "every channel"
     embed.add_field(name="Channels", value=channels, inline=False)
@@ -464,6 +499,8 @@ def guild_settings(settings: GuildSettings) -> discord.Embed:
     featured = f"<#{settings.song_of_day_channel_id}>" if settings.song_of_day_channel_id else "off"
     embed.add_field(name="Song of the day", value=featured)
     embed.add_field(name="Battles take votes for", value=span(settings.battle_minutes * 60))
+    voice = on[settings.voice_enabled] + (f" · {voice_missing}" if settings.voice_enabled and voice_missing else "")
+    embed.add_field(name="Voice (/listen)", value=voice)
     cooldown = span(settings.cooldown_seconds) if settings.cooldown_seconds else "none"
     embed.add_field(
         name="Limits",

@@ -24,11 +24,14 @@ from bot.cometapi import (
 )
 from bot.core.limits import LimitReachedError, NotAllowedError
 from bot.core.validation import InvalidInputError
+from bot.store import database_outage
 
 log = logging.getLogger(__name__)
 
 PROVIDER_NAMES = {"suno": "Suno", "udio": "Udio"}
 APOLOGY = "Something went wrong on my side. The admins can find the details in the bot's logs."
+# The database went away mid-request (a restart) and did not come back in the time a command waits for it.
+DATABASE_RESTARTING = "My database is restarting, so this did not go through. Please try again in a moment."
 # interaction.extras key: its public "thinking…" was sent only because the store was slow, before the bot knew its
 # answer (bot/ui/acknowledgement.py). A private answer (a refusal) must not take its place: it cannot turn private.
 PUBLIC_STAND_IN = "chorus:public-stand-in"
@@ -98,6 +101,8 @@ def describe(error: BaseException, *, provider: str | None = None) -> str:
         return "You cannot use this here."
     if isinstance(error, discord.Forbidden):
         return "I am missing a permission in this channel (I need to send messages, embed links and attach files)."
+    if database_outage(error):
+        return DATABASE_RESTARTING
     return APOLOGY
 
 
@@ -116,12 +121,20 @@ async def safe_reply(
                 text, ephemeral=ephemeral, allowed_mentions=mentions, view=view or discord.utils.MISSING
             )
             return True
-        if interaction.response.type != discord.InteractionResponseType.deferred_channel_message:
+        deferred = (discord.InteractionResponseType.deferred_channel_message,
+                    discord.InteractionResponseType.deferred_message_update)
+        if interaction.response.type not in deferred:
             log.warning("interaction %s was already answered; not sending: %s", interaction.id, text)
             return False
         if interaction.is_expired():
             log.warning("interaction %s expired before the bot could answer: %s", interaction.id, text)
             return False
+        if interaction.response.type == discord.InteractionResponseType.deferred_message_update:
+            # A press acknowledged as an update of its message while the store was slow: that message is not the
+            # answer's to replace, so the text follows on its own.
+            await interaction.followup.send(text, ephemeral=ephemeral, view=view or discord.utils.MISSING,
+                                            allowed_mentions=mentions)
+            return True
         if ephemeral and interaction.extras.pop(PUBLIC_STAND_IN, False):
             return await _replace_privately(interaction, text, view)
         await interaction.edit_original_response(content=text, embed=None, view=view, allowed_mentions=mentions)

@@ -198,7 +198,7 @@ def failure_line(job: Job) -> discord.Embed:
 def failure_notice(job: Job, button: EditButton | RerollButton) -> str:
     """What the member reads privately: what went wrong, what to press next, and what they asked for."""
     headline = failure_headline(job)
-    reason = render.shorten(job.error or "No reason was given", 500)
+    reason = render.shorten(render.failure_reason(job), 500)
     lines = [f"❌ {headline[0].upper()}{headline[1:]}", f"-# {_plain(reason)}"]
     if may_have_started(job):
         lines.append(f"-# {render.MAY_HAVE_STARTED_NOTE}")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.ui import render
+from bot.ui.acknowledgement import in_time, update_answer
 from bot.ui.items.item_base import ChorusButton, bot_of
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ class HistoryPageButton(ChorusButton, action="history", fields=("user", "page"))
         super().__init__(user_id, page, label=label)
 
     async def on_press(self, interaction: discord.Interaction) -> None:
-        """Show the page this button points to."""
-        embed, view = await history_page(bot_of(interaction), self.ids["user"], interaction.guild_id, self.ids["page"])
-        await interaction.response.edit_message(embed=embed, view=view)
+        """Show the page this button points to (acknowledged as an update of this page if the store is slow)."""
+        page = history_page(bot_of(interaction), self.ids["user"], interaction.guild_id, self.ids["page"])
+        embed, view = await in_time(interaction, page, answer="update")
+        await update_answer(interaction, embed=embed, view=view)

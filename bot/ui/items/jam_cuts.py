@@ -14,6 +14,7 @@ import discord
 from bot.core.community.jams import MAX_LINES
 from bot.store import JamLine
 from bot.ui import render
+from bot.ui.acknowledgement import in_time, send_answer, update_answer
 from bot.ui.items.item_base import ChorusButton, ChorusSelect, bot_of
 from bot.ui.items.jam_buttons import jam_for, plain
 from bot.ui.replies import safe_reply
@@ -29,17 +30,17 @@ class JamCutButton(ChorusButton, action="jamcut", fields=("jam",)):
         super().__init__(jam_id, label="Remove a line", emoji="✂️")
 
     async def on_press(self, interaction: discord.Interaction) -> None:
-        """Show the lines, privately, to pick from."""
-        jam = await jam_for(interaction, self.ids["jam"], "remove lines")
+        """Show the lines, privately, to pick from (a private "thinking…" first if the store is slow)."""
+        jam = await jam_for(interaction, self.ids["jam"], "remove lines", answer="private")
         if jam is None:
             return
-        lines = await bot_of(interaction).community.jams.lines(jam.id)
+        lines = await in_time(interaction, bot_of(interaction).community.jams.lines(jam.id), answer="private")
         if not lines:
             await safe_reply(interaction, "There are no lines to remove yet.")
             return
-        await interaction.response.send_message(
-            f"Pick the lines to take out of **{plain(jam.theme)}**: they leave the song, and the thread is told.",
-            view=picker(jam.id, lines), ephemeral=True,
+        await send_answer(
+            interaction, content=f"Pick the lines to take out of **{plain(jam.theme)}**: they leave the song, and the "
+            "thread is told.", view=picker(jam.id, lines), ephemeral=True,
         )
 
 
@@ -55,12 +56,13 @@ class JamCutSelect(ChorusSelect, action="jamdrop", fields=("jam", "page")):
 
     async def on_press(self, interaction: discord.Interaction) -> None:
         """Take the picked lines out, say which in the picker's place, and tell the thread."""
-        jam = await jam_for(interaction, self.ids["jam"], "remove lines")
+        jam = await jam_for(interaction, self.ids["jam"], "remove lines", answer="update")
         if jam is None:
             return
         picked = [int(value) for value in self.item.values if value.isdigit()]
-        removed = await bot_of(interaction).community.jams.remove_lines(jam.id, picked)
-        await interaction.response.edit_message(content=f"✂️ Taken out:\n{quoted(removed)}", view=None)
+        removed = await in_time(interaction, bot_of(interaction).community.jams.remove_lines(jam.id, picked),
+                                answer="update")
+        await update_answer(interaction, content=f"✂️ Taken out:\n{quoted(removed)}", view=None)
         if isinstance(interaction.channel, discord.abc.Messageable):
             authors = ", ".join(dict.fromkeys(f"<@{line.user_id}>" for line in removed))
             # The lines are out all the same if the thread refuses the note: the picker said so.

@@ -1,21 +1,24 @@
-"""A take's tools: WAV, video, synced lyrics, MIDI, stems, a persona. More offers them per take (`use_tool`).
+"""A take's tools: WAV, video, synced lyrics, MIDI, stems, a persona. More offers them (`use_tool`): the downloads
+per take, stems and a persona once for the song, asking for the take in the step they take anyway.
 
 Links and files come back privately to whoever asked, with a small line saying CometAPI may charge for them (it
 publishes no price for these routes, so nothing here tells a member they are free); stems are a new job of theirs
-(they go through their limits), chosen in a small private menu that says what each kind counts as; a persona is
-made by the song's requester or a moderator. ToolsSelect is that private menu, and the "Tools for take A" menu
-posts made before still open.
+(they go through their limits), chosen in a small private menu that says what each kind counts as (and of which
+take); a persona is made by the song's requester or a moderator, in a form that names it (and asks whose voice).
+ToolsSelect is that private menu, and the "Tools for take A" menu posts made before still open.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 import discord
 
 from bot.cometapi import Clip, ModelUnavailableError, TaskFailedError, lrc
+from bot.core.community.songs import asked_title
 from bot.core.jobs import stems_job
 from bot.core.specs import StemKind
 from bot.core.wording import clause, plural
@@ -44,7 +47,8 @@ MAY_CHARGE = "\n-# CometAPI may charge the server for this; its price is not pub
 
 
 class ToolsSelect(ChorusSelect, action="tools", fields=("job", "take")):
-    """A private menu of a take's tools: which stems (More → Stems), or all (older posts' "Tools for take A")."""
+    """A private menu of a take's tools: which stems (More → Stems), or all (older posts' "Tools for take A"). Take 0:
+    a menu for every take, whose values name the take (`stems:two@2`)."""
 
     def __init__(self, job_id: int, take: int, options: list[discord.SelectOption] | None = None,
                  placeholder: str | None = None) -> None:
@@ -52,15 +56,21 @@ class ToolsSelect(ChorusSelect, action="tools", fields=("job", "take")):
                          options=options)
 
     @classmethod
-    def for_stems(cls, job: Job, take: int, full_cost: int) -> ToolsSelect:
-        """Which stems of this take: each kind with what it counts as against the member's limits."""
+    def for_stems(cls, job: Job, takes: Sequence[int], full_cost: int) -> ToolsSelect:
+        """Which stems of which take: each kind with what it counts as against the member's limits (for one take,
+        the kinds alone)."""
+        several = len(takes) > 1
         options = [
-            discord.SelectOption(label="Vocals + instrumental", value="stems:two", emoji="🎚️",
-                                 description="2 tracks · counts as 1 song"),
-            discord.SelectOption(label="Every track", value="stems:twelve", emoji="🎛️",
-                                 description=f"Up to 12 tracks · counts as {plural(full_cost, 'song')}"),
+            discord.SelectOption(label=(f"{take_letter(take)} · " if several else "") + label,
+                                 value=value + (f"@{take}" if several else ""), emoji=emoji, description=description)
+            for take in takes
+            for label, value, emoji, description in (
+                ("Vocals + instrumental", "stems:two", "🎚️", "2 tracks · counts as 1 song"),
+                ("Every track", "stems:twelve", "🎛️", f"Up to 12 tracks · counts as {plural(full_cost, 'song')}"),
+            )
         ]
-        return cls(job.id, take, options=options, placeholder="Which stems?")
+        return cls(job.id, 0 if several else takes[0], options=options,
+                   placeholder="Which take, and which stems?" if several else "Which stems?")
 
     @classmethod
     def for_take(cls, job: Job, take: int) -> ToolsSelect:
@@ -82,13 +92,37 @@ class ToolsSelect(ChorusSelect, action="tools", fields=("job", "take")):
         return cls(job.id, take, options=options)
 
     async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
-        """Do what was picked."""
-        await use_tool(interaction, job, self.ids["take"], self.value)
+        """Do what was picked (of the take the value names, in a menu for every take)."""
+        what, take = self.value, self.ids["take"]
+        if not take:
+            what, _, take_text = what.rpartition("@")
+            take = int(take_text) if take_text.isdigit() else 0
+        await use_tool(interaction, job, take, what)
+
+
+def takes_of(job: Job) -> list[tuple[int, Clip]]:
+    """A song's finished takes, numbered from 1."""
+    result = render.result_of(job)
+    return list(enumerate(result.complete_clips, 1)) if result is not None else []
 
 
 async def use_tool(interaction: discord.Interaction, job: Job, take: int, what: str) -> None:
     """Answer one tool of one take, once: `wav`, `mp4`, `lrc`, `midi`, `persona`, `stems` (asks which) or
-    `stems:two` / `stems:twelve` (starts them)."""
+    `stems:two` / `stems:twelve` (starts them). Take 0 for `stems` and `persona`: of whichever take the member
+    picks, in the stems menu or the persona form."""
+    if take == 0 and what in {"stems", "persona"} and job.provider == "suno":
+        takes = takes_of(job)
+        if len(takes) == 1:
+            take = takes[0][0]
+        elif what == "persona":
+            await _persona(interaction, job, [number for number, _ in takes])
+            return
+        elif takes:
+            menu = discord.ui.View(timeout=None).add_item(ToolsSelect.for_stems(
+                job, [number for number, _ in takes], bot_of(interaction).settings.stems_cost_songs))
+            await safe_reply(interaction, "🎚️ Stems are a new song of yours, counted against your limits. Of which "
+                             "take, and which?", view=menu)
+            return
     clip = take_of(job, take)
     if clip is None or job.provider != "suno":
         await safe_reply(interaction, "That take has no tools.")
@@ -97,7 +131,7 @@ async def use_tool(interaction: discord.Interaction, job: Job, take: int, what: 
     bot = bot_of(interaction)
     if what == "stems" and not stem:
         menu = discord.ui.View(timeout=None).add_item(
-            ToolsSelect.for_stems(job, take, bot.settings.stems_cost_songs))
+            ToolsSelect.for_stems(job, [take], bot.settings.stems_cost_songs))
         await safe_reply(interaction, f"🎚️ Stems of take {take_letter(take)} are a new song of yours, counted "
                          "against your limits. Which?", view=menu)
         return
@@ -107,19 +141,7 @@ async def use_tool(interaction: discord.Interaction, job: Job, take: int, what: 
         await start_job(interaction, bot, lambda who: stems_job(job, clip.id, take, kind, who), private=True)
         return
     if what == "persona":
-        if not may_act(interaction, job):
-            only = f"Only <@{job.user_id}> (or a moderator) can make a persona of this song."
-            await safe_reply(interaction, only)
-            return
-
-        async def made(form_interaction: discord.Interaction, name: str, description: str) -> None:
-            persona = await bot.personas.create(job, clip.id, name=name, description=description,
-                                                by=form_interaction.user.id)
-            # Privately, like every tool's answer (the form acknowledged it privately before asking CometAPI).
-            await safe_reply(form_interaction, f"🗣️ Persona **{discord.utils.escape_markdown(persona.name)}** is "
-                             f"ready: `/suno persona:{persona.name}` sings in this voice.")
-
-        await interaction.response.send_modal(PersonaForm(interaction, clip.title, on_done=made))
+        await _persona(interaction, job, [take])
         return
     # The rest ask CometAPI, which may take longer than Discord's 3 seconds: acknowledge first.
     await interaction.response.defer(ephemeral=True, thinking=True)
@@ -135,6 +157,30 @@ async def use_tool(interaction: discord.Interaction, job: Job, take: int, what: 
         thing = MEDIA_LINKS[what][2] if what in MEDIA_LINKS else "that"
         await safe_reply(interaction, f"Suno could not make {thing} of {name}: {clause(exc.reason)}. "
                          "Please try again later.")
+
+
+async def _persona(interaction: discord.Interaction, job: Job, takes: list[int]) -> None:
+    """The persona form (the requester or a moderator): a name, and whose voice when there are several `takes`."""
+    if not may_act(interaction, job):
+        await safe_reply(interaction, f"Only <@{job.user_id}> (or a moderator) can make a persona of this song.")
+        return
+    bot = bot_of(interaction)
+
+    async def made(form_interaction: discord.Interaction, name: str, description: str, take: int) -> None:
+        clip = take_of(job, take)
+        if clip is None:
+            await safe_reply(form_interaction, "That take is not available.")
+            return
+        persona = await bot.personas.create(job, clip.id, name=name, description=description,
+                                            by=form_interaction.user.id)
+        # Privately, like every tool's answer (the form acknowledged it privately before asking CometAPI).
+        await safe_reply(form_interaction, f"🗣️ Persona **{discord.utils.escape_markdown(persona.name)}** is "
+                         f"ready: `/suno persona:{persona.name}` sings in this voice.")
+
+    clips = {take: take_of(job, take) for take in takes}
+    named = [(take, f"Take {take_letter(take)}") for take in takes]
+    title = asked_title(job) or next((clip.title for clip in clips.values() if clip is not None), "")
+    await interaction.response.send_modal(PersonaForm(interaction, title, takes=named, on_done=made))
 
 
 async def _ask(interaction: discord.Interaction, what: str, clip: Clip, name: str, take: int) -> None:
