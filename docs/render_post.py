@@ -1,4 +1,4 @@
-"""Draw what a member sees, from the bot's own payloads: `python docs/render_post.py [out.png]`.
+"""Draw what a member sees, from the bot's own payloads: `python docs/render_post.py [out.png [party.png]]`.
 
 It runs the real bot against the fake Discord and the CometAPI simulator (all on 127.0.0.1, nothing is spent),
 asks for a song, captures the status card while the song is made and the post when it is done, exactly as the
@@ -6,6 +6,10 @@ bot sent them, and draws both in Discord's dark theme with Pillow. The README's 
 stays true as the post changes. It prints how tall the song's post is (from its author line to the bottom of its
 container), the figure the post is held to (at most 400 px for two takes with their lyrics); a test runs it too
 (tests/test_docs_picture.py).
+
+It also draws a listening party's now-playing message (docs/now-playing.png): the bot joins a voice channel of the fake
+Discord's voice server and plays a song (a tone ffmpeg makes; without ffmpeg that picture is skipped), and the message
+is drawn as it stood a couple of seconds in.
 
 Sizes follow Discord's desktop client roughly (15 px text, 32 px buttons, a 72 px thumbnail), and attached files
 are drawn as Discord's collapsed file cards: an MP3 as its player, a text file as its name over its first line.
@@ -27,11 +31,13 @@ from PIL import Image, ImageDraw, ImageFont
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.core.listening import ListeningConfig  # noqa: E402
 from bot.simulator import ManualClock, SimulatorServer, Timings  # noqa: E402
 from tests.conftest import API_KEY  # noqa: E402
 from tests.e2e import wait_delivery  # noqa: E402
 from tests.fakes.discord import FakeDiscord  # noqa: E402
 from tests.fakes.discord.limits import walk_all  # noqa: E402
+from tests.fakes.voice import FakeVoice, ffmpeg, tone_mp3  # noqa: E402
 from tests.harness import BotHarness  # noqa: E402
 
 WIDTH, PAD = 760, 16
@@ -41,7 +47,8 @@ LINK_OPEN, LINK_CLOSE = "\u2039", "\u203a"  # marks a link's text while a line i
 BUTTON = {1: "#5865f2", 2: "#4e5058", 3: "#248046", 4: "#da373c"}
 # Emoji the drawing font lacks, as symbols it has.
 SYMBOLS = {"🎶": "♫", "⏱": "◷", "⏩": "»", "🔁": "↻", "✏️": "✎", "✖️": "✕", "⏳": "◔", "🕒": "◔", "🎧": "♪",
-           "✅": "✓", "❌": "✕", "🚫": "⊘", "✍️": "✎", "🎵": "♪", "📝": "", "🖼️": "", "🎬": "", "ℹ️": "", "🗑️": ""}  # noqa: RUF001
+           "✅": "✓", "❌": "✕", "🚫": "⊘", "✍️": "✎", "🎵": "♪", "📝": "", "🖼️": "", "🎬": "", "ℹ️": "", "🗑️": "",  # noqa: RUF001
+           "⏭️": "»", "⏸️": "‖", "⏹️": "■", "▶️": "▶", "🔊": ""}
 
 
 def font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont:
@@ -58,6 +65,7 @@ def font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont:
 def plain(text: str, names: dict[str, str]) -> str:
     """Discord markup as a member reads it: mentions by name, emoji the font has, escapes dropped."""
     text = re.sub(r"<@!?(\d+)>", lambda m: "@" + names.get(m.group(1), "member"), text)
+    text = re.sub(r"<#(\d+)>", lambda m: f"{LINK_OPEN}#{names.get('#' + m.group(1), 'channel')}{LINK_CLOSE}", text)
     text = re.sub(r"<t:(\d+):R>", "in 2 minutes", text)
     for emoji, symbol in SYMBOLS.items():
         text = text.replace(emoji, symbol)
@@ -299,7 +307,69 @@ async def draw(out: Path) -> Picture:
     return Picture(out, height)
 
 
+async def capture_party(folder: Path) -> tuple[dict[str, Any], dict[str, str], dict[str, bytes]]:
+    """Run the bot with a voice channel: two songs, liked, then `/listen top`; the now-playing message a couple of
+    seconds into the first song."""
+    async with SimulatorServer(api_key=API_KEY, timings=Timings.instant(), seed=3, shutdown_timeout=0.2) as sim, \
+            FakeDiscord() as fake, FakeVoice(fake) as voice:
+        lobby = voice.add_voice_channel("Lobby")
+        voice.place(fake.alice, lobby)
+        voice.place(fake.bob, lobby)
+        sim.media.set_audio(tone_mp3(folder / "tone.mp3", 440, 30).read_bytes())
+        fast = ListeningConfig(progress_every=1.0, edit_gap=0.2)
+        harness = BotHarness(fake, sim, folder / "chorus.db", listening=fast)
+        bot = await harness.start()
+        try:
+            songs = [(fake.alice, "a sea shanty about our server's cat", "The Ballad of Whiskers"),
+                     (fake.bob, "lo-fi beats for a rainy study night", "Rainy Desk")]
+            for count, (user, prompt, title) in enumerate(songs, 1):
+                await fake.slash_command("suno", {"prompt": prompt, "title": title}, user=user)
+                await wait_delivery(fake, count)
+            for job_id, likers in ((1, (fake.bob, fake.admin)), (2, (fake.alice,))):
+                for user in likers:
+                    await bot.store.toggle_like(job_id, user.id, fake.guild.id, debounce=0)
+            await fake.slash_command("listen top", {"period": "all"}, user=fake.alice)
+
+            def playing() -> dict[str, Any] | None:
+                for message in fake.messages_in(fake.music):
+                    texts = " ".join(c.get("content") or "" for c in walk_all(message.get("components") or []))
+                    if "Now playing" in texts and re.search(r"▶ 0:0[2-9]", texts):
+                        return message
+                return None
+
+            message = await fake.wait_for(playing, timeout=30)
+            media = await fetch_media(message)
+        finally:
+            await harness.stop()
+        names = {str(user.id): user.global_name or user.username for user in fake.world.users.values()}
+        names |= {f"#{channel.id}": channel.name or "channel" for channel in fake.world.channels.values()}
+        return message, names, media
+
+
+async def draw_party(out: Path) -> Path | None:
+    """Draw the now-playing message of a listening party to `out` (None, and nothing drawn, without ffmpeg)."""
+    if ffmpeg() is None:
+        return None
+    import discord.http
+
+    base = discord.http.Route.BASE
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            message, names, media = await capture_party(Path(folder))
+    finally:
+        discord.http.Route.BASE = base
+    canvas = Canvas()
+    canvas.caption("In a voice channel: the listening party's one message, edited as it plays")
+    canvas.author("Chorus", "Today at 21:12")
+    await draw_post(canvas, message, names, media)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    canvas.done().save(out, optimize=True)
+    return out
+
+
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "what-members-see.png"
     picture = asyncio.run(draw(target))
     print(f"{picture.path} (the song's post is {picture.post_height} px tall)")  # noqa: T201
+    party = asyncio.run(draw_party(Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "docs" / "now-playing.png"))
+    print(party or "no now-playing picture: ffmpeg is not installed")  # noqa: T201

@@ -14,6 +14,7 @@ from bot.app.chorus import Chorus
 from bot.config import Settings
 from bot.core.community.timers import TimersConfig
 from bot.core.courier import CourierConfig
+from bot.core.listening import ListeningConfig
 from bot.core.poller import PollerConfig
 from bot.simulator import SimulatorServer
 from tests.conftest import API_KEY, FAST_RETRY, relax_limits
@@ -33,6 +34,7 @@ class BotHarness:
         now: Callable[[], float] | None = time.time,
         relaxed_limits: bool = True,
         overrides: dict[str, Any] | None = None,
+        listening: ListeningConfig | None = None,
     ) -> None:
         self.now = now
         self.relaxed_limits = relaxed_limits
@@ -57,6 +59,8 @@ class BotHarness:
                                             heartbeat_timeout=3.0)
         # Community timers look often (battles close, challenges move on, song of the day), with no pause floor.
         self.timers_config = TimersConfig(interval=0.05, min_pause=0.02)
+        # Listening parties: the default waits unless a test shortens them (the grace when alone, live looks).
+        self.listening_config = listening
         self.bot: Chorus | None = None
         self._runner: asyncio.Task[None] | None = None
 
@@ -64,7 +68,7 @@ class BotHarness:
         bot = Chorus(
             self.settings, retry=FAST_RETRY, poller_config=self.poller_config, courier_config=self.courier_config,
             guild_ready_timeout=0.05, now=self.now,
-            tool_poll_interval=0.02, timers_config=self.timers_config,
+            tool_poll_interval=0.02, timers_config=self.timers_config, listening_config=self.listening_config,
         )
         self.bot = bot
         self._runner = asyncio.create_task(bot.start(self.settings.discord_token.get_secret_value()))

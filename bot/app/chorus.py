@@ -26,6 +26,7 @@ from bot.core.courier import Courier, CourierConfig
 from bot.core.credit import CreditWatch
 from bot.core.jobs import JobService
 from bot.core.limits import Caps
+from bot.core.listening import ListeningConfig, ListeningService
 from bot.core.personas import PersonaService
 from bot.core.poller import Poller, PollerConfig
 from bot.core.specs import Costs
@@ -36,9 +37,11 @@ from bot.ui.community.herald import DiscordHerald
 from bot.ui.delivery import Deliverer
 from bot.ui.forms import answer_stale_form
 from bot.ui.items.registry import ALL_ITEMS
+from bot.ui.listening.host import ListeningHost
 from bot.ui.post_deletes import PostDeletes
 from bot.ui.status_cards import StatusCards
 from bot.ui.tree import ChorusTree
+from bot.ui.voice_support import voice_missing
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +52,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.suno_commands", "cogs.udio_commands", "cogs.lyrics_commands", "cogs.status_commands",
     "cogs.history_commands", "cogs.context_menu_commands", "cogs.admin_commands", "cogs.persona_commands",
     "cogs.cover_commands", "cogs.charts_commands", "cogs.battle_commands", "cogs.challenge_commands",
-    "cogs.jam_commands",
+    "cogs.jam_commands", "cogs.listen_commands",
 )
 
 
@@ -70,6 +73,7 @@ class Chorus(commands.AutoShardedBot):
     styles: StyleSuggestions
     community: Community
     timers: CommunityTimers
+    listening: ListeningHost
 
     def __init__(
         self,
@@ -82,10 +86,12 @@ class Chorus(commands.AutoShardedBot):
         timers_config: TimersConfig | None = None,
         now: Callable[[], float] | None = None,
         guild_ready_timeout: float = 2.0,
+        listening_config: ListeningConfig | None = None,
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # slash commands need no message content or member lists
         intents.guild_messages = True  # not privileged: it brings MESSAGE_DELETE, so a deleted song post is heard of
+        intents.voice_states = True  # not privileged: who is in which voice channel, and joining one (/listen)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -102,6 +108,7 @@ class Chorus(commands.AutoShardedBot):
         self._retry = retry
         self._courier_config = courier_config or CourierConfig()
         self._timers_config = timers_config or TimersConfig()
+        self._listening_config = listening_config or ListeningConfig()
         self._poller_config = poller_config or PollerConfig(
             interval=settings.poll_interval,
             batch_size=settings.poll_batch_size,
@@ -177,7 +184,7 @@ class Chorus(commands.AutoShardedBot):
         )
         costs = Costs(full_stems=self.settings.stems_cost_songs)
         self.jobs = JobService(self.store, self.cometapi, caps=caps, costs=costs,
-                               on_submitted=lambda _job: self.poller.wake(),
+                               on_submitted=lambda _job: self.poller.submitted(),
                                on_out_of_credit=lambda job: self.credit.out_of_credit(job.guild_id),
                                owner=self.courier.owner)
         self.personas = PersonaService(self.store, self.cometapi)
@@ -200,6 +207,10 @@ class Chorus(commands.AutoShardedBot):
         self.community = Community(self.store, now=self.now)
         self.timers = CommunityTimers(self.store, DiscordHerald(self), self.community.battles,
                                       self.community.challenges, self._timers_config, now=self.now)
+        self.listening = ListeningHost(
+            self, ListeningService(self.store, self.community.charts, self.community.challenges),
+            self._listening_config,
+        )
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(*ALL_ITEMS)
@@ -217,6 +228,7 @@ class Chorus(commands.AutoShardedBot):
             await self.health.start()
         log.info("set up: CometAPI at %s, database %s", self.settings.cometapi_base_url,
                  describe_url(self.settings.database_url))
+        voice_missing()  # checked now: a host without ffmpeg or the voice libraries says so in the log at start
 
     async def _sync_commands(self) -> None:
         guild_id = self.settings.discord_guild_id
@@ -247,6 +259,9 @@ class Chorus(commands.AutoShardedBot):
 
     async def _close(self) -> None:
         log.info("shutting down: no new commands; finishing the current poll cycle")
+        if hasattr(self, "listening"):
+            await self.listening.close()  # listening parties leave their voice channels first, saying why
+            log.debug("listening parties ended")
         # The poll cycle under way may be delivering, which needs the gateway and HTTP client: stop it first.
         if hasattr(self, "credit"):
             await self.credit.stop()

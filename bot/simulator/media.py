@@ -69,6 +69,16 @@ class MediaStore:
         self.audio_bytes = audio_bytes
         self._exists = exists
         self._audio = mp3(audio_bytes)
+        # A clip's own MP3 (by clip id), in place of the silent one every clip shares: tests give songs tones a
+        # listener can tell apart (a voice channel's listening party).
+        self.audio_of: dict[str, bytes] = {}
+
+    def set_audio(self, data: bytes, clip_id: str | None = None) -> None:
+        """Serve `data` as the MP3 of one clip, or (no clip id) of every clip without one of its own."""
+        if clip_id is None:
+            self._audio = data
+        else:
+            self.audio_of[clip_id] = data
 
     def file(self, name: str) -> tuple[str, bytes] | None:
         """Return (content type, bytes) for a `/media/{name}` file name, or None."""
@@ -84,7 +94,7 @@ class MediaStore:
             return None
         if ext == "wav":
             return "audio/wav", b"RIFF" + bytes(4) + b"WAVEfmt " + bytes(64)
-        return ("audio/mpeg", self._audio) if ext == "mp3" else ("video/mp4", mp4())
+        return ("audio/mpeg", self.audio_of.get(media_id, self._audio)) if ext == "mp3" else ("video/mp4", mp4())
 
     def stream(self, clip_id: str) -> tuple[str, bytes] | None:
         """The preview stream served while a clip is still generating."""

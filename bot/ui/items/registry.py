@@ -6,6 +6,8 @@ from typing import Any
 
 import discord
 
+from bot.ui.listening.party_buttons import LikeSongButton, PauseButton, SkipButton, StopButton
+
 from .battle_vote import BattleVoteButton
 from .card import CancelButton
 from .challenge_vote import ChallengeVoteSelect
@@ -31,5 +33,5 @@ ALL_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     ExtendButton, WholeSongButton, RerollButton, EditButton, InfoButton, DeleteButton, LyricsButton,
     MakeSongButton, EditLyricsSongButton, CancelButton, HistoryPageButton, MoreSelect,
     RetryButton, ToolsSelect, LikeButton, BattleVoteButton, ChallengeVoteSelect, JamLineButton, JamSongButton,
-    JamAgainButton, JamCutButton, JamCutSelect,
+    JamAgainButton, JamCutButton, JamCutSelect, SkipButton, PauseButton, StopButton, LikeSongButton,
 )
