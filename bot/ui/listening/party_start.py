@@ -80,7 +80,8 @@ async def listen(interaction: discord.Interaction, songs: Songs, *, what: str, e
         raise Refusal(f"Chorus needs the {' and '.join(lacking)} permission{'s' if len(lacking) > 1 else ''} in "
                       f"{channel.mention} to play there. Ask an admin to allow {'them' if len(lacking) > 1 else 'it'} "
                       "for Chorus in that channel.")
-    await interaction.response.defer(ephemeral=True, thinking=True)
+    if not interaction.response.is_done():  # in_time acknowledged it already when the store was slow
+        await interaction.response.defer(ephemeral=True, thinking=True)
     found = await songs(bot.listening.service, guild.id)
     started_at = await bot.listening.service.clock()
     # One may have begun while the songs were read; from here to `open` nothing waits, so none can begin meanwhile.
