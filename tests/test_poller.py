@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from typing import Any
 
@@ -726,6 +727,7 @@ async def test_the_courier_posts_in_order_within_a_channel_and_in_parallel_acros
     active: dict[int, int] = {}
     peak = {"channel": 0, "all": 0}
     order: dict[int, list[int]] = {}
+    all_channels_at_once = asyncio.Event()
 
     class Recording(Inbox):
         async def __call__(self, job: Job) -> Delivered:
@@ -733,7 +735,12 @@ async def test_the_courier_posts_in_order_within_a_channel_and_in_parallel_acros
             peak["channel"] = max(peak["channel"], active[job.channel_id])
             peak["all"] = max(peak["all"], sum(active.values()))
             order.setdefault(job.channel_id, []).append(job.id)
-            await asyncio.sleep(0.02)
+            if sum(active.values()) == len(channels):
+                all_channels_at_once.set()
+            # A rendezvous, not a sleep: a post waits until every channel has one in flight, so the peak does not
+            # depend on how fast a busy machine runs; posted one channel at a time, the wait runs out and peak is 1.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(all_channels_at_once.wait(), 2)
             active[job.channel_id] -= 1
             return await super().__call__(job)
 
