@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from bot.cometapi import CometAPI  # noqa: E402
 from bot.core.poller import Poller, PollerConfig  # noqa: E402
-from bot.store import JobStore, NewJob, Requester, open_store  # noqa: E402
+from bot.domain import NewJob, Requester  # noqa: E402
+from bot.store import JobStore, open_store  # noqa: E402
 
 API_KEY = "sk-bench"
 

@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.core.admin import AdminService
 from bot.core.catalog import SUNO_MODELS, UDIO_MODELS
 from bot.core.wording import span
-from bot.store import GuildSettings
+from bot.domain import GuildSettings
 from bot.ui import render
 from bot.ui.replies import Refusal
 from bot.ui.voice_support import voice_missing

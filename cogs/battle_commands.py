@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.core.jobs import Order, suno_job, udio_job
 from bot.core.validation import suno_request, udio_request
-from bot.store import Job, Requester
+from bot.domain import Job, Requester
 from bot.ui.acknowledgement import in_time
 from bot.ui.launcher import start_jobs
 

@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.store import JobStore, NewJob, Requester, open_store
+from bot.domain import NewJob, Requester
+from bot.store import JobStore, open_store
 
 
 class FakeClock:

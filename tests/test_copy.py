@@ -17,7 +17,7 @@ from bot.core.community.battles import BattleResult, Contender
 from bot.core.community.challenges import Entry, standings
 from bot.core.limits import Admission, LimitReachedError, check
 from bot.core.wording import clause, plural, span
-from bot.store import Battle, Challenge, ChallengeEntry, GuildSettings, Usage, UsageRow
+from bot.domain import Battle, Challenge, ChallengeEntry, GuildSettings, Usage, UsageRow
 from bot.ui import post, render
 from bot.ui.community import posts
 from bot.ui.items.battle_vote import BattleVoteButton

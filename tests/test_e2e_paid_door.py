@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import NewJob, Requester
+from bot.domain import NewJob, Requester
 from tests.conftest import API_KEY
 from tests.e2e import buttons, corrupt, custom_id, eventually, text_of, wait_delivery
 from tests.fakes.discord import Upload
@@ -217,7 +217,7 @@ def test_old_rows_still_read_as_typed_specs():
     Again and a cover's restage still work on them."""
     from bot.cometapi import SunoMusicRequest
     from bot.core.specs import ConcatSpec, CoverSpec, ExtendSpec, LyricsSpec, SongSpec, StemsSpec, UdioSongSpec, spec_of
-    from bot.store import Job
+    from bot.domain import Job
 
     def row(params, *, kind="inspiration", provider="suno", action="MUSIC"):
         return Job(id=1, user_id=1, guild_id=1, channel_id=1, provider=provider, action=action, kind=kind,

@@ -4,7 +4,7 @@ challenges and song of the day."""
 
 from __future__ import annotations
 
-from bot.store import utc_day_start
+from bot.domain import utc_day_start
 from tests.e2e import buttons, eventually, wait_delivery
 from tests.fakes.discord.state import GUILD_MESSAGES, PRIVILEGED_INTENTS
 

@@ -12,8 +12,9 @@ import time
 
 import asyncpg
 
+from bot.domain import INTERRUPTED_SUBMIT
 from bot.simulator import SimulatorServer, Timings
-from bot.store import INTERRUPTED_SUBMIT, open_store
+from bot.store import open_store
 from tests.conftest import API_KEY, relax_limits
 from tests.scale import BotProcesses, cycles_over_budget, posts_per_nonce, refetched_within, submits_per_song
 

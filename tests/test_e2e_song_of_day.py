@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.store import utc_day_start
+from bot.domain import utc_day_start
 from tests.e2e import buttons, text_of, wait_delivery
 from tests.fakes.discord import pinged_user_ids
 

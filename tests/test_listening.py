@@ -8,7 +8,7 @@ from bot.cometapi import Clip, TaskResult
 from bot.core.community import Community
 from bot.core.limits import NotAllowedError
 from bot.core.listening import MAX_QUEUE, ListeningService, Party, Playback, Song, song_of, votes_needed
-from bot.store import JobUpdate, NewChallenge, NewJob, Requester
+from bot.domain import JobUpdate, NewChallenge, NewJob, Requester
 from tests.conftest import ALICE
 
 GUILD, MUSIC, OTHER = 3001, ALICE.channel_id, 2002  # ALICE's guild

@@ -13,8 +13,9 @@ from bot.cometapi import SunoMusicRequest, UdioRequest
 from bot.core.courier import Courier, CourierConfig, Delivered, PermanentDeliveryError, RetryLater
 from bot.core.jobs import JobService, lyrics_job, suno_job, udio_job
 from bot.core.poller import TIMED_OUT_REASON, CycleReport, Poller, PollerConfig
+from bot.domain import Job
 from bot.simulator import Fault, ManualClock, SimulatorServer, Timings
-from bot.store import Job, JobStore, open_store
+from bot.store import JobStore, open_store
 from tests.conftest import ALICE, API_KEY, new_job, relax_limits
 from tests.timing import ManualTimer
 
@@ -374,7 +375,7 @@ class ByChannel(Inbox):
 async def _finished_in(store: JobStore, channel_id: int) -> Job:
     import dataclasses
 
-    from bot.store import JobUpdate
+    from bot.domain import JobUpdate
 
     job = await store.create(new_job(requester=dataclasses.replace(ALICE, channel_id=channel_id)))
     await store.mark_submitted(job.id, f"task-{job.id}")
@@ -496,7 +497,7 @@ async def test_uncertain_submit_is_recorded_as_maybe_started(service, store, sim
     """A submit that timed out after sending is recorded as uncertain, not retried."""
     simulator.faults.script("submit_music", ["hang"])
     from bot.cometapi import APITimeoutError
-    from bot.store import MAYBE_ACCEPTED
+    from bot.domain import MAYBE_ACCEPTED
 
     with pytest.raises(APITimeoutError):
         await service.submit(suno_job(SONG, ALICE))
@@ -713,7 +714,7 @@ async def test_the_courier_posts_in_order_within_a_channel_and_in_parallel_acros
     """Finished jobs of one channel are posted one after another, oldest first; different channels at once."""
     import dataclasses
 
-    from bot.store import JobUpdate
+    from bot.domain import JobUpdate
 
     channels = (2001, 2002, 2003)
     jobs = []

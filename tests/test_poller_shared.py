@@ -15,8 +15,9 @@ from bot.core.courier import Courier, CourierConfig, Delivered
 from bot.core.jobs import JobService, lyrics_job, suno_job, udio_job
 from bot.core.limits import Caps
 from bot.core.poller import Poller, PollerConfig
+from bot.domain import Job
 from bot.simulator import ManualClock, SimulatorServer, Timings
-from bot.store import Job, open_store
+from bot.store import open_store
 from tests.conftest import ALICE, API_KEY, relax_limits
 
 BATCH = 10
@@ -127,7 +128,7 @@ async def test_a_cycle_woken_early_fetches_nothing_polled_this_interval(processe
 
 async def test_a_finished_job_is_delivered_once_by_three_couriers(processes, cometapi_for, clock):
     """Three couriers racing over the same finished jobs: each is handed to exactly one delivery."""
-    from bot.store import JobUpdate
+    from bot.domain import JobUpdate
 
     stores, _ = processes
     await submit_mix(stores[0], cometapi_for, suno=20, lyrics=0, udio=0)

@@ -6,7 +6,7 @@ import dataclasses
 import time
 
 from bot.cometapi import Clip, Lyrics, TaskResult
-from bot.store import Job
+from bot.domain import Job
 from bot.ui import post, render, song_files
 
 

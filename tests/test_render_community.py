@@ -10,7 +10,7 @@ import pytest
 from bot.cometapi import TaskResult
 from bot.core.community.battles import BattleResult, Contender
 from bot.core.community.challenges import Entry, standings
-from bot.store import Battle, Challenge, ChallengeEntry
+from bot.domain import Battle, Challenge, ChallengeEntry
 from bot.ui.community import posts
 from tests.test_render import clip, job_with, payload, texts, walk
 

@@ -10,7 +10,8 @@ import sqlite3
 import pytest
 import sqlalchemy as sa
 
-from bot.store import INTERRUPTED_SUBMIT, IllegalTransitionError, JobUpdate, open_store
+from bot.domain import INTERRUPTED_SUBMIT, IllegalTransitionError, JobUpdate
+from bot.store import open_store
 from bot.store import schema as store_schema
 from tests.conftest import ALICE, new_job
 
@@ -305,7 +306,7 @@ async def test_two_stores_admitting_the_same_member_at_once_pass_a_limit_of_one_
     """Two processes admitting the same member at the same instant: exactly one job is recorded, the other is refused
     with the concurrency limit."""
     from bot.core.limits import Admission, LimitReachedError
-    from bot.store import GuildSettings
+    from bot.domain import GuildSettings
 
     first = await open_store(store_url, now=clock)
     second = await open_store(store_url, now=clock)

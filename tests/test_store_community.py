@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.community.challenges import parse_duration
 from bot.core.validation import InvalidInputError
-from bot.store import (
+from bot.domain import (
     Battle,
     Challenge,
     EntryOutcome,
@@ -25,8 +25,8 @@ from bot.store import (
     Requester,
     SongOfDayGuild,
     VoteOutcome,
-    open_store,
 )
+from bot.store import open_store
 from tests.conftest import ALICE, new_job
 
 GUILD = 3001  # ALICE's guild

@@ -8,7 +8,7 @@ import dataclasses
 
 import pytest
 
-from bot.store import INTERRUPTED_SUBMIT, MAYBE_ACCEPTED, UNCONFIRMED, Usage
+from bot.domain import INTERRUPTED_SUBMIT, MAYBE_ACCEPTED, UNCONFIRMED, Usage
 from tests.conftest import ALICE, new_job
 
 

@@ -8,7 +8,8 @@ import asyncio
 
 import pytest
 
-from bot.store import GuildSettings, JobUpdate, NewJob, Persona, Requester, UsageRow, open_store
+from bot.domain import GuildSettings, JobUpdate, NewJob, Persona, Requester, UsageRow
+from bot.store import open_store
 from tests.conftest import ALICE
 
 GUILD = 3001  # ALICE's guild

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.jobs import NOT_STARTED
-from bot.store import NewJob
+from bot.domain import NewJob
 from tests.conftest import ALICE, new_job
 
 

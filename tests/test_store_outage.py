@@ -13,7 +13,8 @@ import asyncpg
 import pytest
 import sqlalchemy as sa
 
-from bot.store import DatabaseUnavailableError, Usage, open_store
+from bot.domain import Usage
+from bot.store import DatabaseUnavailableError, open_store
 from bot.store.dialects import ADMIT, lock_key
 from bot.ui.replies import APOLOGY, DATABASE_RESTARTING, describe
 from tests.conftest import ALICE, new_job

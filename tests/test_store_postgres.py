@@ -11,7 +11,8 @@ import asyncpg
 import pytest
 import sqlalchemy as sa
 
-from bot.store import JobUpdate, describe_url, open_store
+from bot.domain import JobUpdate
+from bot.store import describe_url, open_store
 from tests.conftest import new_job
 
 
@@ -159,7 +160,7 @@ async def test_a_sqlite_database_is_copied_to_an_empty_postgres_one_as_it_was(db
     """`python -m bot.store.to_postgres`: every job (in flight, finished, awaiting delivery), guild setting, persona
     and community row (likes, deleted songs, battles, challenges, jams, song of the day) arrives unchanged with its
     id; new rows continue after the copied ids; a non-empty target is refused."""
-    from bot.store import GuildSettings, NewBattle, NewChallenge, NewJam, Persona
+    from bot.domain import GuildSettings, NewBattle, NewChallenge, NewJam, Persona
 
     async def to_postgres() -> tuple[int, str]:
         return await run_to_postgres(db_path, postgres_url)
@@ -248,7 +249,7 @@ async def test_an_old_chorus_0_1_sqlite_file_is_copied_to_postgres_as_it_was(db_
     brought up to date, then every row of every table (jobs in every state, settings, personas, every community
     row) arrives with its id and values; new ids continue after the old ones, a deleted newest persona's included;
     heartbeats stay behind; a second copy is refused."""
-    from bot.store import Persona
+    from bot.domain import Persona
     from tests.test_store_upgrade import ALICE, GUILD, JOBS, OTHER_ROWS, fill_legacy, job
 
     await fill_legacy(str(db_path))

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from alembic.script import ScriptDirectory
 
-from bot.store import (
+from bot.domain import (
     Battle,
     Challenge,
     ChallengeEntry,
@@ -26,9 +26,9 @@ from bot.store import (
     Persona,
     Requester,
     Worker,
-    open_store,
     utc_day_start,
 )
+from bot.store import open_store
 from bot.store.database import LegacyDatabaseError, alembic_config
 from tests.legacy import LEGACY_TABLES, NEWEST, LegacyWriter, build_legacy
 
@@ -222,7 +222,7 @@ async def test_every_job_setting_and_persona_is_kept_with_its_id(store_url, cloc
 async def test_every_community_row_is_kept_with_its_id(store_url, clock):
     """Likes, deleted songs, battles and their votes, challenges with entries and votes, jams with their lines and
     songs, and song of the day read back through the store as Chorus 0.1 left them; new ids continue after them."""
-    from bot.store import NewJam
+    from bot.domain import NewJam
 
     await fill_legacy(store_url)
     store = await open_store(store_url, now=clock)

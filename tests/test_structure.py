@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "cogs")
-ENGINE = ("bot.core", "bot.cometapi", "bot.store", "bot.simulator")
+ENGINE = ("bot.core", "bot.cometapi", "bot.domain", "bot.store", "bot.simulator")
 
 
 def module_name(path: Path) -> str:
@@ -164,6 +164,40 @@ def test_only_the_store_names_its_backends():
         for node in imports(ast.parse(path.read_text(encoding="utf-8")), runtime_only=False):
             modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             offenders += [f"{name} imports {module}" for module in modules if module.startswith(inside)]
+    assert offenders == []
+
+
+def test_the_discord_front_reaches_the_store_only_through_the_services():
+    """ui/ and cogs/ know jobs, settings and the community's records from bot.domain, never from bot.store: the front
+    talks to the services, the services to the store. One name is allowed: `database_outage`, which tells the one
+    error path that an error means the database is away (a restart), not that the request was wrong."""
+    allowed = {"database_outage"}
+    offenders = []
+    for name, path in project_modules().items():
+        if not name.startswith(("bot.ui", "cogs")):
+            continue
+        for node in imports(ast.parse(path.read_text(encoding="utf-8")), runtime_only=False):
+            if isinstance(node, ast.Import):
+                offenders += [f"{name} imports {a.name}" for a in node.names if a.name.startswith("bot.store")]
+            elif (node.module or "").startswith("bot.store"):
+                offenders += [f"{name} takes {a.name}" for a in node.names if a.name not in allowed]
+    assert offenders == []
+
+
+def test_the_domain_is_plain_records():
+    """bot.domain does no I/O: it imports no database, no network client, no discord and no other layer of the bot
+    but the names of CometAPI's providers and actions."""
+    offenders = []
+    for name, path in project_modules().items():
+        if not name.startswith("bot.domain"):
+            continue
+        for node in imports(ast.parse(path.read_text(encoding="utf-8")), runtime_only=False):
+            modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            if isinstance(node, ast.ImportFrom) and node.level:
+                continue  # its own modules
+            other_layer = [m for m in modules if m.startswith("bot.") and m != "bot.cometapi.models"]
+            io = [m for m in modules if m.split(".")[0] in ("sqlalchemy", "aiohttp", "discord", "asyncpg", "aiosqlite")]
+            offenders += [f"{name} imports {module}" for module in other_layer + io]
     assert offenders == []
 
 

@@ -10,7 +10,8 @@ from typing import Literal
 
 from bot.core.catalog import SUNO_MODELS, UDIO_MODELS, Prices, suno_model
 from bot.core.validation import InvalidInputError
-from bot.store import GuildSettings, JobStore, SettingsChange, UsageRow, utc_day_start
+from bot.domain import GuildSettings, SettingsChange, UsageRow, utc_day_start
+from bot.store import JobStore
 
 ProviderName = Literal["suno", "udio"]
 

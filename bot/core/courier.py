@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.core.loop import Loop, Next, Timer
-from bot.store import Job, JobStore, Worker
+from bot.domain import Job, Worker
+from bot.store import JobStore
 
 log = logging.getLogger(__name__)
 

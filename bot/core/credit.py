@@ -17,7 +17,8 @@ from collections.abc import Awaitable, Callable
 
 from bot.cometapi import Account, Balance, CometAPIError
 from bot.core.loop import Loop, Timer
-from bot.store import GuildSettings, JobStore
+from bot.domain import GuildSettings
+from bot.store import JobStore
 
 log = logging.getLogger(__name__)
 

@@ -40,17 +40,17 @@ from bot.core.specs import (
     music_spec,
     spec_of,
 )
-from bot.store import (
+from bot.domain import (
     FAILED_MID_SUBMIT,
     MAY_HAVE_STARTED,
     MAYBE_ACCEPTED,
     UNCONFIRMED,
     GuildSettings,
     Job,
-    JobStore,
     NewJob,
     Requester,
 )
+from bot.store import JobStore
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.core.wording import plural, span
-from bot.store import GuildSettings, Usage, utc_day_start
+from bot.domain import GuildSettings, Usage, utc_day_start
 
 
 @dataclass(frozen=True, slots=True)

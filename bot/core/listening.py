@@ -27,7 +27,8 @@ from bot.core.community.challenges import ChallengeService
 from bot.core.community.rankings import ChartService, Period
 from bot.core.community.songs import is_song, takes, title_of
 from bot.core.limits import NotAllowedError
-from bot.store import Job, JobStore
+from bot.domain import Job
+from bot.store import JobStore
 
 # What a party plays: one song from its post, the chart, a challenge's entries, a member's songs, or what is posted.
 Source = Literal["song", "top", "challenge", "member", "live"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.cometapi import CometAPI
 from bot.core.validation import InvalidInputError
-from bot.store import Job, JobStore, Persona
+from bot.domain import Job, Persona
+from bot.store import JobStore
 
 MAX_NAME = 40
 MAX_DESCRIPTION = 200

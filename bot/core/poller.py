@@ -13,7 +13,8 @@ from typing import Protocol
 from bot.cometapi import CometAPI, CometAPIError, RateLimitedError, TaskNotFoundError, TaskResult
 from bot.cometapi.models import Action, Provider
 from bot.core.loop import Loop, Next, Timer
-from bot.store import JobState, JobStore, JobUpdate, PendingJob
+from bot.domain import JobState, JobUpdate, PendingJob
+from bot.store import JobStore
 
 log = logging.getLogger(__name__)
 

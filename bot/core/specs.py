@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Literal
 
 from bot.cometapi import CometAPI, SunoMusicRequest, TaskResult, UdioRequest
 from bot.cometapi.models import Action, Provider
-from bot.store import Job
+from bot.domain import Job
 
 # What full-track stems (every track, up to 12) count as, in songs. The open-source relay bills every submit/music as
 # one song whatever its `task`, but resellers of the same upstream charge a full-track separation about five songs

@@ -9,7 +9,7 @@ import discord
 
 from bot.cometapi import Balance
 from bot.core.catalog import Prices
-from bot.store import GuildSettings
+from bot.domain import GuildSettings
 from bot.ui.render import key_limit, songs_left
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ import aiohttp
 import discord
 
 from bot.core.courier import Delivered, PermanentDeliveryError, RetryLater
-from bot.store import Job
+from bot.domain import Job
 from bot.ui import render
 from bot.ui.community.jam_announcement import announce_jam_song
 from bot.ui.downloads import download

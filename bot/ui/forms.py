@@ -16,7 +16,7 @@ from bot.cometapi import Clip, SunoMusicRequest
 from bot.core.catalog import DEFAULT_SUNO_MODEL, DEFAULT_UDIO_MODEL, SUNO_MODELS, UDIO_MODELS, suno_model
 from bot.core.specs import JobSpec, LyricsSpec, UdioSongSpec, music_spec
 from bot.core.validation import clock_time, extend_request, lyrics_prompt, suno_request, udio_request
-from bot.store import Job
+from bot.domain import Job
 from bot.ui.error_handler import answer_error
 from bot.ui.replies import Refusal, safe_reply
 

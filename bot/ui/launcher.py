@@ -16,7 +16,7 @@ from bot.cometapi import CometAPIError
 from bot.core.jobs import NOT_STARTED, Order, Reservation
 from bot.core.limits import LimitReachedError
 from bot.core.validation import InvalidInputError
-from bot.store import Job, Requester
+from bot.domain import Job, Requester
 from bot.ui import render
 from bot.ui.acknowledgement import answered_publicly, in_time
 from bot.ui.items.card import card_view

@@ -19,7 +19,7 @@ import discord
 from bot.cometapi import Clip, TaskResult
 from bot.core.community.songs import asked_title, title_of
 from bot.core.jobs import may_have_started
-from bot.store import Job, Persona
+from bot.domain import Job, Persona
 from bot.ui import render
 from bot.ui.items.item_base import ChorusButton
 from bot.ui.items.like_button import LikeButton

@@ -15,14 +15,7 @@ from bot.core.jobs import ProgressHints, may_have_started
 from bot.core.poller import TIMED_OUT_REASON, UNKNOWN_TASK_REASON, PollerConfig
 from bot.core.specs import came_back_ordinary
 from bot.core.wording import clause, plural, span
-from bot.store import (
-    FAILED_MID_SUBMIT,
-    INTERRUPTED_SUBMIT,
-    MAYBE_ACCEPTED,
-    UNCONFIRMED,
-    GuildSettings,
-    Job,
-)
+from bot.domain import FAILED_MID_SUBMIT, INTERRUPTED_SUBMIT, MAYBE_ACCEPTED, UNCONFIRMED, GuildSettings, Job
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 EMBED_TITLE = 256

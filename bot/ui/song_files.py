@@ -12,7 +12,7 @@ import discord
 
 from bot.cometapi import Clip
 from bot.core.community.songs import asked_title, title_of
-from bot.store import Job
+from bot.domain import Job
 from bot.ui import render
 from bot.ui.items.song_buttons import take_letter
 

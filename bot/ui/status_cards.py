@@ -19,7 +19,7 @@ import discord
 
 from bot.core.jobs import may_have_started
 from bot.core.loop import Loop, Next, Timer
-from bot.store import Job, JobUpdate
+from bot.domain import Job, JobUpdate
 from bot.ui import render
 from bot.ui.items.card import card_view
 from bot.ui.items.retry import failure_button

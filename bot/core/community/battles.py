@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from bot.cometapi import Clip
 from bot.core.community.songs import takes
 from bot.core.limits import NotAllowedError
-from bot.store import Battle, BattleMode, Choice, Job, JobStore, NewBattle, VoteOutcome
+from bot.domain import Battle, BattleMode, Choice, Job, NewBattle, VoteOutcome
+from bot.store import JobStore
 
 # Jobs in these states will never give the battle a song.
 HOPELESS = frozenset({"failed", "submit_failed", "cancelled"})

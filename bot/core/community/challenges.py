@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from bot.core.community.songs import is_song
 from bot.core.limits import NotAllowedError
 from bot.core.validation import InvalidInputError
-from bot.store import Challenge, ChallengeEntry, EntryOutcome, Job, JobStore, NewChallenge, VoteOutcome
+from bot.domain import Challenge, ChallengeEntry, EntryOutcome, Job, NewChallenge, VoteOutcome
+from bot.store import JobStore
 
 MIN_SECONDS = 60.0
 MAX_SECONDS = 60 * 86400.0

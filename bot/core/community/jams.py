@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from bot.core.catalog import DEFAULT_SUNO_MODEL, SunoModel, suno_model
 from bot.core.limits import NotAllowedError
 from bot.core.validation import InvalidInputError
-from bot.store import Jam, JamLine, Job, JobStore, NewJam
+from bot.domain import Jam, JamLine, Job, NewJam
+from bot.store import JobStore
 
 MAX_LINE = 300
 MAX_LINES = 80

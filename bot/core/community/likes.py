@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.core.community.songs import require_live_song
-from bot.store import Job, JobStore, LikeToggle
+from bot.domain import Job, LikeToggle
+from bot.store import JobStore
 
 # Two presses of one member within this many seconds are one press (a double click never undoes itself).
 LIKE_DEBOUNCE = 2.0

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.core.community.songs import takes
-from bot.store import ChartRow, Job, JobStore, MemberStats
+from bot.domain import ChartRow, Job, MemberStats
+from bot.store import JobStore
 
 Period = Literal["week", "month", "all"]
 PERIOD_SECONDS: dict[str, float] = {"week": 7 * 86400.0, "month": 30 * 86400.0}

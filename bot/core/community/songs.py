@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from bot.cometapi import Clip, TaskResult
 from bot.core.limits import NotAllowedError
-from bot.store import Job, JobStore
+from bot.domain import Job
+from bot.store import JobStore
 
 
 def takes(job: Job) -> tuple[Clip, ...]:

@@ -19,7 +19,8 @@ from typing import Protocol
 from bot.core.community.battles import HOPELESS, BattleResult, BattleService, Contender, contenders, winner_of
 from bot.core.community.challenges import ChallengeService, Entry, Standing
 from bot.core.loop import Loop, Next, Timer
-from bot.store import Battle, Challenge, ChartRow, JobStore, SongOfDayGuild, utc_day_start
+from bot.domain import Battle, Challenge, ChartRow, SongOfDayGuild, utc_day_start
+from bot.store import JobStore
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from bot.store.community import (
+from bot.domain.community import (
     Battle,
     BattleState,
     Challenge,
@@ -37,9 +37,9 @@ from bot.store.community import (
     SongOfDayGuild,
     VoteOutcome,
 )
+from bot.domain.jobs import Job
 from bot.store.database import Database
 from bot.store.dialects import COMMUNITY, Backend
-from bot.store.records import Job
 from bot.store.schema import (
     battle_votes,
     battles,

@@ -26,9 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from bot.store.database import Database
-from bot.store.dialects import ADMIT, SETTINGS, TURN
-from bot.store.records import (
+from bot.domain.jobs import (
     COUNTED,
     DELIVERABLE,
     IN_FLIGHT,
@@ -51,6 +49,8 @@ from bot.store.records import (
     sources_of,
     utc_day_start,
 )
+from bot.store.database import Database
+from bot.store.dialects import ADMIT, SETTINGS, TURN
 from bot.store.schema import guild_settings, is_one_of, jobs, personas, turns, workers
 
 from .community import JOB, CommunityQueries, columns_of

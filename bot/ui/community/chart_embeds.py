@@ -7,7 +7,7 @@ import discord
 from bot.core.community.challenges import Entry
 from bot.core.community.rankings import Profile
 from bot.core.community.songs import title_of
-from bot.store import Challenge, ChartRow
+from bot.domain import Challenge, ChartRow
 from bot.ui import render
 from bot.ui.community.posts import song_link
 from bot.ui.items.jam_buttons import plain

@@ -13,7 +13,7 @@ import discord
 
 from bot.core.community.battles import BattleResult, Contender
 from bot.core.community.challenges import Entry, Standing
-from bot.store import Battle, Challenge, ChartRow, SongOfDayGuild
+from bot.domain import Battle, Challenge, ChartRow, SongOfDayGuild
 from bot.ui.community import posts
 from bot.ui.community.players import Player, Track, fetch_players, upload_budget
 from bot.ui.delivery import only_users

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.core.community.songs import title_of
-from bot.store import Job
+from bot.domain import Job
 from bot.ui import render
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from bot.core.community.battles import BattleResult, Contender
 from bot.core.community.challenges import Entry, Standing
 from bot.core.community.songs import takes, title_of
 from bot.core.wording import plural
-from bot.store import Battle, Challenge, ChartRow, Jam, Job
+from bot.domain import Battle, Challenge, ChartRow, Jam, Job
 from bot.ui import render
 from bot.ui.items.battle_vote import BattleVoteButton
 from bot.ui.items.challenge_vote import PER_MENU, ChallengeVoteSelect

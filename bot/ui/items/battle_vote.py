@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.store import Choice
+from bot.domain import Choice
 from bot.ui.items.item_base import ChorusButton, bot_of
 from bot.ui.replies import safe_reply
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.store import Job
+from bot.domain import Job
 from bot.ui import render
 from bot.ui.items.item_base import ChorusButton, bot_of
 from bot.ui.replies import safe_reply

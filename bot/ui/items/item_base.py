@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import discord
 
-from bot.store import Job
+from bot.domain import Job
 from bot.ui.acknowledgement import Answer, in_time
 from bot.ui.error_handler import answer_error
 from bot.ui.replies import safe_reply

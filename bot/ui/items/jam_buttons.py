@@ -9,7 +9,7 @@ import discord
 
 from bot.core.jobs import suno_job
 from bot.core.validation import suno_request
-from bot.store import Jam, Job
+from bot.domain import Jam, Job
 from bot.ui import render
 from bot.ui.acknowledgement import Answer, in_time, send_answer
 from bot.ui.forms import ChorusForm

@@ -12,7 +12,7 @@ import contextlib
 import discord
 
 from bot.core.community.jams import MAX_LINES
-from bot.store import JamLine
+from bot.domain import JamLine
 from bot.ui import render
 from bot.ui.acknowledgement import in_time, send_answer, update_answer
 from bot.ui.items.item_base import ChorusButton, ChorusSelect, bot_of

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.store import Job
+from bot.domain import Job
 from bot.ui.items.item_base import ChorusButton, bot_of
 from bot.ui.post_edits import post_view
 from bot.ui.replies import safe_reply

@@ -7,7 +7,7 @@ import discord
 from bot.cometapi import Lyrics
 from bot.core.jobs import suno_job
 from bot.core.validation import suno_request
-from bot.store import Job
+from bot.domain import Job
 from bot.ui import render
 from bot.ui.forms import LyricsForm, LyricsFormValues
 from bot.ui.items.item_base import ChorusButton, bot_of

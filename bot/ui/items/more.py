@@ -25,7 +25,7 @@ import discord
 from bot.cometapi import Clip
 from bot.core.community.songs import asked_title, title_of
 from bot.core.jobs import concat_job
-from bot.store import Job
+from bot.domain import Job
 from bot.ui import render
 from bot.ui.items.challenge_vote import enter
 from bot.ui.items.item_base import ChorusSelect, bot_of, may_act

@@ -6,7 +6,7 @@ import discord
 
 from bot.core.jobs import retry_job
 from bot.core.specs import LyricsSpec, SongSpec, UdioSongSpec, spec_of
-from bot.store import Job
+from bot.domain import Job
 from bot.ui import render
 from bot.ui.items.item_base import ChorusButton, bot_of
 from bot.ui.items.song_buttons import EditButton, RerollButton

@@ -16,7 +16,7 @@ from bot.cometapi import Clip, SunoMusicRequest
 from bot.core.community.songs import asked_title
 from bot.core.jobs import concat_job, rerun_job, suno_job
 from bot.core.specs import JobSpec
-from bot.store import Job
+from bot.domain import Job
 from bot.ui import render
 from bot.ui.forms import EditForm, ExtendForm
 from bot.ui.items.item_base import ChorusButton, bot_of

@@ -22,7 +22,7 @@ from bot.core.community.songs import asked_title
 from bot.core.jobs import stems_job
 from bot.core.specs import StemKind
 from bot.core.wording import clause, plural
-from bot.store import Job
+from bot.domain import Job
 from bot.ui import render
 from bot.ui.forms import PersonaForm
 from bot.ui.items.item_base import ChorusSelect, bot_of, may_act

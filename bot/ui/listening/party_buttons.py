@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.store import Job
+from bot.domain import Job
 from bot.ui.items.item_base import ChorusButton, bot_of
 from bot.ui.replies import safe_reply
 

@@ -16,7 +16,7 @@ import discord
 from bot.cometapi import Clip
 from bot.core.listening import ListeningService, Song, songs_of
 from bot.core.wording import plural
-from bot.store import Job
+from bot.domain import Job
 from bot.ui import render
 from bot.ui.acknowledgement import in_time
 from bot.ui.items.item_base import bot_of

@@ -1,4 +1,4 @@
-"""Records the store hands out, and the job state machine."""
+"""Jobs and the records around them (who asked, settings, personas, usage, processes), and the job state machine."""
 
 from __future__ import annotations
 

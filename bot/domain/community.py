@@ -1,4 +1,4 @@
-"""The records of the community part of the store: likes, charts, battles, challenges, jams and song of the day.
+"""The community's records: likes, charts, battles, challenges, jams and song of the day.
 
 The queries are `bot.store.sql.community.CommunityQueries`, part of the one store. Votes and likes are one row per
 (thing, member) under a primary key, written by one atomic statement: two presses at the same instant count once.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .records import Job
+from .jobs import Job
 
 BattleMode = Literal["takes", "versus"]
 BattleState = Literal["making", "open", "closed", "called_off"]
