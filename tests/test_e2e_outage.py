@@ -15,6 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
+from bot.simulator import Fault
+from bot.store.database import Database
 from bot.store.dialects import ADMIT, lock_key
 from tests.e2e import answers, custom_id, posts, text_of, wait_delivery
 from tests.harness import BotHarness
@@ -205,5 +207,33 @@ async def test_a_song_whose_reservation_the_restart_cut_off_is_made_once(
     assert not any("went wrong" in text_of(edit) for edit in interaction.edits)
     assert any(edit.get("embeds") or edit.get("components") for edit in interaction.edits), "no status card"
     assert simulator.count("submit_music") == 1
+    await asyncio.sleep(0.5)  # a second post, if the bot were to make one
+    assert len(posts(fake)) == 1
+
+
+async def test_a_paid_song_whose_task_id_waits_out_a_long_restart_is_recorded_and_posted_once(
+    proxy, bot_on_proxy, fake_discord, simulator
+):
+    """CometAPI accepts the song (and charges for it) just as the database goes away, and the database stays away
+    longer than the store waits for a restart (20 s). The task id is kept and recorded once the database is back:
+    the member is never told to try again (which would pay twice), and the song is carded and posted once."""
+    fake = fake_discord
+    simulator.faults.script("submit_music", [Fault("hang", hang_seconds=1.0)])  # the paid call is under way...
+    asked = asyncio.create_task(fake.slash_command("suno", {"prompt": "a song through a long restart"},
+                                                   user=fake.alice))
+    for _ in range(500):
+        if simulator.count("submit_music"):
+            break
+        await asyncio.sleep(0.01)
+    await proxy.close()  # ...when the database goes away, for longer than the store waits for it
+    await asyncio.sleep(Database.outage_wait + 3)
+    await proxy.open()
+    interaction = await asyncio.wait_for(asked, 10)
+    await wait_delivery(fake, within=30)
+    assert simulator.count("submit_music") == 1
+    said = [text_of(message) for message in interaction.edits + interaction.followups()]
+    assert not any("try again" in text.lower() or "went wrong" in text for text in said), said
+    assert any(edit.get("embeds") or edit.get("components") for edit in interaction.edits), "no status card"
+    assert len(answers(fake, interaction)) == 1
     await asyncio.sleep(0.5)  # a second post, if the bot were to make one
     assert len(posts(fake)) == 1

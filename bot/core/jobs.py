@@ -9,6 +9,7 @@ programming error (UnadmittedSubmitError), never a paid call.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import time
@@ -50,9 +51,12 @@ from bot.domain import (
     NewJob,
     Requester,
 )
-from bot.store import JobStore
+from bot.store import JobStore, database_outage
 
 log = logging.getLogger(__name__)
+
+# Between two attempts to record a paid call's task id while the database is away (each waits for it a while first).
+RECORD_RETRY_SECONDS = 1.0
 
 # Recent songs' typical duration changes slowly: ask the store at most once a minute per model.
 TYPICAL_CACHE_SECONDS = 60.0
@@ -273,7 +277,7 @@ class JobService:
             except BaseException:
                 await self._store.mark_submit_failed(job.id, FAILED_MID_SUBMIT, notify=notify)
                 raise
-            job = await self._store.mark_submitted(job.id, task_id)
+            job = await self._record_task_id(job, task_id)
         finally:
             # Only once the task id is stored: crash recovery must never fail a job whose paid call went through.
             self._submitting.discard(job.id)
@@ -281,6 +285,28 @@ class JobService:
         if self._on_submitted is not None:
             self._on_submitted(job)  # e.g. tell the poller (it looks at once if it was idle)
         return job
+
+    async def _record_task_id(self, job: Job, task_id: str) -> Job:
+        """Store the task id of a call CometAPI accepted (and charged for). A database that stays away longer than
+        the store waits for a restart is waited for again, as long as it takes: given up, the song would never be
+        followed and its member would be told to try again, paying twice. Meanwhile the job stays this process's
+        submit under way, and the log names its task id, should the process stop before the database is back."""
+        waiting = False
+        while True:
+            try:
+                recorded = await self._store.mark_submitted(job.id, task_id)
+            except Exception as exc:
+                if not database_outage(exc):
+                    raise
+                if not waiting:
+                    log.warning("%s was accepted by CometAPI as task %s while the database is away: its task id is "
+                                "recorded once the database is back", describe_job(job), task_id)
+                    waiting = True
+                await asyncio.sleep(RECORD_RETRY_SECONDS)
+                continue
+            if waiting:
+                log.info("recorded task %s of %s now that the database is back", task_id, describe_job(job))
+            return recorded
 
     async def continue_uploads(self) -> list[Job]:
         """Sing the covers whose audio Suno has taken: each upload is moved back to `submitting` (guarded by its
