@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.poller import PollerConfig
-from bot.ui.items.take_tools import MEDIA_TRIES
+from bot.core.take_exports import MEDIA_TRIES
 from tests.e2e import answers, eventually, wait_delivery
 from tests.fakes.discord import Upload
 from tests.test_e2e_suno_tools import final_answer, first_song, tools_of, use_tool

@@ -184,6 +184,19 @@ def test_the_discord_front_reaches_the_store_only_through_the_services():
     assert offenders == []
 
 
+def test_the_discord_front_never_calls_cometapi_itself():
+    """ui/ and cogs/ ask CometAPI only through the engine's services (JobService, PersonaService, TakeExports, …):
+    no module there touches the bot's client (`bot.cometapi`)."""
+    reached = []
+    for name, path in project_modules().items():
+        if not name.startswith(("bot.ui", "cogs")):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "cometapi":
+                reached.append(f"{name}:{node.lineno}")
+    assert reached == []
+
+
 def test_the_domain_is_plain_records():
     """bot.domain does no I/O: it imports no database, no network client, no discord and no other layer of the bot
     but the names of CometAPI's providers and actions."""

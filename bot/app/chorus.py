@@ -31,6 +31,7 @@ from bot.core.personas import PersonaService
 from bot.core.poller import Poller, PollerConfig
 from bot.core.specs import Costs
 from bot.core.styles import StyleSuggestions
+from bot.core.take_exports import TakeExports
 from bot.store import JobStore, describe_url, open_store
 from bot.ui.alerts import warn_credit
 from bot.ui.community.herald import DiscordHerald
@@ -70,6 +71,7 @@ class Chorus(commands.AutoShardedBot):
     courier: Courier
     credit: CreditWatch
     personas: PersonaService
+    exports: TakeExports
     styles: StyleSuggestions
     community: Community
     timers: CommunityTimers
@@ -188,6 +190,7 @@ class Chorus(commands.AutoShardedBot):
                                on_out_of_credit=lambda job: self.credit.out_of_credit(job.guild_id),
                                owner=self.courier.owner)
         self.personas = PersonaService(self.store, self.cometapi)
+        self.exports = TakeExports(self.cometapi, poll_interval=self.tool_poll_interval)
         self.styles = StyleSuggestions(self.cometapi)
         self.poller = Poller(
             self.store,

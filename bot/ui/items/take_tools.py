@@ -10,14 +10,12 @@ ToolsSelect is that private menu, and the "Tools for take A" menu posts made bef
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
 
 import discord
 
-from bot.cometapi import Clip, ModelUnavailableError, TaskFailedError, lrc
+from bot.cometapi import Clip, ModelUnavailableError, TaskFailedError
 from bot.core.community.songs import asked_title
 from bot.core.jobs import stems_job
 from bot.core.specs import StemKind
@@ -31,15 +29,7 @@ from bot.ui.launcher import start_job
 from bot.ui.midi import midi_file
 from bot.ui.replies import safe_reply
 
-if TYPE_CHECKING:
-    from bot.app.chorus import Chorus
-
 TOOL_NAMES = {"wav": "The WAV", "mp4": "The video", "lrc": "Synced lyrics", "midi": "MIDI"}
-# MIDI is transcribed on demand: ask this often, this many times, before saying it is not ready.
-MIDI_TRIES = 10
-# A WAV or MP4 answered as a conversion task is asked about this many times (bot.tool_poll_interval apart) before the
-# member is told to ask again: the answer waits a little, never for long.
-MEDIA_TRIES = 5
 # Per link tool: its emoji, the link's label, and how a sentence names it.
 MEDIA_LINKS = {"wav": ("💿", "WAV", "the WAV"), "mp4": ("🎬", "Video", "the video")}
 # Under what a paid-or-maybe-paid route answered (shared/api §4.3: CometAPI publishes no price for these routes).
@@ -190,7 +180,7 @@ async def _ask(interaction: discord.Interaction, what: str, clip: Clip, name: st
         emoji, label, thing = MEDIA_LINKS[what]
         # A finished take usually carries its video already (shared/api §2.10): no call needed then.
         carried = render.safe_url(clip.video_url) if what == "mp4" else None
-        url = carried or await _media(what, clip.id, bot)
+        url = carried or await bot.exports.media_link("wav" if what == "wav" else "mp4", clip.id)
         if url is None:
             # Converted on demand and not done yet: that is "wait", not "not available".
             await safe_reply(interaction, f"{emoji} Suno is still preparing {thing} of {name}. "
@@ -198,7 +188,7 @@ async def _ask(interaction: discord.Interaction, what: str, clip: Clip, name: st
         else:
             await safe_reply(interaction, f"{emoji} [{label} of {name}]({url})" + ("" if carried else MAY_CHARGE))
     elif what == "lrc":
-        text = lrc(await bot.cometapi.tools.timing(clip.id), title=clip.title)
+        text = await bot.exports.synced_lyrics(clip.id, title=clip.title)
         preview = "\n".join(text.splitlines()[1:9])
         filename = f"{render.file_stem(clip.title)} - Take {take_letter(take)}.lrc"
         file = discord.File(io.BytesIO(text.encode()), filename=filename)
@@ -213,35 +203,14 @@ async def _ask(interaction: discord.Interaction, what: str, clip: Clip, name: st
         await safe_reply(interaction, "That tool is not available for this take.")
 
 
-async def _media(what: str, clip_id: str, bot: Chorus) -> str | None:
-    """The take's WAV or MP4 link; None while CometAPI is still converting it. A conversion task is followed
-    for a bounded few polls (reads of the task); a `{}` answer is not asked again, as each ask of the route may
-    be charged."""
-    tools = bot.cometapi.tools
-    kind: Literal["wav", "mp4"] = "wav" if what == "wav" else "mp4"
-    link = await (tools.wav(clip_id) if kind == "wav" else tools.mp4(clip_id))
-    if link.url is not None or link.task_id is None:
-        return link.url
-    for attempt in range(MEDIA_TRIES):
-        if attempt:
-            await asyncio.sleep(bot.tool_poll_interval)
-        url = await tools.conversion(kind, clip_id, link.task_id)
-        if url is not None:
-            return url
-    return None
-
-
 async def _midi(interaction: discord.Interaction, clip_id: str, name: str, title: str, take: int) -> None:
-    bot = bot_of(interaction)
-    for _ in range(MIDI_TRIES):
-        midi = await bot.cometapi.tools.midi(clip_id)
-        if midi.ready:
-            data = midi_file(midi.instruments)
-            filename = f"{render.file_stem(title)} - Take {take_letter(take)}.mid"
-            file = discord.File(io.BytesIO(data), filename=filename)
-            instruments = ", ".join(i.name for i in midi.instruments) or "no instruments"
-            await interaction.edit_original_response(content=f"🎹 MIDI of {name} ({instruments}).{MAY_CHARGE}",
-                                                     attachments=[file])
-            return
-        await asyncio.sleep(bot.tool_poll_interval)
-    await safe_reply(interaction, "🎹 Suno is still transcribing the MIDI. Please ask again in a minute.")
+    midi = await bot_of(interaction).exports.midi(clip_id)
+    if midi is None:
+        await safe_reply(interaction, "🎹 Suno is still transcribing the MIDI. Please ask again in a minute.")
+        return
+    data = midi_file(midi.instruments)
+    filename = f"{render.file_stem(title)} - Take {take_letter(take)}.mid"
+    file = discord.File(io.BytesIO(data), filename=filename)
+    instruments = ", ".join(i.name for i in midi.instruments) or "no instruments"
+    await interaction.edit_original_response(content=f"🎹 MIDI of {name} ({instruments}).{MAY_CHARGE}",
+                                             attachments=[file])
