@@ -3,6 +3,8 @@ parties, More → Play in voice, skip votes, likes, presses on an ended party, v
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests import listening
@@ -129,7 +131,7 @@ async def test_a_skip_vote_needs_a_majority(room):
 async def test_only_listeners_steer_but_anyone_likes(room):
     """Bob, not in the voice channel, cannot pause (told privately); his ❤️ Like counts on the song and shows."""
     fake, voice = room.fake, room.voice
-    await room.song(440, 20.0, count=1)
+    post = await room.song(440, 20.0, count=1)
     await room.like(1, fake.alice)
     await room.listen("listen top", {"period": "all"})
     await fake.wait_for(lambda: "Now playing" in text_of(room.now_playing()) or None, timeout=10)
@@ -140,6 +142,23 @@ async def test_only_listeners_steer_but_anyone_likes(room):
     assert liked["type"] == 7
     assert [b.get("label") for b in buttons(liked["data"])][-1] == "2"
     assert await room.bot.community.likes.count(1) == 2
+    # The song's own post shows the same count: its Like is relabelled in place, once, its files and text kept.
+    edit_path = f"/channels/{fake.music.id}/messages/{post['id']}"
+    edits = await fake.wait_for(lambda: fake.find_requests("PATCH", edit_path) or None, timeout=5)
+    await asyncio.sleep(0.3)  # a second edit, if the bot were to make one
+    assert len(fake.find_requests("PATCH", edit_path)) == len(edits) == 1
+    now = fake.message(int(post["id"]))
+    assert now is not None
+    like = next(b for b in buttons(now.data) if (b.get("emoji") or {}).get("name") == "❤️")
+    assert like["label"] == "2"
+    assert text_of(now.data) == text_of(post)
+    assert [a["filename"] for a in now.data["attachments"]] == [a["filename"] for a in post["attachments"]]
+    # And the other way: a like on the post shows on the now-playing message at once (paused: no progress edits
+    # that would bring it along anyway).
+    assert (await room.press("Pause"))["type"] == 7
+    pressed = await fake.click_button(now.data, like["custom_id"], user=fake.admin)
+    assert (await pressed.wait_response(timeout=5))["type"] == 7
+    await fake.wait_for(lambda: [b.get("label") for b in buttons(room.now_playing())][-1] == "3" or None, timeout=5)
     await voice.leave(fake.alice)
     await room.ended()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -19,6 +20,9 @@ from bot.domain import Job
 from bot.ui.items.item_base import ChorusButton, bot_of
 from bot.ui.post_edits import post_view
 from bot.ui.replies import safe_reply
+
+if TYPE_CHECKING:
+    from bot.app.chorus import Chorus
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +51,11 @@ class LikeButton(ChorusButton, action="like"):
 
     async def on_job(self, interaction: discord.Interaction, job: Job) -> None:
         """Toggle the presser's like and show the new count on the post."""
-        likes = bot_of(interaction).community.likes
+        bot = bot_of(interaction)
+        likes = bot.community.likes
         toggle = await likes.toggle(job, interaction.user.id)
+        if toggle.changed:
+            bot.listening.song_liked(job.guild_id, job.id)  # a party playing the song shows the count too
         message = interaction.message
         if message is None:
             await safe_reply(interaction, "❤️ Liked." if toggle.liked else "Like taken back.")
@@ -75,6 +82,30 @@ class LikeButton(ChorusButton, action="like"):
             log.warning("could not bring the like count of job %d up to date", job.id, exc_info=True)
         finally:
             del _editing[message.id]
+
+
+async def relabel_post(bot: Chorus, job: Job) -> None:
+    """Bring the count on a song post's Like up to date after a like made elsewhere (a listening party's now-playing
+    message): the post is read and edited in place, its text and files kept. An edit already under way for the post
+    (a press on it) is asked to go once more instead, so the two never race. Best effort: the like itself counted."""
+    if job.delivered_channel_id is None or job.delivered_message_id is None:
+        return
+    if (under_way := _editing.get(job.delivered_message_id)) is not None:
+        under_way.again = True
+        return
+    _editing[job.delivered_message_id] = edit = _Edit(again=True)
+    custom_id = LikeButton(job.id).custom_id
+    try:
+        message = await bot.get_partial_messageable(job.delivered_channel_id).fetch_message(job.delivered_message_id)
+        while edit.again:
+            edit.again = False
+            label = like_label(await bot.community.likes.count(job.id))
+            message = await message.edit(view=relabelled(message, custom_id, label),
+                                         allowed_mentions=discord.AllowedMentions.none())
+    except discord.HTTPException:
+        log.warning("could not show the new like count on the post of job %d", job.id, exc_info=True)
+    finally:
+        del _editing[job.delivered_message_id]
 
 
 def relabelled(message: discord.Message, custom_id: str, label: str) -> discord.ui.LayoutView:

@@ -307,6 +307,12 @@ class ListeningHost:
         host = self._parties.get(guild_id)
         return host if host is not None and not host.party.ended else None
 
+    def song_liked(self, guild_id: int | None, job_id: int) -> None:
+        """A song's likes changed on its post: the guild's party, if it is playing that song, shows the new count."""
+        host = self.of_guild(guild_id) if guild_id is not None else None
+        if host is not None and host.party.current is not None and host.party.current.job_id == job_id:
+            host.now_playing.changed()
+
     def find(self, party_id: int) -> PartyHost | None:
         """A party that is on, by its id (a button's)."""
         return next((h for h in self._parties.values() if h.party.id == party_id and not h.party.ended), None)

@@ -16,6 +16,7 @@ import discord
 
 from bot.domain import Job
 from bot.ui.items.item_base import ChorusButton, bot_of
+from bot.ui.items.like_button import relabel_post
 from bot.ui.replies import safe_reply
 
 if TYPE_CHECKING:
@@ -123,8 +124,10 @@ class LikeSongButton(ChorusButton, action="listen-like", fields=("party", "job")
         host = await party_for(interaction, self.ids["party"], steer=False)
         if host is None:
             return
-        toggle = await bot_of(interaction).community.likes.toggle(job, interaction.user.id)
+        bot = bot_of(interaction)
+        toggle = await bot.community.likes.toggle(job, interaction.user.id)
         if not toggle.changed:
             await interaction.response.defer()  # a double click: nothing changed, nothing to show
             return
         await host.now_playing.answer(interaction)
+        await relabel_post(bot, job)  # the song's own post shows the same count
