@@ -254,3 +254,20 @@ async def test_a_channel_chorus_cannot_post_in_gets_no_silent_party(room):
     assert "could not post the now-playing message" in answer
     await room.left()
     assert room.bot.listening.of_guild(fake.guild.id) is None
+
+
+async def test_stop_ends_a_song_whose_link_stalled_at_once(room):
+    """The CDN stops sending in the middle of a song (its connection open): Stop still ends the party and the bot
+    leaves at once, not once ffmpeg gives up on the silent link (15 s later)."""
+    fake = room.fake
+    await room.song(440, 20.0, count=1)
+    await room.like(1, fake.bob)
+    job = await room.bot.jobs.get(1)
+    for clip in job.result["clips"]:
+        room.sim.media.stall_after[clip["id"]] = len(room.sim.media.audio_of[clip["id"]]) // 20  # about 1 s of song
+    await room.listen("listen top", {"period": "all"})
+    await fake.wait_for(lambda: "Now playing" in text_of(room.now_playing()) or None, timeout=10)
+    await asyncio.sleep(2.5)  # the second of song that came has played: the player waits on the stalled link
+    assert (await room.press("Stop"))["type"] == 7
+    said = await asyncio.wait_for(room.ended(), 6)
+    assert "Stopped by" in said

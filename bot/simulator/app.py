@@ -327,10 +327,20 @@ def _nested_udio(groups: list[tuple[Status, list[str]]]) -> web.Response:
 
 
 @endpoint("media", auth=False)
-async def media_file(request: web.Request, ctx: SimContext, body: None) -> web.Response:
-    """GET /media/{name}: mp3, mp4 and cover PNGs, like the CDN (no auth)."""
-    found = ctx.media.file(request.match_info["name"])
-    return _media(found)
+async def media_file(request: web.Request, ctx: SimContext, body: None) -> web.StreamResponse:
+    """GET /media/{name}: mp3, mp4 and cover PNGs, like the CDN (no auth); a stalling link sends its first bytes and
+    then nothing, its connection open, until the simulator stops."""
+    name = request.match_info["name"]
+    found = ctx.media.file(name)
+    stall = ctx.media.stalls(name)
+    if found is None or stall is None:
+        return _media(found)
+    content_type, data = found
+    response = web.StreamResponse(headers={"Content-Type": content_type, "Content-Length": str(len(data))})
+    await response.prepare(request)
+    await response.write(data[:stall])
+    await ctx.closing.wait()
+    return response
 
 
 @endpoint("media", auth=False)

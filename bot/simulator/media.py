@@ -72,6 +72,9 @@ class MediaStore:
         # A clip's own MP3 (by clip id), in place of the silent one every clip shares: tests give songs tones a
         # listener can tell apart (a voice channel's listening party).
         self.audio_of: dict[str, bytes] = {}
+        # Clips whose MP3 link stalls, like a CDN that stops sending: this many bytes, then nothing (until the
+        # simulator stops), the connection kept open.
+        self.stall_after: dict[str, int] = {}
 
     def set_audio(self, data: bytes, clip_id: str | None = None) -> None:
         """Serve `data` as the MP3 of one clip, or (no clip id) of every clip without one of its own."""
@@ -95,6 +98,13 @@ class MediaStore:
         if ext == "wav":
             return "audio/wav", b"RIFF" + bytes(4) + b"WAVEfmt " + bytes(64)
         return ("audio/mpeg", self.audio_of.get(media_id, self._audio)) if ext == "mp3" else ("video/mp4", mp4())
+
+    def stalls(self, name: str) -> int | None:
+        """How many bytes of `/media/{name}` are sent before the link stalls; None for a link that does not."""
+        match = _NAME.match(name)
+        if match is None or match["ext"] != "mp3" or match["image"] or match["large"]:
+            return None
+        return self.stall_after.get(match["id"])
 
     def stream(self, clip_id: str) -> tuple[str, bytes] | None:
         """The preview stream served while a clip is still generating."""

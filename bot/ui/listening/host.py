@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import subprocess
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # ffmpeg reads each song from its link: reconnect when the connection drops (a long pause, a CDN hiccup), and give
-# up on a link that sends nothing for 15 s (microseconds), so a stalled CDN cannot hold the party (or a Skip) forever.
+# up on a link that sends nothing for 15 s (microseconds), so a stalled CDN cannot hold the party forever (Skip and
+# Stop cut a song off at once: SongStream.interrupt).
 BEFORE_OPTIONS = "-reconnect 1 -reconnect_streamed 1 -reconnect_delay_max 5 -rw_timeout 15000000"
 OPTIONS = "-vn"  # audio only: a song link may carry a cover picture as a video stream
 QUEUE_ENDED = "The queue has ended."
@@ -54,9 +56,22 @@ class JoinError(Exception):
         self.message = message
 
 
+class SongStream(discord.FFmpegOpusAudio):
+    """A song's audio, streamed from its link through ffmpeg and encoded to Opus, that can be cut off at once."""
+
+    def interrupt(self) -> None:
+        """End the song now, even while its link is stalled: stopping discord.py's player alone waits for its read
+        of ffmpeg's output, which a silent link holds until ffmpeg gives up on it (`-rw_timeout`). ffmpeg is killed,
+        so that read ends at once; marked stopped first (discord.py's own flag), so the player reports no error."""
+        process = getattr(self, "_process", None)  # discord.py's FFmpegAudio keeps its ffmpeg process here
+        if isinstance(process, subprocess.Popen) and process.poll() is None:
+            self._stopped = True
+            process.kill()
+
+
 def stream(song: Song) -> discord.AudioSource:
     """The song's audio, streamed from its link through ffmpeg and encoded to Opus."""
-    return discord.FFmpegOpusAudio(song.audio_url, before_options=BEFORE_OPTIONS, options=OPTIONS)
+    return SongStream(song.audio_url, before_options=BEFORE_OPTIONS, options=OPTIONS)
 
 
 class PartyHost:
@@ -72,6 +87,7 @@ class PartyHost:
         self._more = asyncio.Event()  # a live party waiting for songs is woken by this
         self._turned = asyncio.Event()  # set whenever another song comes up, or the party is over
         self._song_done: asyncio.Event | None = None
+        self._source: discord.AudioSource | None = None  # the song playing
         self._tasks: list[asyncio.Task[None]] = []
         self._alone: asyncio.Task[None] | None = None
         self._runner: asyncio.Task[None] | None = None
@@ -111,7 +127,7 @@ class PartyHost:
         if self.voice is None:
             return
         self._turned.clear()
-        self.voice.stop()  # the player calls back, and the runner moves on
+        self._cut()  # the player calls back, and the runner moves on
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._turned.wait(), timeout=within)
 
@@ -134,10 +150,17 @@ class PartyHost:
             if self.voice is not None:
                 # The player calls back once its thread is done with the song; only then does the runner leave
                 # (leaving first would keep that thread waiting for the connection to come back).
-                self.voice.stop()
+                self._cut()
             elif self._song_done is not None:
                 self._song_done.set()
             self.now_playing.changed()
+
+    def _cut(self) -> None:
+        """Stop the song playing at once: the player, and the song's ffmpeg with it."""
+        if self.voice is not None:
+            self.voice.stop()
+        if isinstance(self._source, SongStream):
+            self._source.interrupt()
 
     # ---- the party's life --------------------------------------------------------------------------------------------
 
@@ -248,10 +271,11 @@ class PartyHost:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(done.set)
 
-        voice.play(self.host.source(song), after=after)
+        self._source = self.host.source(song)
+        voice.play(self._source, after=after)
         self.now_playing.changed()
         await done.wait()
-        self._song_done = None
+        self._song_done = self._source = None
 
     async def _watch_posts(self) -> None:
         """Live: every `live_every` seconds, queue the songs posted in the channel since the party began."""
