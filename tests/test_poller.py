@@ -506,6 +506,35 @@ async def test_uncertain_submit_is_recorded_as_maybe_started(service, store, sim
     assert simulator.count("submit_music") == 1
 
 
+async def test_a_submit_failed_as_interrupted_while_its_call_went_through_is_taken_back(store, simulator, http_session):
+    """Another process takes this one for dead while CometAPI is answering its submit, and fails the job as
+    interrupted: the task id, when it comes, takes the job back (queued, followed like any song), and the member's
+    request succeeds instead of an error that would invite a second, paid, try."""
+    from pydantic import SecretStr
+
+    from bot.cometapi import CometAPI, Timeouts
+    from bot.simulator import Fault
+
+    assert ALICE.guild_id is not None
+    await relax_limits(store, ALICE.guild_id)
+    patient = CometAPI(http_session, SecretStr(API_KEY), base_url=simulator.url, timeouts=Timeouts(submit=30))
+    service = JobService(store, patient, owner="this-process")
+    simulator.faults.script("submit_music", [Fault("hang", hang_seconds=1.0)])  # CometAPI answers a second later
+    sending = asyncio.create_task(service.submit(suno_job(SONG, ALICE)))
+    for _ in range(500):
+        if simulator.count("submit_music"):
+            break
+        await asyncio.sleep(0.01)
+    (job,) = await store.recent_for_user(ALICE.user_id)
+    assert await store.recover_interrupted_submits(older_than=0, owner="another", dead_owners={"this-process"}) == [
+        job.id
+    ]
+    sent = await asyncio.wait_for(sending, 10)
+    assert (sent.state, sent.task_id is not None, sent.delivery) == ("queued", True, "none")
+    assert [pending.id for pending in await store.in_flight()] == [job.id]
+    assert simulator.count("submit_music") == 1
+
+
 async def test_a_job_stuck_in_submitting_is_recovered_by_a_later_cycle(store, cometapi, inbox, config, clock):
     """A restart seconds after a job's intent was written leaves it in `submitting`; a later cycle (not only the
     start) fails it and tells its member, so it holds no concurrency slot forever."""

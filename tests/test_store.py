@@ -429,3 +429,29 @@ async def test_take_turn_spaces_turns_of_one_key(store):
     first, second, other = await asyncio.gather(turn("identify:0"), turn("identify:0"), turn("identify:1"))
     assert abs(second - first) >= 0.19
     assert other - min(first, second) < 0.15
+
+
+async def test_a_submit_recovered_as_interrupted_takes_its_late_task_id(store, clock):
+    """Another process took this one for dead and failed its submit as interrupted ("may have started"), but the
+    paid call went through: the task id recorded late takes the job back (queued, followed and posted as any song),
+    and the notice not yet posted is dropped. Once the notice is out, or for any other failure, it is refused."""
+    await live(store, "other")
+    job = await store.create(new_job(), owner=ME)
+    assert await store.recover_interrupted_submits(older_than=clock.now - 120, owner="other", dead_owners={ME}) == [
+        job.id
+    ]
+    taken = await store.mark_submitted_after_recovery(job.id, "t-late")
+    assert taken is not None
+    assert (taken.state, taken.task_id, taken.error, taken.finished_at, taken.delivery) == (
+        "queued", "t-late", None, None, "none")
+    assert [pending.id for pending in await store.in_flight()] == [job.id]
+    assert await store.mark_submitted_after_recovery(job.id, "t-again") is None  # queued now: nothing to take back
+
+    told = await store.create(new_job(), owner=ME)
+    await store.recover_interrupted_submits(older_than=clock.now - 120, owner="other", dead_owners={ME})
+    assert await store.claim_delivery(told.id, owner="other", lease_seconds=60) is not None
+    assert await store.mark_submitted_after_recovery(told.id, "t-told") is None  # its notice is being posted
+
+    refused = await store.create(new_job(), owner=ME)
+    await store.mark_submit_failed(refused.id, "CometAPI refused the prompt")
+    assert await store.mark_submitted_after_recovery(refused.id, "t-refused") is None

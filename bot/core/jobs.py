@@ -47,6 +47,7 @@ from bot.domain import (
     MAYBE_ACCEPTED,
     UNCONFIRMED,
     GuildSettings,
+    IllegalTransitionError,
     Job,
     NewJob,
     Requester,
@@ -295,6 +296,17 @@ class JobService:
         while True:
             try:
                 recorded = await self._store.mark_submitted(job.id, task_id)
+            except IllegalTransitionError:
+                # Another process took this one for dead (a long outage, a stalled process) and failed the submit as
+                # interrupted: the call went through, so the job is taken back while its notice is not out yet.
+                taken = await self._store.mark_submitted_after_recovery(job.id, task_id)
+                if taken is None:
+                    log.error("%s was accepted by CometAPI as task %s, but the job had been given up meanwhile; "
+                              "its song is not followed", describe_job(job), task_id)
+                    raise
+                log.warning("%s was failed as interrupted while CometAPI accepted it as task %s: taken back",
+                            describe_job(job), task_id)
+                return taken
             except Exception as exc:
                 if not database_outage(exc):
                     raise

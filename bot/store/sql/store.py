@@ -214,6 +214,18 @@ class SqlStore(CommunityQueries):
         """CometAPI accepted the job: store its task id (state `queued`)."""
         return await self._move(job_id, "queued", task_id=task_id, submitted_at=_NOW)
 
+    async def mark_submitted_after_recovery(self, job_id: int, task_id: str) -> Job | None:
+        """Take back a submit that crash recovery failed as interrupted (another process took this one for dead)
+        when its task id arrives after all: queued, so the paid song is followed and posted, and the "may have
+        started" notice is dropped. Only while that notice is not yet being posted; None otherwise."""
+        return job_of(await self._write_once(
+            sa.update(jobs).where(jobs.c.id == job_id, jobs.c.state == "submit_failed",
+                                  jobs.c.error == INTERRUPTED_SUBMIT, is_one_of(jobs.c.delivery, ("none", "pending")))
+            .values(state="queued", task_id=task_id, submitted_at=self._b.now(), updated_at=self._b.now(),
+                    error=None, finished_at=None, delivery="none")
+            .returning(*JOB)
+        ))
+
     async def mark_submit_failed(self, job_id: int, error: str, *, notify: bool = False) -> Job:
         """The submit failed or was refused; with `notify`, queue the notice for delivery."""
         extra = {"delivery": "pending"} if notify else {}
