@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from tests.e2e import buttons, components, posts
+from tests.e2e import answers, buttons, components, posts
 
 
 def card_edits(fake, it, card):
@@ -38,7 +38,7 @@ async def test_a_moderation_failure_leaves_one_line_and_offers_edit_privately(ha
     it = await fake.slash_command("suno", {"prompt": "[fail] a doomed song", "style": "doom metal"}, user=fake.alice)
     (note,) = await fake.wait_for(lambda: private_notes(it) or None)
     assert "moderation" in note["content"] and "[fail] a doomed song" in note["content"]
-    assert [b["label"] for b in buttons(note)] == ["Edit"]
+    assert [b["label"] for b in buttons(note)] == ["Edit", "Info"]
     await fake.wait_for(lambda: (lambda m: m if m and not m["embeds"][0].get("title") else None)(it.original()))
     card = it.original()
     (embed,) = card["embeds"]
@@ -64,10 +64,17 @@ async def test_a_failure_that_may_pass_next_time_offers_try_again_privately(harn
     fake, sim = harness.fake, harness.sim
     it = await fake.slash_command("suno", {"prompt": "[fail-early] an unlucky song"}, user=fake.alice)
     (note,) = await fake.wait_for(lambda: private_notes(it) or None)
-    assert [b["label"] for b in buttons(note)] == ["Try again"]
+    assert [b["label"] for b in buttons(note)] == ["Try again", "Info"]
     assert "an unlucky song" in note["content"]
     card = await it.wait_original(lambda m: bool(m["embeds"]) and not m["embeds"][0].get("title"))
     assert "\n" not in card["embeds"][0]["description"] and buttons(card) == []
+    # Info shows the song's details with the small print a bug report needs (the task id), privately, to anyone.
+    info = await fake.click_button(note, buttons(note)[1]["custom_id"], user=fake.bob)
+    shown = await info.wait_response()
+    assert shown["type"] == 4 and shown["data"]["flags"] & 64
+    (job,) = await harness.bot.store.recent_for_user(fake.alice.id)
+    assert job.task_id and job.task_id in shown["data"]["embeds"][0]["description"]
+    assert len(answers(fake, info)) == 1
     again = await fake.click_button(note, buttons(note)[0]["custom_id"], user=fake.alice)
     assert (await again.wait_response())["type"] == 5
     await fake.wait_for(lambda: sim.count("submit_music") == 2 or None)

@@ -374,7 +374,7 @@ async def test_a_failure_after_the_token_expired_is_one_short_reply_to_the_card(
     assert "failed" in reply["content"] and "**Edit**" in reply["content"]
     edited = fake.state.messages.get(int(card["id"])).snapshot()
     assert "Failed" in edited["embeds"][0]["title"]
-    assert [b["label"] for b in buttons(edited)] == ["Edit"]
+    assert [b["label"] for b in buttons(edited)] == ["Edit", "Info"]
     public = [m for m in fake.messages_in(fake.music) if not m["flags"] & 64]
     assert {m["id"] for m in public} == {card["id"], reply["id"]}
 

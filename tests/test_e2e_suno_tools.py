@@ -430,7 +430,7 @@ async def test_a_cover_that_cannot_start_after_its_upload_is_told_to_the_member(
                                             "style": "punk"}, user=fake.alice)
     (private,) = await fake.wait_for(lambda: it.followups() or None)
     assert private["flags"] & 64 and "could not be started" in private["content"]
-    assert [b.get("label") for b in buttons(private)] == ["Try again"]
+    assert [b.get("label") for b in buttons(private)] == ["Try again", "Info"]
     # Told privately, the card stays as one line, without buttons.
     card = await it.wait_original(lambda m: bool(m["embeds"]) and "did not work out" in m["embeds"][0]["description"])
     assert buttons(card) == []

@@ -116,7 +116,7 @@ def test_a_failure_post_fits_and_offers_try_again():
     view = post.failure_post(job)
     assert len(texts(view)) <= 4000
     assert "failed" in texts(view)
-    assert [c["label"] for c in walk(payload(view)) if c["type"] == 2] == ["Try again"]
+    assert [c["label"] for c in walk(payload(view)) if c["type"] == 2] == ["Try again", "Info"]
 
 
 def test_a_lyrics_post_previews_and_offers_the_rest():

@@ -25,7 +25,7 @@ from bot.ui.items.item_base import ChorusButton
 from bot.ui.items.like_button import LikeButton
 from bot.ui.items.lyrics_buttons import EditLyricsSongButton, MakeSongButton
 from bot.ui.items.more import ROW_EXTENDS, MoreSelect
-from bot.ui.items.song_buttons import EditButton, ExtendButton, RerollButton, take_letter
+from bot.ui.items.song_buttons import EditButton, ExtendButton, InfoButton, RerollButton, take_letter
 from bot.ui.song_files import MAX_TAKES, LyricsFile, lyrics_files
 
 # A Components V2 message holds at most 4,000 characters of text; lyrics shown in a lyrics post stop here.
@@ -180,7 +180,8 @@ def failure_post(job: Job, *, note: str | None = None) -> discord.ui.LayoutView:
     """A failure told in the channel, for a job whose status card is gone: the reason, the prompt, Try again."""
     container: Container = discord.ui.Container(accent_colour=render.COLOURS["bad"])
     container.add_item(discord.ui.TextDisplay(failure_text(job, mention=True) + (f"\n-# {note}" if note else "")))
-    container.add_item(discord.ui.ActionRow(RerollButton(job.id, label=render.retry_label(job))))
+    again = RerollButton(job.id, label=render.retry_label(job))
+    container.add_item(discord.ui.ActionRow(again, InfoButton(job.id)))
     view = discord.ui.LayoutView(timeout=None)
     view.add_item(container)
     return view

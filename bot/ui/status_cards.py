@@ -13,7 +13,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -22,7 +22,7 @@ from bot.core.loop import Loop, Next, Timer
 from bot.domain import Job, JobUpdate
 from bot.ui import render
 from bot.ui.items.card import card_view
-from bot.ui.items.retry import failure_button
+from bot.ui.items.retry import failure_actions
 from bot.ui.items.song_buttons import EditButton, RerollButton
 from bot.ui.post import failure_headline
 
@@ -100,14 +100,14 @@ class StatusCards:
         self._dirty.discard(job.id)
         if job.status_message_id is None:
             return None
-        button = failure_button(job)
+        button, info = failure_actions(job)
         if self._token(job) and await self._tell_privately(job, failure_notice(job, button),
-                                                           discord.ui.View(timeout=None).add_item(button)):
+                                                           _view_of(button, info)):
             # The member has it all: the card stays only as a line saying the song did not work out. If the card is
             # gone (deleted), the member was told all the same, so nothing more is posted.
             await self.edit(job, failure_line(job), None)
             return job.status_message_id
-        if not await self.edit(job, render.status_card(job), discord.ui.View(timeout=None).add_item(button)):
+        if not await self.edit(job, render.status_card(job), _view_of(button, info)):
             return None
         headline = failure_headline(job)
         what = f"**{button.item.label}**"
@@ -215,3 +215,10 @@ def failure_notice(job: Job, button: EditButton | RerollButton) -> str:
 def _plain(text: str) -> str:
     """Member or CometAPI text shown as written: no markdown or mentions sneak in."""
     return discord.utils.escape_markdown(discord.utils.escape_mentions(text))
+
+
+def _view_of(*items: discord.ui.Item[Any]) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for item in items:
+        view.add_item(item)
+    return view

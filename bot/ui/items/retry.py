@@ -9,7 +9,7 @@ from bot.core.specs import LyricsSpec, SongSpec, UdioSongSpec, spec_of
 from bot.domain import Job
 from bot.ui import render
 from bot.ui.items.item_base import ChorusButton, bot_of
-from bot.ui.items.song_buttons import EditButton, RerollButton
+from bot.ui.items.song_buttons import EditButton, InfoButton, RerollButton
 from bot.ui.launcher import start_job
 
 # The specs the edit form rebuilds whole (a description or lyrics, style, title, model); the others (extensions,
@@ -37,6 +37,12 @@ def failure_button(job: Job) -> EditButton | RerollButton:
     if render.refused_for_its_words(job) and _editable(job):
         return EditButton(job.id)
     return RerollButton(job.id, label=render.retry_label(job))
+
+
+def failure_actions(job: Job) -> tuple[EditButton | RerollButton, InfoButton]:
+    """The buttons under a failure, wherever it is told (privately, on the card, or posted): what to do next, and
+    Info, whose small print keeps the technical reason the sentence puts in members' words."""
+    return failure_button(job), InfoButton(job.id)
 
 
 def _editable(job: Job) -> bool:
