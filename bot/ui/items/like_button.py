@@ -102,7 +102,7 @@ async def relabel_post(bot: Chorus, job: Job) -> None:
             label = like_label(await bot.community.likes.count(job.id))
             message = await message.edit(view=relabelled(message, custom_id, label),
                                          allowed_mentions=discord.AllowedMentions.none())
-    except discord.HTTPException:
+    except Exception:  # Discord refused, or the store could not count (a restart): the post shows it next time
         log.warning("could not show the new like count on the post of job %d", job.id, exc_info=True)
     finally:
         del _editing[job.delivered_message_id]
