@@ -535,6 +535,35 @@ async def test_a_submit_failed_as_interrupted_while_its_call_went_through_is_tak
     assert simulator.count("submit_music") == 1
 
 
+async def test_a_failed_submit_already_recovered_as_interrupted_is_told_as_itself(store, simulator, http_session):
+    """Another process failed the job as interrupted while its submit was still waiting for CometAPI, and then the
+    submit fails (here it times out): the member hears what happened to it (the time-out), not an apology for the
+    bot's own state machine, and the job keeps the recovery's notice (told once)."""
+    from pydantic import SecretStr
+
+    from bot.cometapi import APITimeoutError, CometAPI, Timeouts
+    from bot.domain import INTERRUPTED_SUBMIT
+    from bot.simulator import Fault
+
+    assert ALICE.guild_id is not None
+    await relax_limits(store, ALICE.guild_id)
+    api = CometAPI(http_session, SecretStr(API_KEY), base_url=simulator.url, timeouts=Timeouts(submit=1.0))
+    service = JobService(store, api, owner="this-process")
+    simulator.faults.script("submit_music", [Fault("hang", hang_seconds=5.0)])
+    sending = asyncio.create_task(service.submit(suno_job(SONG, ALICE)))
+    for _ in range(500):
+        if simulator.count("submit_music"):
+            break
+        await asyncio.sleep(0.01)
+    (job,) = await store.recent_for_user(ALICE.user_id)
+    await store.recover_interrupted_submits(older_than=0, owner="another", dead_owners={"this-process"})
+    with pytest.raises(APITimeoutError):
+        await asyncio.wait_for(sending, 10)
+    saved = await store.get(job.id)
+    assert (saved.state, saved.error, saved.delivery) == ("submit_failed", INTERRUPTED_SUBMIT, "pending")
+    assert simulator.count("submit_music") == 1
+
+
 async def test_a_job_stuck_in_submitting_is_recovered_by_a_later_cycle(store, cometapi, inbox, config, clock):
     """A restart seconds after a job's intent was written leaves it in `submitting`; a later cycle (not only the
     start) fails it and tells its member, so it holds no concurrency slot forever."""

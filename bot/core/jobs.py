@@ -270,13 +270,13 @@ class JobService:
             try:
                 task_id = await _pay(reservation.spec, self._api)
             except CometAPIError as exc:
-                await self._store.mark_submit_failed(job.id, _why_not_sent(exc), notify=notify)
+                await self._record_failure(job, _why_not_sent(exc), notify=notify)
                 log.warning("submit failed for %s: %s: %s", describe_job(job), type(exc).__name__, exc)
                 if isinstance(exc, InsufficientBalanceError) and self._on_out_of_credit is not None:
                     await self._on_out_of_credit(job)  # admins hear it once
                 raise
             except BaseException:
-                await self._store.mark_submit_failed(job.id, FAILED_MID_SUBMIT, notify=notify)
+                await self._record_failure(job, FAILED_MID_SUBMIT, notify=notify)
                 raise
             job = await self._record_task_id(job, task_id)
         finally:
@@ -286,6 +286,15 @@ class JobService:
         if self._on_submitted is not None:
             self._on_submitted(job)  # e.g. tell the poller (it looks at once if it was idle)
         return job
+
+    async def _record_failure(self, job: Job, reason: str, *, notify: bool) -> None:
+        """Store why a submit failed. Crash recovery may have failed the job already (another process took this one
+        for dead while CometAPI was answering): its member was told then, and the failure at hand is what this
+        request answers with, not the state machine's refusal."""
+        try:
+            await self._store.mark_submit_failed(job.id, reason, notify=notify)
+        except IllegalTransitionError:
+            log.warning("%s failed to submit (%s) after it had been failed as interrupted", describe_job(job), reason)
 
     async def _record_task_id(self, job: Job, task_id: str) -> Job:
         """Store the task id of a call CometAPI accepted (and charged for). A database that stays away longer than
