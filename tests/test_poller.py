@@ -506,20 +506,20 @@ async def test_uncertain_submit_is_recorded_as_maybe_started(service, store, sim
     assert simulator.count("submit_music") == 1
 
 
-async def test_a_submit_failed_as_interrupted_while_its_call_went_through_is_taken_back(store, simulator, http_session):
-    """Another process takes this one for dead while CometAPI is answering its submit, and fails the job as
-    interrupted: the task id, when it comes, takes the job back (queued, followed like any song), and the member's
-    request succeeds instead of an error that would invite a second, paid, try."""
+async def recovered_mid_submit(store, simulator, http_session, *, client_waits: float,
+                                answer_after: float) -> tuple[asyncio.Task[Job], Job]:
+    """A submit of this process ("this-process") waits for CometAPI (which answers after `answer_after` s; the
+    client waits `client_waits` s) while another process takes it for dead and fails the job as interrupted: the submit
+    under way, and the job as recovery left it."""
     from pydantic import SecretStr
 
     from bot.cometapi import CometAPI, Timeouts
-    from bot.simulator import Fault
 
     assert ALICE.guild_id is not None
     await relax_limits(store, ALICE.guild_id)
-    patient = CometAPI(http_session, SecretStr(API_KEY), base_url=simulator.url, timeouts=Timeouts(submit=30))
-    service = JobService(store, patient, owner="this-process")
-    simulator.faults.script("submit_music", [Fault("hang", hang_seconds=1.0)])  # CometAPI answers a second later
+    api = CometAPI(http_session, SecretStr(API_KEY), base_url=simulator.url, timeouts=Timeouts(submit=client_waits))
+    service = JobService(store, api, owner="this-process")
+    simulator.faults.script("submit_music", [Fault("hang", hang_seconds=answer_after)])
     sending = asyncio.create_task(service.submit(suno_job(SONG, ALICE)))
     for _ in range(500):
         if simulator.count("submit_music"):
@@ -529,6 +529,16 @@ async def test_a_submit_failed_as_interrupted_while_its_call_went_through_is_tak
     assert await store.recover_interrupted_submits(older_than=0, owner="another", dead_owners={"this-process"}) == [
         job.id
     ]
+    recovered = await store.get(job.id)
+    assert recovered is not None and recovered.state == "submit_failed"
+    return sending, recovered
+
+
+async def test_a_submit_failed_as_interrupted_while_its_call_went_through_is_taken_back(store, simulator, http_session):
+    """Another process takes this one for dead while CometAPI is answering its submit, and fails the job as
+    interrupted: the task id, when it comes, takes the job back (queued, followed like any song), and the member's
+    request succeeds instead of an error that would invite a second, paid, try."""
+    sending, job = await recovered_mid_submit(store, simulator, http_session, client_waits=30, answer_after=1.0)
     sent = await asyncio.wait_for(sending, 10)
     assert (sent.state, sent.task_id is not None, sent.delivery) == ("queued", True, "none")
     assert [pending.id for pending in await store.in_flight()] == [job.id]
@@ -539,24 +549,10 @@ async def test_a_failed_submit_already_recovered_as_interrupted_is_told_as_itsel
     """Another process failed the job as interrupted while its submit was still waiting for CometAPI, and then the
     submit fails (here it times out): the member hears what happened to it (the time-out), not an apology for the
     bot's own state machine, and the job keeps the recovery's notice (told once)."""
-    from pydantic import SecretStr
-
-    from bot.cometapi import APITimeoutError, CometAPI, Timeouts
+    from bot.cometapi import APITimeoutError
     from bot.domain import INTERRUPTED_SUBMIT
-    from bot.simulator import Fault
 
-    assert ALICE.guild_id is not None
-    await relax_limits(store, ALICE.guild_id)
-    api = CometAPI(http_session, SecretStr(API_KEY), base_url=simulator.url, timeouts=Timeouts(submit=1.0))
-    service = JobService(store, api, owner="this-process")
-    simulator.faults.script("submit_music", [Fault("hang", hang_seconds=5.0)])
-    sending = asyncio.create_task(service.submit(suno_job(SONG, ALICE)))
-    for _ in range(500):
-        if simulator.count("submit_music"):
-            break
-        await asyncio.sleep(0.01)
-    (job,) = await store.recent_for_user(ALICE.user_id)
-    await store.recover_interrupted_submits(older_than=0, owner="another", dead_owners={"this-process"})
+    sending, job = await recovered_mid_submit(store, simulator, http_session, client_waits=1.0, answer_after=5.0)
     with pytest.raises(APITimeoutError):
         await asyncio.wait_for(sending, 10)
     saved = await store.get(job.id)
