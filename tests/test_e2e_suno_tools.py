@@ -505,3 +505,31 @@ async def test_a_cover_says_it_is_a_cover_of_the_members_file(harness):
     assert (await it.wait_response())["type"] == 5
     (song,) = await wait_delivery(fake)
     assert "A cover of their file “my demo.mp3”" in text_of(song)
+
+
+async def test_a_takes_tools_and_personas_keep_the_servers_rules(harness):
+    """A take's WAV, synced lyrics and MIDI, and a persona, are paid calls of unknown price: a server that keeps songs
+    to a role, or switched Suno off, keeps them there too. Refused privately, once, before CometAPI is asked."""
+    fake, sim = harness.fake, harness.sim
+    message = await first_song(fake)
+    admin = await fake.slash_command("chorus role", {"role": fake.admin_role}, user=fake.admin)
+    await admin.wait_response()
+    for tool in ("wav", "lrc", "midi"):
+        it = await use_tool(fake, await tools_of(fake, message, fake.bob), tool, fake.bob)
+        answer = await final_answer(fake, it)
+        assert f"<@&{fake.admin_role.id}>" in answer["content"] and answer["flags"] & 64
+        assert len(answers(fake, it)) == 1
+    click = await use_tool(fake, await tools_of(fake, message, fake.alice), "persona", fake.alice)
+    form = await click.wait_response()
+    made = await fake.submit_modal(form["data"]["custom_id"], {"name": "Nobody"}, user=fake.alice,
+                                   interaction_from=click)
+    refused = await made.wait_original(lambda m: bool(m["content"]))
+    assert f"<@&{fake.admin_role.id}>" in refused["content"] and refused["flags"] & 64
+    assert len(answers(fake, made)) == 1
+    # The role's members may; a server that switched Suno off refuses them too.
+    off = await fake.slash_command("chorus provider", {"provider": "suno", "enabled": False}, user=fake.admin)
+    await off.wait_response()
+    it = await use_tool(fake, await tools_of(fake, message, fake.admin), "wav", fake.admin)
+    assert "Suno is switched off" in (await final_answer(fake, it))["content"]
+    assert (sim.count("wav"), sim.count("timing"), sim.count("midi"), sim.count("persona")) == (0, 0, 0, 0)
+    assert await harness.bot.personas.list(fake.guild.id) == []

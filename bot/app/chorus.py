@@ -189,8 +189,8 @@ class Chorus(commands.AutoShardedBot):
                                on_submitted=lambda _job: self.poller.submitted(),
                                on_out_of_credit=lambda job: self.credit.out_of_credit(job.guild_id),
                                owner=self.courier.owner)
-        self.personas = PersonaService(self.store, self.cometapi)
-        self.exports = TakeExports(self.cometapi, poll_interval=self.tool_poll_interval)
+        self.personas = PersonaService(self.store, self.cometapi, self.jobs)
+        self.exports = TakeExports(self.cometapi, self.jobs, poll_interval=self.tool_poll_interval)
         self.styles = StyleSuggestions(self.cometapi)
         self.poller = Poller(
             self.store,

@@ -244,6 +244,19 @@ class JobService:
             raise
         return Reservation(job, spec, admitted=_ADMITTED)
 
+    async def check_rules(self, job: Job, requester: Requester) -> None:
+        """The server's rules (where, who, which provider) for a paid call made from one of its songs that makes no
+        job of its own (a take's WAV, video, synced lyrics or MIDI; a persona): the rules a song of the same provider
+        passes, so a server that switched Suno off, or keeps songs to a role or to some channels, keeps these calls
+        there too. A press outside the server (a DM) answers to the server of the song. NotAllowedError says why not.
+        CometAPI publishes no price for these calls, so they are not counted against the limits (shared/api §4.3)."""
+        guild_id = requester.guild_id if requester.guild_id is not None else job.guild_id
+        if guild_id is None:
+            raise NotAllowedError(OUTSIDE_A_SERVER)
+        settings = await self._store.guild_settings(guild_id)
+        call = NewJob(dataclasses.replace(requester, guild_id=guild_id), job.provider, job.action, {})
+        _check_rules(settings, call, outside=requester.guild_id is None)
+
     async def _keep_draft(self, new: NewJob, refusal: LimitReachedError) -> int:
         # Recorded without limits because it never starts: it is a Job, never a Reservation, so send refuses it;
         # Try again reserves it afresh.

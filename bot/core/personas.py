@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.cometapi import CometAPI
+from bot.core.jobs import JobService
 from bot.core.validation import InvalidInputError
-from bot.domain import Job, Persona
+from bot.domain import Job, Persona, Requester
 from bot.store import JobStore
 
 MAX_NAME = 40
@@ -14,12 +15,14 @@ MAX_DESCRIPTION = 200
 class PersonaService:
     """Makes, lists, finds and removes a guild's personas."""
 
-    def __init__(self, store: JobStore, api: CometAPI) -> None:
+    def __init__(self, store: JobStore, api: CometAPI, jobs: JobService) -> None:
         self._store = store
         self._api = api
+        self._jobs = jobs
 
-    async def create(self, job: Job, clip_id: str, *, name: str, description: str, by: int) -> Persona:
-        """Make a persona from a take of `job`; InvalidInputError for a bad or taken name."""
+    async def create(self, job: Job, clip_id: str, *, name: str, description: str, by: Requester) -> Persona:
+        """Make a persona from a take of `job`, within the server's rules (NotAllowedError); InvalidInputError for
+        a bad or taken name."""
         name, description = name.strip(), description.strip()
         if not name or len(name) > MAX_NAME:
             raise InvalidInputError("name", f"Give the persona a name of 1 to {MAX_NAME} characters.")
@@ -27,16 +30,18 @@ class PersonaService:
             raise InvalidInputError("description", f"Keep the description under {MAX_DESCRIPTION} characters.")
         if job.guild_id is None:
             raise InvalidInputError("persona", "Personas belong to a server: make one from a song posted there.")
+        await self._jobs.check_rules(job, by)
         if await self.find(job.guild_id, name) is not None:  # checked first: never pay for a name that is taken
             raise InvalidInputError("name", f"This server already has a persona called “{name}”.")
         # Not through JobService's admission: CometAPI documents no price for /suno/persona/create (shared/api
         # cometapi-music.md §2.8 gives none; §4.3: sibling gateways sell persona routes as separately priced models,
         # CometAPI's prices for them are unknown). It is not a song, so there is no cost in songs to count, and it
         # answers at once with no task to follow. It is not called free either: the client sends it as a paid call
-        # (never retried), only the song's requester or a moderator may make one, and singing in a persona is a song
+        # (never retried), it passes the server's rules (where, who, Suno switched on: `check_rules` above), only the
+        # song's requester or a moderator may make one, and singing in a persona is a song
         # that goes through the limits like any other (docs/admins.md, "Suno's tools: evidence and cost").
         persona_id = await self._api.tools.create_persona(clip_id, name, description or name)
-        persona = Persona(job.guild_id, name, description, persona_id, clip_id, by, job.id)
+        persona = Persona(job.guild_id, name, description, persona_id, clip_id, by.user_id, job.id)
         if not await self._store.add_persona(persona):
             raise InvalidInputError("name", f"This server already has a persona called “{name}”.")
         return persona

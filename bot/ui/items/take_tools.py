@@ -25,7 +25,7 @@ from bot.ui import render
 from bot.ui.forms import PersonaForm
 from bot.ui.items.item_base import ChorusSelect, bot_of, may_act
 from bot.ui.items.song_buttons import take_letter, take_of
-from bot.ui.launcher import start_job
+from bot.ui.launcher import requester_of, start_job
 from bot.ui.midi import midi_file
 from bot.ui.replies import safe_reply
 
@@ -137,7 +137,7 @@ async def use_tool(interaction: discord.Interaction, job: Job, take: int, what: 
     await interaction.response.defer(ephemeral=True, thinking=True)
     name = f"take {take_letter(take)} of “{clip.title or 'Untitled'}”"
     try:
-        await _ask(interaction, what, clip, name, take)
+        await _ask(interaction, job, what, clip, name, take)
     except ModelUnavailableError:
         # Several of these routes are documented only in CometAPI's navigation (shared/api §2.10 to §2.13).
         # Whether CometAPI charged for the refused call is not known, so the answer does not say.
@@ -162,7 +162,7 @@ async def _persona(interaction: discord.Interaction, job: Job, takes: list[int])
             await safe_reply(form_interaction, "That take is not available.")
             return
         persona = await bot.personas.create(job, clip.id, name=name, description=description,
-                                            by=form_interaction.user.id)
+                                            by=requester_of(form_interaction))
         # Privately, like every tool's answer (the form acknowledged it privately before asking CometAPI).
         await safe_reply(form_interaction, f"🗣️ Persona **{discord.utils.escape_markdown(persona.name)}** is "
                          f"ready: `/suno persona:{persona.name}` sings in this voice.")
@@ -173,14 +173,15 @@ async def _persona(interaction: discord.Interaction, job: Job, takes: list[int])
     await interaction.response.send_modal(PersonaForm(interaction, title, takes=named, on_done=made))
 
 
-async def _ask(interaction: discord.Interaction, what: str, clip: Clip, name: str, take: int) -> None:
+async def _ask(interaction: discord.Interaction, job: Job, what: str, clip: Clip, name: str, take: int) -> None:
     """The WAV or video link, the .lrc file or the MIDI file of a take, in place of the "thinking…"."""
     bot = bot_of(interaction)
     if what in MEDIA_LINKS:
         emoji, label, thing = MEDIA_LINKS[what]
         # A finished take usually carries its video already (shared/api §2.10): no call needed then.
         carried = render.safe_url(clip.video_url) if what == "mp4" else None
-        url = carried or await bot.exports.media_link("wav" if what == "wav" else "mp4", clip.id)
+        url = carried or await bot.exports.media_link(job, requester_of(interaction), "wav" if what == "wav" else "mp4",
+                                                      clip.id)
         if url is None:
             # Converted on demand and not done yet: that is "wait", not "not available".
             await safe_reply(interaction, f"{emoji} Suno is still preparing {thing} of {name}. "
@@ -188,7 +189,7 @@ async def _ask(interaction: discord.Interaction, what: str, clip: Clip, name: st
         else:
             await safe_reply(interaction, f"{emoji} [{label} of {name}]({url})" + ("" if carried else MAY_CHARGE))
     elif what == "lrc":
-        text = await bot.exports.synced_lyrics(clip.id, title=clip.title)
+        text = await bot.exports.synced_lyrics(job, requester_of(interaction), clip.id, title=clip.title)
         preview = "\n".join(text.splitlines()[1:9])
         filename = f"{render.file_stem(clip.title)} - Take {take_letter(take)}.lrc"
         file = discord.File(io.BytesIO(text.encode()), filename=filename)
@@ -198,13 +199,13 @@ async def _ask(interaction: discord.Interaction, what: str, clip: Clip, name: st
             attachments=[file],
         )
     elif what == "midi":
-        await _midi(interaction, clip.id, name, clip.title, take)
+        await _midi(interaction, job, clip.id, name, clip.title, take)
     else:
         await safe_reply(interaction, "That tool is not available for this take.")
 
 
-async def _midi(interaction: discord.Interaction, clip_id: str, name: str, title: str, take: int) -> None:
-    midi = await bot_of(interaction).exports.midi(clip_id)
+async def _midi(interaction: discord.Interaction, job: Job, clip_id: str, name: str, title: str, take: int) -> None:
+    midi = await bot_of(interaction).exports.midi(job, requester_of(interaction), clip_id)
     if midi is None:
         await safe_reply(interaction, "🎹 Suno is still transcribing the MIDI. Please ask again in a minute.")
         return
