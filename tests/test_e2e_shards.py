@@ -4,11 +4,13 @@ on one PostgreSQL database, against a shard-aware fake Discord and the simulator
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 import yarl
 from discord.gateway import DiscordWebSocket
 
+from bot.core.courier import CourierConfig
 from tests.conftest import relax_limits
 from tests.e2e import posts, wait_delivery
 from tests.harness import BotHarness
@@ -26,9 +28,17 @@ def two_shards(fake_discord, monkeypatch):
 
 
 def bot_for(fake, sim, url, shard: int) -> BotHarness:
-    """A bot process running only `shard` of two, with commands synced globally (every guild sees them)."""
-    return BotHarness(fake, sim, url, now=None,
-                      overrides={"shard_count": 2, "shard_ids": (shard,), "discord_guild_id": None})
+    """A bot process running only `shard` of two, with commands synced globally (every guild sees them).
+
+    Both "processes" share this test's event loop, which a busy machine can stall for seconds: with the harness's
+    3 s heartbeat timeout one then took the other, mid-post, for dead and posted its song again (CI saw it). They
+    judge each other as live bots do (20 s, a 60 s lease); taking over a crashed process's claims is tested apart."""
+    running = BotHarness(fake, sim, url, now=None,
+                         overrides={"shard_count": 2, "shard_ids": (shard,), "discord_guild_id": None})
+    live = CourierConfig()
+    running.courier_config = dataclasses.replace(running.courier_config, heartbeat_timeout=live.heartbeat_timeout,
+                                                 lease=live.lease)
+    return running
 
 
 async def test_each_process_runs_its_shard_and_answers_its_own_guilds(
