@@ -14,7 +14,7 @@ from bot.core.jobs import suno_job
 from bot.core.validation import InvalidInputError, suno_request
 from bot.ui.acknowledgement import Answer, in_time
 from bot.ui.forms import LyricsForm, LyricsFormValues
-from bot.ui.launcher import start_job
+from bot.ui.launcher import requester_of, start_job
 
 if TYPE_CHECKING:
     from bot.app.chorus import Chorus
@@ -98,7 +98,10 @@ class Suno(commands.Cog):
 
     @suno.autocomplete("style")
     async def _styles(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        styles = await self.bot.styles.suggest(current, member=interaction.user.id)
+        async def allowed() -> bool:  # the server's rules, read only when Suno would be asked
+            return await self.bot.jobs.allows("suno", requester_of(interaction))
+
+        styles = await self.bot.styles.suggest(current, member=interaction.user.id, allowed=allowed)
         return [app_commands.Choice(name=tag, value=tag) for tag in styles]
 
 

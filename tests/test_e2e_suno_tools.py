@@ -215,6 +215,22 @@ async def test_style_suggestions_come_from_the_list_then_suno(harness):
     assert [r.body["original_tags"] for r in sim.requests_to("tags")] == ["sea shanty", "jaz"]
 
 
+async def test_style_suggestions_ask_suno_only_for_members_the_servers_rules_let_in(harness):
+    """Suno's tag upsampling is a call of unknown price: a member the server's rules keep from Suno (here: a role they
+    lack) gets the built-in list, answered once, and Suno is not asked; a member with the role gets Suno's take."""
+    fake, sim = harness.fake, harness.sim
+    admin = await fake.slash_command("chorus role", {"role": fake.admin_role}, user=fake.admin)
+    await admin.wait_response()
+    kept_out = await fake.autocomplete("suno", {"prompt": "x", "style": "sea shanty"}, "style", user=fake.alice)
+    names = [c["name"] for c in (await kept_out.wait_response())["data"]["choices"]]
+    assert names == ["sea shanty"] and len(answers(fake, kept_out)) == 1
+    assert sim.count("tags") == 0
+    let_in = await fake.autocomplete("suno", {"prompt": "x", "style": "sea shanty"}, "style", user=fake.admin)
+    names = [c["name"] for c in (await let_in.wait_response())["data"]["choices"]]
+    assert names[1].startswith("sea shanty, warm analog")
+    assert sim.count("tags") == 1
+
+
 async def test_typing_a_style_letter_by_letter_asks_suno_once(harness):
     """Discord asks for suggestions on every keystroke; CometAPI's tags route (whose price is not published) is asked
     once, for what the member settled on, and one style is cached, not one per letter. Every keystroke is answered

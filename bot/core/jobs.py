@@ -17,12 +17,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.cometapi import (
+    Action,
     APITimeoutError,
     BadResponseError,
     CometAPI,
     CometAPIError,
     InsufficientBalanceError,
     NetworkError,
+    Provider,
     SubmitUnconfirmedError,
     SunoMusicRequest,
     UdioRequest,
@@ -250,11 +252,24 @@ class JobService:
         passes, so a server that switched Suno off, or keeps songs to a role or to some channels, keeps these calls
         there too. A press outside the server (a DM) answers to the server of the song. NotAllowedError says why not.
         CometAPI publishes no price for these calls, so they are not counted against the limits (shared/api §4.3)."""
-        guild_id = requester.guild_id if requester.guild_id is not None else job.guild_id
+        await self._check_call(job.provider, job.action, requester, job.guild_id)
+
+    async def allows(self, provider: Provider, requester: Requester) -> bool:
+        """Whether the server's rules let this member ask `provider` for anything here (where, who, switched on):
+        for calls made while typing (style suggestions), which have no one to tell why not."""
+        try:
+            await self._check_call(provider, "MUSIC", requester, None)
+        except NotAllowedError:
+            return False
+        return True
+
+    async def _check_call(self, provider: Provider, action: Action, requester: Requester,
+                          song_guild_id: int | None) -> None:
+        guild_id = requester.guild_id if requester.guild_id is not None else song_guild_id
         if guild_id is None:
             raise NotAllowedError(OUTSIDE_A_SERVER)
         settings = await self._store.guild_settings(guild_id)
-        call = NewJob(dataclasses.replace(requester, guild_id=guild_id), job.provider, job.action, {})
+        call = NewJob(dataclasses.replace(requester, guild_id=guild_id), provider, action, {})
         _check_rules(settings, call, outside=requester.guild_id is None)
 
     async def _keep_draft(self, new: NewJob, refusal: LimitReachedError) -> int:

@@ -66,8 +66,10 @@ class StyleSuggestions:
         """How many upsampled styles are kept now (never more than the cache's maximum)."""
         return len(self._cache)
 
-    async def suggest(self, typed: str, *, member: int) -> list[str]:
-        """Up to 25 styles: what was typed, the popular ones that match, then Suno's richer take when there is one."""
+    async def suggest(self, typed: str, *, member: int, allowed: Callable[[], Awaitable[bool]] | None = None
+                      ) -> list[str]:
+        """Up to 25 styles: what was typed, the popular ones that match, then Suno's richer take when there is one.
+        `allowed` is asked (only) before Suno would be: a member the server's rules keep from Suno gets the list."""
         typed = typed.strip()
         wanted = typed.lower()
         found = [style for style in POPULAR_STYLES if wanted in style] if wanted else list(POPULAR_STYLES)
@@ -76,7 +78,8 @@ class StyleSuggestions:
         if len(typed) >= MIN_TYPED:
             richer = self._cached(wanted)
             # While the route is known to fail, nothing waits for it.
-            if richer is None and self._clock() >= self._down_until and await self._settled(member):
+            if (richer is None and self._clock() >= self._down_until and await self._settled(member)
+                    and await _may_ask(allowed)):
                 richer = await self._upsample(typed, member)
             if richer:
                 # Last of the ones shown, so the built-in (free, instant) styles are never pushed off the list.
@@ -131,3 +134,14 @@ class StyleSuggestions:
 def _choice(richer: str) -> str:
     """Suno's text cut to what a choice can hold, at a comma when it is too long."""
     return richer[:CHOICE_MAX].rsplit(",", 1)[0] if len(richer) > CHOICE_MAX else richer
+
+
+async def _may_ask(allowed: Callable[[], Awaitable[bool]] | None) -> bool:
+    """Whether Suno may be asked; when that cannot be told now (the store is away), it is not: the list answers."""
+    if allowed is None:
+        return True
+    try:
+        return await allowed()
+    except Exception:
+        log.warning("could not tell whether Suno may be asked for style suggestions", exc_info=True)
+        return False
