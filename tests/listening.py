@@ -12,7 +12,7 @@ import pytest
 
 from bot.core.listening import ListeningConfig
 from bot.simulator import SimulatorServer
-from tests.e2e import buttons, text_of, wait_delivery
+from tests.e2e import buttons, eventually, text_of, wait_delivery
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.models import FakeChannel, FakeUser
 from tests.fakes.voice import Burst, FakeVoice, expected_frames, tone_mp3
@@ -40,8 +40,15 @@ class Room:
         """A song made and posted (the `count`-th delivery in #music) whose takes play a `hz` tone."""
         await self.fake.slash_command("suno", {"prompt": f"a {hz} Hz song"}, user=user or self.fake.alice)
         message: dict[str, Any] = (await wait_delivery(self.fake, count))[count - 1]
-        job = await self.bot.jobs.get(count)
-        assert job is not None and job.result is not None
+
+        async def recorded() -> Any:
+            # Discord has the post; the bot records it as delivered a moment later (a busy machine: longer), and
+            # only a delivered song is on the chart, the member's list or the channel's: wait for that too.
+            job = await self.bot.jobs.get(count)
+            return job if job is not None and job.delivery == "delivered" else None
+
+        job = await eventually(recorded, within=10)
+        assert job.result is not None
         for clip in job.result["clips"]:
             self.sim.media.set_audio(self.tone(hz, seconds), clip["id"])
         return message
