@@ -92,7 +92,7 @@ async def test_a_bulk_delete_removes_every_song_in_it_and_nothing_else(shifted_h
     shifted_harness.clock.advance(utc_day_start(shifted_harness.clock()) + 86400 + 60 - shifted_harness.clock())
     await bot.timers.run_once()
 
-    def featured() -> list[dict]:
+    def featured() -> list[dict[str, object]]:
         return [m for m in fake.messages_in(fake.general) if str(m.get("nonce") or "").startswith("chorus-sotd-")]
 
     # The bot's own timers loop may have claimed the day first and be posting it still (a busy machine): wait for it.
