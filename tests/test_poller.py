@@ -821,6 +821,34 @@ async def test_another_live_bot_in_the_same_process_is_not_taken_for_dead(store,
     assert await second.dead_owners() == {"earlier-run"}
 
 
+async def test_a_bot_of_this_process_between_its_beats_is_not_taken_for_dead(store, clock):
+    """A second bot started in this process before the first has beaten again: the first's last beat is older than
+    the second's start, as an earlier run's would be, yet it is alive here and its claims are not taken over (the
+    two-shard e2e posted a song twice when the second shard started while the first was posting)."""
+    first = Courier(store, Inbox(), COURIER, now=clock, owner="first")
+    second = Courier(store, Inbox(), COURIER, now=clock, owner="second")
+    await first.start()
+    try:
+        clock.advance(1)
+        await second.start()
+        try:
+            assert await second.dead_owners() == set()
+        finally:
+            await second.stop(grace=1)
+        await first.stop(grace=1)
+        # Once stopped (retired, or killed without a word) a bot of this process is no longer vouched for.
+        await store.beat("first", host=first.host, pid=first.pid)
+        clock.advance(1)
+        late = Courier(store, Inbox(), COURIER, now=clock, owner="late")
+        await late.start()
+        try:
+            assert "first" in await late.dead_owners()
+        finally:
+            await late.stop(grace=1)
+    finally:
+        await first.stop(grace=1)
+
+
 # ---- ids batch fetch never lists (shared/api §2.4, §8: an upload's id may be one) --------------------------------
 
 
