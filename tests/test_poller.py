@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
+import socket
+import sys
 from typing import Any
 
 import pytest
 
 from bot.cometapi import SunoMusicRequest, UdioRequest
-from bot.core.courier import Courier, CourierConfig, Delivered, PermanentDeliveryError, RetryLater
+from bot.core.courier import Courier, CourierConfig, Delivered, PermanentDeliveryError, RetryLater, this_host
 from bot.core.jobs import JobService, lyrics_job, suno_job, udio_job
 from bot.core.poller import TIMED_OUT_REASON, CycleReport, Poller, PollerConfig
 from bot.domain import Job
@@ -703,17 +706,33 @@ async def _claimed_by(store, job, owner, *, host, pid):
 async def test_a_claim_left_by_a_killed_process_is_taken_over_at_once(poller, service, store, inbox):
     """A process killed mid-delivery (SIGKILL: no clean shutdown, its heartbeat still fresh) leaves a claim; on
     this machine its process id is gone, so the next courier takes the job over at once, not after the lease."""
-    import socket
-    import sys
-
     job = (await submit_many(service, 1))[0]
     await poller.poller.run_cycle()
     gone = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
     await gone.wait()  # a process id that was alive and is no more
-    await _claimed_by(store, job, "killed", host=socket.gethostname(), pid=gone.pid)
+    await _claimed_by(store, job, "killed", host=this_host(), pid=gone.pid)
     assert await poller.courier.run_once() == 1
     assert inbox.ids == [job.id]
     assert (await store.get(job.id)).delivery_attempts == 2
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/ns/pid"), reason="process-id namespaces are Linux's")
+async def test_a_container_sharing_this_hostname_keeps_its_claims_while_it_beats(poller, service, store, inbox,
+                                                                                 clock):
+    """Two containers with one hostname (host networking, a fixed `hostname:`) number their processes apart: the
+    other's process id, dead or somebody else's here, says nothing, so its claim stays its own while it beats, and
+    is taken over once it falls silent."""
+    job = (await submit_many(service, 1))[0]
+    await poller.poller.run_cycle()
+    gone = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await gone.wait()  # no such process here; in its own namespace it is the twin bot
+    twin = f"{socket.gethostname()} pidns:1"  # no namespace here has inode 1
+    assert this_host() == f"{socket.gethostname()} pidns:{os.stat('/proc/self/ns/pid').st_ino}" != twin
+    await _claimed_by(store, job, "twin", host=twin, pid=gone.pid)
+    assert await poller.courier.run_once() == 0
+    clock.advance(COURIER.heartbeat_timeout + 1)
+    assert await poller.courier.run_once() == 1
+    assert inbox.ids == [job.id]
 
 
 async def test_a_silent_process_loses_its_claims_after_the_heartbeat_timeout(poller, service, store, inbox, clock):
@@ -808,12 +827,9 @@ async def test_the_courier_posts_in_order_within_a_channel_and_in_parallel_acros
 async def test_another_live_bot_in_the_same_process_is_not_taken_for_dead(store, clock):
     """Two couriers in one process (same host and pid) both beating: neither counts the other as dead; an earlier run
     of this process id that fell silent before this one started is dead at once."""
-    import os
-    import socket
-
     first = Courier(store, Inbox(), COURIER, now=clock, owner="first")
     second = Courier(store, Inbox(), COURIER, now=clock, owner="second")
-    await store.beat("earlier-run", host=socket.gethostname(), pid=os.getpid())
+    await store.beat("earlier-run", host=first.host, pid=os.getpid())
     clock.advance(1)
     await store.beat("first", host=first.host, pid=first.pid)
     await store.beat("second", host=second.host, pid=second.pid)

@@ -116,6 +116,18 @@ class _Hold:
 _RUNNING_HERE: set[str] = set()
 
 
+def this_host() -> str:
+    """Where this process's id means something: the machine's name and, on Linux, its process-id namespace.
+
+    Containers that share a hostname (host networking, a fixed `hostname:`) each number their processes apart: a
+    process id read from another namespace says nothing here, and checking it would take a live bot for dead."""
+    name = socket.gethostname()
+    try:
+        return f"{name} pidns:{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:  # not Linux: the machine's name is all we have
+        return name
+
+
 def process_alive(pid: int) -> bool:
     """Whether a process with this id runs on this machine (our own id never belongs to another owner)."""
     if pid == os.getpid():
@@ -150,9 +162,9 @@ class Courier:
         self.config = config or CourierConfig()
         self._metrics = metrics
         self._now = now
-        self.host = socket.gethostname()
+        self.host = this_host()
         self.pid = os.getpid()
-        self.owner = owner or f"{self.host}:{self.pid}:{uuid.uuid4().hex[:8]}"
+        self.owner = owner or f"{socket.gethostname()}:{self.pid}:{uuid.uuid4().hex[:8]}"
         # Two loops on the one base: delivery rounds, and the heartbeat that tells other processes we are alive.
         # A failed round (the store unreachable) is retried within a minute at most: songs are waiting.
         self._loop = Loop("courier", self._round, interval=self.config.interval, max_backoff=60.0, timer=timer)
@@ -289,8 +301,9 @@ class Courier:
             return False
         if worker.pid == self.pid:
             # Our own process id: another bot running in this very process (tests run several) is alive even between
-            # its beats; otherwise an earlier run of this process id (a container's PID 1 after a restart) is gone if
-            # it fell silent before we started.
+            # its beats; otherwise an earlier run of this process id (restarted by a supervisor in this namespace) is
+            # gone if it fell silent before we started. (A restarted container has a namespace of its own: its
+            # earlier run is taken over once silent, like a process on another machine.)
             if worker.owner in _RUNNING_HERE:
                 return False
             return started is not None and worker.heartbeat_at < started
