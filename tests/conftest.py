@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -24,6 +25,23 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+class RunningClock:
+    """A wall clock that runs with real time, and that a test may also move forward by hand (minutes in a moment)."""
+
+    def __init__(self) -> None:
+        self._ahead = 0.0
+
+    @property
+    def now(self) -> float:
+        return time.time() + self._ahead
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self._ahead += seconds
 
 
 @pytest.fixture

@@ -292,11 +292,11 @@ async def test_songs_outlive_a_long_outage_of_message_creates_and_are_posted_onc
     posted exactly once and none abandoned: failures for now never count towards giving up, and a 429's Retry-After
     is waited out before the channel is tried again."""
     import dataclasses
-    import time
 
-    from tests.conftest import FakeClock
+    from tests.conftest import RunningClock
 
-    bot_clock = FakeClock(time.time())
+    # The store keeps each wait on its clock (for every process): that clock runs, and jumps the ten minutes.
+    bot_clock = RunningClock()
     running = BotHarness(fake_discord, simulator, tmp_path / "outage.db", now=bot_clock)
     # Short backoffs, so the test's minutes of outage take a few real seconds; the give-up age stays a day.
     running.courier_config = dataclasses.replace(running.courier_config, retry_base=0.05, retry_cap=0.2)

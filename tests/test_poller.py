@@ -386,6 +386,12 @@ async def _finished_in(store: JobStore, channel_id: int) -> Job:
     return job
 
 
+async def _pass(timer: ManualTimer, clock, seconds: float) -> None:
+    """Time goes by for the courier's loop timer and for the store's clock (which keeps the waits for every process)."""
+    clock.advance(seconds)
+    await timer.advance(seconds)
+
+
 async def test_a_rate_limited_channel_waits_its_retry_after_while_other_channels_go_on(store, clock):
     """A 429 in one channel (RetryLater with Retry-After 30 s) holds that channel, all of its songs, for 30 s, however
     often the courier is woken; other channels are posted meanwhile; then every song is posted, none given up."""
@@ -400,13 +406,33 @@ async def test_a_rate_limited_channel_waits_its_retry_after_while_other_channels
     assert await courier.run_once() == 1
     assert inbox.ids == [other.id]
     for _ in range(29):
-        await timer.advance(1.0)
+        await _pass(timer, clock, 1.0)
         assert await courier.run_once() == 0
-    await timer.advance(1.0)
+    await _pass(timer, clock, 1.0)
     assert await courier.run_once() == 2
     assert inbox.ids == [other.id, first.id, second.id]
     assert [at - start for channel, at in inbox.tried if channel == 2001] == [0.0, 30.0, 30.0]
     assert {(await store.get(job.id)).delivery for job in (first, second, other)} == {"delivered"}
+
+
+async def test_a_retry_after_holds_for_every_process_and_after_a_restart(store, clock):
+    """A 429 met by one process holds the songs it was posting for the Retry-After in the store, not only in that
+    process's memory: another process (or this one restarted) does not post them early."""
+    timer = ManualTimer()
+    inbox = ByChannel()
+    inbox.timer = timer
+    inbox.errors[2001] = [RetryLater("429 Too Many Requests", retry_after=30.0)]
+    first = Courier(store, inbox, COURIER, now=clock, timer=timer, owner="first")
+    job = await _finished_in(store, 2001)
+    assert await first.run_once() == 0
+    other = Courier(store, inbox, COURIER, now=clock, timer=timer, owner="other")
+    for _ in range(29):
+        await _pass(timer, clock, 1.0)
+        assert await other.run_once() == 0
+    await _pass(timer, clock, 1.0)
+    assert await other.run_once() == 1
+    assert inbox.ids == [job.id]
+    assert [at - inbox.tried[0][1] for _, at in inbox.tried] == [0.0, 30.0]
 
 
 async def test_a_global_rate_limit_holds_every_channel(store, clock):
@@ -419,10 +445,10 @@ async def test_a_global_rate_limit_holds_every_channel(store, clock):
     first = await _finished_in(store, 2001)
     assert await courier.run_once() == 0
     later = await _finished_in(store, 2002)
-    await timer.advance(9.0)
+    await _pass(timer, clock, 9.0)
     assert await courier.run_once() == 0
     assert [channel for channel, _ in inbox.tried] == [2001]
-    await timer.advance(1.0)
+    await _pass(timer, clock, 1.0)
     assert await courier.run_once() == 2
     assert sorted(inbox.ids) == [first.id, later.id]
 
@@ -444,10 +470,10 @@ async def test_the_courier_loop_retries_when_the_hold_ends_not_at_the_next_inter
         start = inbox.tried[0][1]
         for _ in range(6):
             courier.wake()
-            await timer.advance(1.0)
+            await _pass(timer, clock, 1.0)
             await asyncio.sleep(0.05)
         assert len(inbox.tried) == 1
-        await timer.advance(1.0)
+        await _pass(timer, clock, 1.0)
         await asyncio.wait_for(inbox.arrived.wait(), 5)
     finally:
         await courier.stop(grace=5)

@@ -237,6 +237,41 @@ async def test_a_renewed_claim_outlives_its_first_lease(store, clock):
     assert await store.claim_delivery(job.id, owner="other", lease_seconds=60) is None
 
 
+async def test_a_released_delivery_waits_its_retry_for_every_process(store):
+    """A release with a wait keeps the job (and, for a channel's or a global rate limit, the other songs waiting in
+    that channel or anywhere) out of every process's deliverable list until the wait is over."""
+    import dataclasses
+
+    await live(store)
+    await live(store, "other")
+
+    async def finished_in(channel_id: int):
+        job = await store.create(new_job(requester=dataclasses.replace(ALICE, channel_id=channel_id)))
+        await store.mark_submitted(job.id, f"t{job.id}")
+        await store.apply([JobUpdate(job.id, "succeeded", result={})])
+        return job
+
+    async def waiting() -> set[int]:
+        return {job.id for job in await store.deliverable(lease_seconds=60)}
+
+    first, neighbour, elsewhere = await finished_in(2001), await finished_in(2001), await finished_in(2002)
+    await store.claim_delivery(first.id, owner=ME, lease_seconds=60)
+    await store.release_delivery(first.id, "HTTP 500", owner=ME, give_up=False, retry_in=3600)
+    assert await waiting() == {neighbour.id, elsewhere.id}
+    assert await store.claim_delivery(first.id, owner="other", lease_seconds=60) is None
+    await store.claim_delivery(neighbour.id, owner=ME, lease_seconds=60)
+    await store.release_delivery(neighbour.id, "429", owner=ME, give_up=False, retry_in=3600, hold="channel")
+    assert await waiting() == {elsewhere.id}
+    await store.claim_delivery(elsewhere.id, owner=ME, lease_seconds=60)
+    await store.release_delivery(elsewhere.id, "429 global", owner=ME, give_up=False, retry_in=0)
+    assert await waiting() == {elsewhere.id}  # no wait asked: due at once
+    await finished_in(2003)  # waiting in a third channel when the global limit comes
+    await store.claim_delivery(elsewhere.id, owner=ME, lease_seconds=60)
+    await store.release_delivery(elsewhere.id, "429 global", owner=ME, give_up=False, retry_in=3600,
+                                 hold="everywhere")
+    assert await waiting() == set()
+
+
 async def test_release_retries_or_gives_up(store):
     """A failed delivery goes back to pending, or is abandoned with its reason recorded."""
     await live(store)

@@ -11,7 +11,9 @@ now (`RetryLater`: a 429, a 5xx, a connection refused) holds its channel, or eve
 for the Retry-After asked and a backoff that grows with each failure in a row; any other error holds that job
 alone. Only a permanent refusal (`PermanentDeliveryError`: the channel and the member's DMs both refuse) gives up at
 once; anything else is given up only when the job is older than `give_up_after` (a day), however many attempts it
-took. The holds live in memory, bounded by the jobs waiting: a restart simply tries again at once.
+took. The holds live in memory (bounded by the jobs waiting), and each wait is written with the job it released
+(`delivery_not_before`; for a rate limit also on the songs waiting in its channel, or everywhere), so another
+process, or this one restarted, keeps it too.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.core.loop import Loop, Next, Timer
-from bot.domain import Job, Worker
+from bot.domain import DeliveryHold, Job, Worker
 from bot.store import JobStore
 
 log = logging.getLogger(__name__)
@@ -378,7 +380,11 @@ class Courier:
         else:
             log.error("delivering job %d failed (attempt %d); trying it again in %.1fs", job.id,
                       job.delivery_attempts, wait, exc_info=exc)
-        await self._store.release_delivery(job.id, reason, owner=self.owner, give_up=False)
+        # The wait goes into the store too, so that no other process (nor this one restarted) posts early.
+        scope: DeliveryHold = "job"
+        if isinstance(exc, RetryLater):
+            scope = "everywhere" if exc.everywhere else "channel"
+        await self._store.release_delivery(job.id, reason, owner=self.owner, give_up=False, retry_in=wait, hold=scope)
 
     def _held(self, job: Job) -> bool:
         """The job waits: every channel, its channel or the job itself is held by a Retry-After or a backoff."""

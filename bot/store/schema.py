@@ -120,6 +120,9 @@ jobs = sa.Table(
     # What the job costs, in songs: limits, budgets and /chorus usage count this, not jobs (stems of every track cost
     # about five songs where resold).
     sa.Column("cost", sa.Integer, nullable=False, server_default="1"),
+    # A delivery that failed for now (a 429's Retry-After, a backoff) is not tried again before this time, by any
+    # process: the wait is kept in the store, not only in the memory of the process that met it.
+    sa.Column("delivery_not_before", Time),
     one_of("provider", ("suno", "udio")),
     one_of("action", ("MUSIC", "LYRICS")),
     one_of("state", JOB_STATES),

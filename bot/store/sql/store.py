@@ -33,6 +33,7 @@ from bot.domain.jobs import (
     INTERRUPTED_SUBMIT,
     MAY_HAVE_STARTED,
     Admit,
+    DeliveryHold,
     GuildSettings,
     IllegalTransitionError,
     Job,
@@ -508,7 +509,8 @@ class SqlStore(CommunityQueries):
             jobs.c.delivery_owner.in_(sorted(dead_owners)),
         )
         pending, claimed = is_one_of(jobs.c.delivery, ("pending",)), is_one_of(jobs.c.delivery, ("claimed",))
-        return sa.or_(pending, sa.and_(claimed, stale))
+        due = sa.or_(jobs.c.delivery_not_before.is_(None), jobs.c.delivery_not_before <= self._b.now())
+        return sa.or_(sa.and_(pending, due), sa.and_(claimed, stale))
 
     async def deliverable(
         self, *, lease_seconds: float, dead_owners: Collection[str] = (), limit: int = 100
@@ -552,13 +554,25 @@ class SqlStore(CommunityQueries):
             .returning(jobs.c.id)
         ) is not None
 
-    async def release_delivery(self, job_id: int, error: str, *, owner: str, give_up: bool) -> None:
-        """Release a failed delivery's claim to retry later, or give up and record why (only the owner may)."""
-        await self._write(
-            sa.update(jobs).where(self._held_by(job_id, owner))
-            .values(delivery="abandoned" if give_up else "pending", delivery_error=error, delivery_claimed_at=None,
-                    delivery_owner=None, updated_at=self._b.now())
-        )
+    async def release_delivery(self, job_id: int, error: str, *, owner: str, give_up: bool, retry_in: float = 0.0,
+                               hold: DeliveryHold = "job") -> None:
+        """Release a failed delivery's claim to retry in `retry_in` s (no process tries it sooner; with `hold`, its
+        channel's or every waiting song too), or give up and record why (only the owner may)."""
+        until = self._b.now() + retry_in
+        async with self._db.transaction() as conn:
+            released = (await conn.execute(
+                sa.update(jobs).where(self._held_by(job_id, owner))
+                .values(delivery="abandoned" if give_up else "pending", delivery_error=error, delivery_claimed_at=None,
+                        delivery_owner=None, updated_at=self._b.now(), delivery_not_before=None if give_up else until)
+                .returning(jobs.c.channel_id)
+            )).first()
+            if released is None or give_up or hold == "job":
+                return
+            waiting = [jobs.c.delivery == "pending",
+                       sa.or_(jobs.c.delivery_not_before.is_(None), jobs.c.delivery_not_before < until)]
+            if hold == "channel":
+                waiting.append(jobs.c.channel_id == released.channel_id)
+            await conn.execute(sa.update(jobs).where(*waiting).values(delivery_not_before=until))
 
     # ---- processes ----------------------------------------------------------------------------------------------
 
