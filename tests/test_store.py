@@ -490,3 +490,16 @@ async def test_a_submit_recovered_as_interrupted_takes_its_late_task_id(store, c
     refused = await store.create(new_job(), owner=ME)
     await store.mark_submit_failed(refused.id, "CometAPI refused the prompt")
     assert await store.mark_submitted_after_recovery(refused.id, "t-refused") is None
+
+
+async def test_a_hold_binds_every_process_on_a_shared_database(store_url, store):
+    """hold_off: on PostgreSQL every process reads the hold (a shorter one never cuts a longer one short); on SQLite
+    (one process) the poller's own loop keeps the wait, so the store holds nothing."""
+    assert await store.held_for("hold:test") == 0.0
+    await store.hold_off("hold:test", 60)
+    await store.hold_off("hold:test", 1)
+    if store_url.startswith("postgresql"):
+        assert 55 < await store.held_for("hold:test") <= 60
+        assert await store.held_for("hold:another") == 0.0
+    else:
+        assert await store.held_for("hold:test") == 0.0

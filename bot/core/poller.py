@@ -22,6 +22,8 @@ TIMED_OUT_REASON = "CometAPI did not finish this job in time"
 UNKNOWN_TASK_REASON = "CometAPI has no record of this job's task (it never showed up), so nothing will come of it"
 # Updates after which a job waits for the courier.
 FINISHED = frozenset({"succeeded", "failed", "timed_out"})
+# The key of CometAPI's Retry-After in the store's holds, shared by every process of the bot.
+COMETAPI_HOLD = "hold:cometapi"
 # The longest Retry-After kept as asked: CometAPI's word is honoured in full, but a bogus header cannot park polling
 # for days.
 MAX_RETRY_AFTER = 3600.0
@@ -81,6 +83,8 @@ class CycleReport:
     fetched: dict[str, int] = field(default_factory=dict)
     # Jobs batch fetch answered without, asked about one by one (each one call besides `calls`).
     checked: int = 0
+    # Nothing was fetched: a Retry-After CometAPI gave (to this process or another) is not over yet.
+    held: bool = False
 
 
 class Poller:
@@ -173,7 +177,7 @@ class Poller:
         the next cycle forward, never before the time CometAPI (or the backoff) asked for; a crash of the cycle
         itself is the loop's to back off."""
         report = await self.run_cycle()
-        return Next(after=report.delay, hold=report.delay if report.errors else 0.0)
+        return Next(after=report.delay, hold=report.delay if report.errors or report.held else 0.0)
 
     # ---- one cycle -------------------------------------------------------------------------------------------
 
@@ -190,6 +194,13 @@ class Poller:
             older_than=now - self.config.submit_grace, exclude=self._busy_submits(), owner=self._owner,
             dead_owners=dead,
         )
+        # One API key, one rate limit: a Retry-After that any process of the bot met binds every process.
+        held = await self._store.held_for(COMETAPI_HOLD)
+        if held > 0:
+            report.delay, report.held = held, True
+            self.last_cycle_at = self._now()
+            self.last_report = report
+            return report
         if self._owner is None:
             jobs = await self._store.in_flight()
         else:
@@ -227,6 +238,8 @@ class Poller:
             self._on_finished()  # the courier posts them; this loop goes straight back to polling
         if (report.finished or self.last_cycle_at is None) and self._after_finish is not None:
             self._start_follow_ups()
+        if retry_after > 0:
+            await self._store.hold_off(COMETAPI_HOLD, retry_after)  # the other processes wait it out too
         # Every cycle decides the backoff, an empty one too (it resets what an earlier failure left).
         if report.errors:
             self._loop.backoff.failed()

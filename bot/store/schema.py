@@ -186,7 +186,8 @@ workers = sa.Table(
     sa.Column("heartbeat_at", Time, nullable=False),
 )
 
-# Turns shared by every process (e.g. Discord's IDENTIFY, once per 5 s per bucket); on real time, not the store's.
+# Turns shared by every process (e.g. Discord's IDENTIFY, once per 5 s per bucket), and holds (a time before which
+# no process may, e.g. fetch from CometAPI after its Retry-After); on real time, not the store's.
 turns = sa.Table(
     "turns",
     metadata,

@@ -635,6 +635,25 @@ class SqlStore(CommunityQueries):
                 index_elements=[turns.c.key], set_={"taken_at": insert.excluded.taken_at}
             ))
 
+    async def hold_off(self, key: str, seconds: float) -> None:
+        """No process should do `key` for `seconds` from now (a longer hold already set stays); on real time, as the
+        other side counts its Retry-After."""
+        if not self._b.shared:  # one process: its own loop keeps the wait (on its own timer)
+            return
+        until = sa.func.clock_timestamp() + sa.func.make_interval(0, 0, 0, 0, 0, 0, seconds)
+        insert = self._b.insert(turns).values(key=key, taken_at=until)
+        later = sa.func.greatest(turns.c.taken_at, insert.excluded.taken_at)
+        await self._write(insert.on_conflict_do_update(index_elements=[turns.c.key], set_={"taken_at": later}))
+
+    async def held_for(self, key: str) -> float:
+        """Seconds left of `key`'s hold, 0.0 when there is none (or it is over; always on SQLite: one process)."""
+        if not self._b.shared:
+            return 0.0
+        left = await self._scalar(
+            sa.select(sa.extract("epoch", turns.c.taken_at - sa.func.clock_timestamp())).where(turns.c.key == key)
+        )
+        return max(0.0, float(left)) if left is not None else 0.0
+
     # ---- reports and settings -----------------------------------------------------------------------------------
 
     async def usage_by_member(self, guild_id: int, since: float) -> list[UsageRow]:
