@@ -549,3 +549,36 @@ async def test_a_takes_tools_and_personas_keep_the_servers_rules(harness):
     assert "Suno is switched off" in (await final_answer(fake, it))["content"]
     assert (sim.count("wav"), sim.count("timing"), sim.count("midi"), sim.count("persona")) == (0, 0, 0, 0)
     assert await harness.bot.personas.list(fake.guild.id) == []
+
+
+async def test_a_takes_files_asked_again_come_at_once_without_asking_cometapi(harness):
+    """A take's WAV, synced lyrics and MIDI asked a second time (or by a second member) come from what CometAPI
+    answered the first time: no second call, which CometAPI may charge for, so the answer no longer says it may; two
+    members pressing WAV at the same moment share one call. The server's rules still apply to every ask."""
+    fake, sim = harness.fake, harness.sim
+    message = await first_song(fake)
+    firsts = {tool: await final_answer(fake, await use_tool(fake, await tools_of(fake, message, fake.alice), tool,
+                                                            fake.alice))
+              for tool in ("wav", "lrc", "midi")}
+    calls = (sim.count("wav"), sim.count("timing"), sim.count("midi"))
+    assert calls[0] == 1 and calls[1] == 1 and calls[2] >= 1
+    for tool, first in firsts.items():
+        it = await use_tool(fake, await tools_of(fake, message, fake.bob), tool, fake.bob)
+        again = await final_answer(fake, it)
+        assert len(answers(fake, it)) == 1 and again["flags"] & 64
+        assert "may charge" in first["content"] and "may charge" not in again["content"]
+        assert again["content"].split("\n-#")[0] == first["content"].split("\n-#")[0]
+    assert (sim.count("wav"), sim.count("timing"), sim.count("midi")) == calls
+    # Take B's WAV, pressed by two members at once: one call to CometAPI, the same link to both.
+    from bot.simulator import Fault
+
+    sim.faults.script("wav", [Fault("hang", hang_seconds=0.5)])  # slow to answer: the second press comes meanwhile
+    opened = await tools_of(fake, message, fake.alice, take=2)
+    both = await asyncio.gather(*(use_tool(fake, opened, "wav", who) for who in (fake.alice, fake.bob)))
+    links = [(await final_answer(fake, it))["content"] for it in both]
+    assert sim.count("wav") == 2 and links[0].split("\n-#")[0] == links[1].split("\n-#")[0]
+    # Kept to the server's rules even when remembered.
+    admin = await fake.slash_command("chorus role", {"role": fake.admin_role}, user=fake.admin)
+    await admin.wait_response()
+    refused = await final_answer(fake, await use_tool(fake, await tools_of(fake, message, fake.bob), "wav", fake.bob))
+    assert f"<@&{fake.admin_role.id}>" in refused["content"]

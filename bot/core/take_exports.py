@@ -5,14 +5,23 @@ still under way; those are asked about again a bounded few times (`poll_interval
 waits a little, never for long, and a route answered `{}` is not asked again: each ask may be charged. CometAPI
 publishes no price for these routes (shared/api cometapi-music.md §4.3), so nothing here calls them free; the Discord
 side says so under every answer. Each call passes the server's rules first (`JobService.check_rules`).
+
+A finished answer is remembered for a while (a take's files do not change): asking again for the same take's WAV,
+video, lyrics timing or MIDI answers at once without asking CometAPI (so without a charge, and the answer says no
+such thing), and members pressing the same tool at the same moment share one call. The memory is this process's,
+bounded in size and age.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Literal
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar, cast
 
-from bot.cometapi import CometAPI, Midi, lrc
+from bot.cometapi import AlignedWord, CometAPI, Midi, lrc
 from bot.core.jobs import JobService
 from bot.domain import Job, Requester
 
@@ -22,6 +31,53 @@ MIDI_TRIES = 10
 MEDIA_TRIES = 5
 
 MediaKind = Literal["wav", "mp4"]
+# Finished answers are remembered this long (seconds), this many at most (the oldest go first).
+REMEMBER_FOR = 6 * 3600.0
+REMEMBER_AT_MOST = 512
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Exported(Generic[T_co]):
+    """A tool's answer, and whether CometAPI was asked for it just now (False: remembered, nothing was charged)."""
+
+    value: T_co
+    asked: bool
+
+
+class _Remembered:
+    """Finished answers per (route, clip) for `REMEMBER_FOR` s, `REMEMBER_AT_MOST` of them; asks for one key at the
+    same moment share one call (a failure reaches each of them, and is not remembered)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._kept: OrderedDict[tuple[str, str], tuple[float, Any]] = OrderedDict()
+        self._asking: dict[tuple[str, str], asyncio.Task[Any]] = {}
+
+    async def get(self, key: tuple[str, str], ask: Callable[[], Awaitable[T]], *,
+                  finished: Callable[[T], bool]) -> Exported[T]:
+        """The remembered answer for `key`, or `ask`'s (remembered when `finished`)."""
+        kept = self._kept.get(key)
+        if kept is not None and self._clock() - kept[0] < REMEMBER_FOR:
+            return Exported(cast(T, kept[1]), asked=False)
+        task = self._asking.get(key)
+        if task is None:
+            task = asyncio.ensure_future(ask())
+            self._asking[key] = task
+            task.add_done_callback(lambda done: self._settle(key, done, finished))
+        # Shielded: a member who gives up does not cancel the call the others wait for.
+        return Exported(cast(T, await asyncio.shield(task)), asked=True)
+
+    def _settle(self, key: tuple[str, str], done: asyncio.Task[Any], finished: Callable[[Any], bool]) -> None:
+        self._asking.pop(key, None)
+        if done.cancelled() or done.exception() is not None or not finished(done.result()):
+            return
+        self._kept[key] = (self._clock(), done.result())
+        self._kept.move_to_end(key)
+        while len(self._kept) > REMEMBER_AT_MOST:
+            self._kept.popitem(last=False)
 
 
 class TakeExports:
@@ -31,10 +87,15 @@ class TakeExports:
         self._tools = api.tools
         self._jobs = jobs
         self._poll_interval = poll_interval
+        self._remembered = _Remembered()
 
-    async def media_link(self, job: Job, requester: Requester, kind: MediaKind, clip_id: str) -> str | None:
+    async def media_link(self, job: Job, requester: Requester, kind: MediaKind, clip_id: str) -> Exported[str | None]:
         """The take's WAV or MP4 link; None while CometAPI is still converting it. Within the server's rules."""
         await self._jobs.check_rules(job, requester)
+        return await self._remembered.get((kind, clip_id), lambda: self._media_link(kind, clip_id),
+                                          finished=lambda url: url is not None)
+
+    async def _media_link(self, kind: MediaKind, clip_id: str) -> str | None:
         link = await (self._tools.wav(clip_id) if kind == "wav" else self._tools.mp4(clip_id))
         if link.url is not None or link.task_id is None:
             return link.url
@@ -46,15 +107,21 @@ class TakeExports:
                 return url
         return None
 
-    async def synced_lyrics(self, job: Job, requester: Requester, clip_id: str, *, title: str = "") -> str:
+    async def synced_lyrics(self, job: Job, requester: Requester, clip_id: str, *, title: str = "") -> Exported[str]:
         """The take's words timed as sung, as the text of an .lrc file. Within the server's rules."""
         await self._jobs.check_rules(job, requester)
-        return lrc(await self._tools.timing(clip_id), title=title)
+        words: Exported[list[AlignedWord]] = await self._remembered.get(
+            ("timing", clip_id), lambda: self._tools.timing(clip_id), finished=bool)
+        return Exported(lrc(words.value, title=title), words.asked)
 
-    async def midi(self, job: Job, requester: Requester, clip_id: str) -> Midi | None:
+    async def midi(self, job: Job, requester: Requester, clip_id: str) -> Exported[Midi | None]:
         """The take's MIDI notes, per instrument; None while Suno is still transcribing them. Within the server's
         rules."""
         await self._jobs.check_rules(job, requester)
+        return await self._remembered.get(("midi", clip_id), lambda: self._midi(clip_id),
+                                          finished=lambda midi: midi is not None)
+
+    async def _midi(self, clip_id: str) -> Midi | None:
         for attempt in range(MIDI_TRIES):
             if attempt:
                 await asyncio.sleep(self._poll_interval)

@@ -19,6 +19,7 @@ from bot.cometapi import Clip, ModelUnavailableError, TaskFailedError
 from bot.core.community.songs import asked_title
 from bot.core.jobs import stems_job
 from bot.core.specs import StemKind
+from bot.core.take_exports import Exported
 from bot.core.wording import clause, plural
 from bot.domain import Job
 from bot.ui import render
@@ -180,22 +181,23 @@ async def _ask(interaction: discord.Interaction, job: Job, what: str, clip: Clip
         emoji, label, thing = MEDIA_LINKS[what]
         # A finished take usually carries its video already (shared/api §2.10): no call needed then.
         carried = render.safe_url(clip.video_url) if what == "mp4" else None
-        url = carried or await bot.exports.media_link(job, requester_of(interaction), "wav" if what == "wav" else "mp4",
-                                                      clip.id)
-        if url is None:
+        link = Exported(carried, asked=False) if carried else await bot.exports.media_link(
+            job, requester_of(interaction), "wav" if what == "wav" else "mp4", clip.id)
+        if link.value is None:
             # Converted on demand and not done yet: that is "wait", not "not available".
             await safe_reply(interaction, f"{emoji} Suno is still preparing {thing} of {name}. "
                              "Please ask again in a minute.")
         else:
-            await safe_reply(interaction, f"{emoji} [{label} of {name}]({url})" + ("" if carried else MAY_CHARGE))
+            await safe_reply(interaction, f"{emoji} [{label} of {name}]({link.value})" + _may_charge(link))
     elif what == "lrc":
-        text = await bot.exports.synced_lyrics(job, requester_of(interaction), clip.id, title=clip.title)
+        lyrics = await bot.exports.synced_lyrics(job, requester_of(interaction), clip.id, title=clip.title)
+        text = lyrics.value
         preview = "\n".join(text.splitlines()[1:9])
         filename = f"{render.file_stem(clip.title)} - Take {take_letter(take)}.lrc"
         file = discord.File(io.BytesIO(text.encode()), filename=filename)
         await interaction.edit_original_response(
             content=f"🎤 Synced lyrics of {name}: load the file in a player that shows lyrics.\n```\n"
-                    f"{render.code_safe(preview)}\n```{MAY_CHARGE}",
+                    f"{render.code_safe(preview)}\n```{_may_charge(lyrics)}",
             attachments=[file],
         )
     elif what == "midi":
@@ -205,7 +207,8 @@ async def _ask(interaction: discord.Interaction, job: Job, what: str, clip: Clip
 
 
 async def _midi(interaction: discord.Interaction, job: Job, clip_id: str, name: str, title: str, take: int) -> None:
-    midi = await bot_of(interaction).exports.midi(job, requester_of(interaction), clip_id)
+    answer = await bot_of(interaction).exports.midi(job, requester_of(interaction), clip_id)
+    midi = answer.value
     if midi is None:
         await safe_reply(interaction, "🎹 Suno is still transcribing the MIDI. Please ask again in a minute.")
         return
@@ -213,5 +216,11 @@ async def _midi(interaction: discord.Interaction, job: Job, clip_id: str, name: 
     filename = f"{render.file_stem(title)} - Take {take_letter(take)}.mid"
     file = discord.File(io.BytesIO(data), filename=filename)
     instruments = ", ".join(i.name for i in midi.instruments) or "no instruments"
-    await interaction.edit_original_response(content=f"🎹 MIDI of {name} ({instruments}).{MAY_CHARGE}",
+    await interaction.edit_original_response(content=f"🎹 MIDI of {name} ({instruments}).{_may_charge(answer)}",
                                              attachments=[file])
+
+
+def _may_charge(answer: Exported[object]) -> str:
+    """The small print under a tool's answer: CometAPI may charge for a call just made; a remembered (or carried)
+    answer asked nothing of it."""
+    return MAY_CHARGE if answer.asked else ""
