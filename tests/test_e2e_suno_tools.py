@@ -582,3 +582,25 @@ async def test_a_takes_files_asked_again_come_at_once_without_asking_cometapi(ha
     await admin.wait_response()
     refused = await final_answer(fake, await use_tool(fake, await tools_of(fake, message, fake.bob), "wav", fake.bob))
     assert f"<@&{fake.admin_role.id}>" in refused["content"]
+
+
+async def test_a_takes_voice_makes_one_persona_only(harness):
+    """A second persona from the same take (another name, the same voice) is refused privately, once, before CometAPI
+    is asked (each ask may be charged)."""
+    fake, sim = harness.fake, harness.sim
+    message = await first_song(fake)
+
+    async def make(name: str):
+        click = await use_tool(fake, await tools_of(fake, message, fake.alice), "persona", fake.alice)
+        form = await click.wait_response()
+        made = await fake.submit_modal(form["data"]["custom_id"], {"name": name}, user=fake.alice,
+                                       interaction_from=click)
+        answer = await made.wait_original(lambda m: bool(m["content"]))
+        assert answer["flags"] & 64 and len(answers(fake, made)) == 1
+        return answer["content"]
+
+    assert "is ready" in await make("Nova")
+    again = await make("Nova Again")
+    assert "already the persona “Nova”" in again and "/suno persona:Nova" in again
+    assert len(sim.requests_to("persona")) == 1
+    assert [p.name for p in await harness.bot.personas.list(fake.guild.id)] == ["Nova"]

@@ -31,8 +31,15 @@ class PersonaService:
         if job.guild_id is None:
             raise InvalidInputError("persona", "Personas belong to a server: make one from a song posted there.")
         await self._jobs.check_rules(job, by)
-        if await self.find(job.guild_id, name) is not None:  # checked first: never pay for a name that is taken
+        # Checked first: never pay for a name that is taken, nor for a voice the server has already (one persona
+        # per take keeps what these calls of unknown price cost bounded by the songs, which the limits count).
+        known = await self._store.personas(job.guild_id)
+        if any(persona.name.lower() == name.lower() for persona in known):
             raise InvalidInputError("name", f"This server already has a persona called “{name}”.")
+        same_voice = next((persona for persona in known if persona.root_clip_id == clip_id), None)
+        if same_voice is not None:
+            raise InvalidInputError("persona", f"This take's voice is already the persona “{same_voice.name}”: sing "
+                                    f"in it with `/suno persona:{same_voice.name}`.")
         # Not through JobService's admission: CometAPI documents no price for /suno/persona/create (shared/api
         # cometapi-music.md §2.8 gives none; §4.3: sibling gateways sell persona routes as separately priced models,
         # CometAPI's prices for them are unknown). It is not a song, so there is no cost in songs to count, and it
