@@ -176,3 +176,40 @@ async def test_cometapis_retry_after_holds_every_process(processes, slow_simulat
         await conn.close()
     after = await asyncio.gather(*(poller.run_cycle() for poller in pollers))
     assert not any(report.held for report in after) and sum(report.calls for report in after) > 0
+
+
+async def test_a_global_discord_rate_limit_holds_every_process_songs_finishing_later_too(processes, cometapi_for,
+                                                                                        clock, postgres_url):
+    """Discord's global rate limit belongs to the bot token: a global 429 met by one process's courier holds every
+    process's posts, songs that finish during the wait included, until it is over."""
+    import asyncpg
+
+    from bot.core.courier import RetryLater
+    from bot.domain import JobUpdate
+
+    stores, _ = processes
+    await submit_mix(stores[0], cometapi_for, suno=2, lyrics=0, udio=0)
+    first, later = await stores[0].in_flight()
+    await stores[0].apply([JobUpdate(first.id, "succeeded", progress=100, result={})])
+    posted: list[int] = []
+
+    async def refused_everywhere(job: Job) -> Delivered:
+        raise RetryLater("429 global", retry_after=30.0, everywhere=True)
+
+    async def deliver(job: Job) -> Delivered:
+        posted.append(job.id)
+        return Delivered(job.channel_id, 10_000 + job.id)
+
+    met = Courier(stores[0], refused_everywhere, CourierConfig(), now=clock, owner="process-0")
+    other = Courier(stores[1], deliver, CourierConfig(), now=clock, owner="process-1")
+    assert await met.run_once() == 0
+    await stores[0].apply([JobUpdate(later.id, "succeeded", progress=100, result={})])  # finishes during the wait
+    assert await other.run_once() == 0 and posted == []
+    conn = await asyncpg.connect(postgres_url)
+    try:  # thirty seconds later: the waits moved into the past rather than waited for
+        await conn.execute("UPDATE turns SET taken_at = clock_timestamp() - interval '1 second'")
+        await conn.execute("UPDATE jobs SET delivery_not_before = NULL")
+    finally:
+        await conn.close()
+    assert await other.run_once() == 2
+    assert sorted(posted) == [first.id, later.id]

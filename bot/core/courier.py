@@ -13,7 +13,8 @@ alone. Only a permanent refusal (`PermanentDeliveryError`: the channel and the m
 once; anything else is given up only when the job is older than `give_up_after` (a day), however many attempts it
 took. The holds live in memory (bounded by the jobs waiting), and each wait is written with the job it released
 (`delivery_not_before`; for a rate limit also on the songs waiting in its channel, or everywhere), so another
-process, or this one restarted, keeps it too.
+process, or this one restarted, keeps it too; a global rate limit is also a hold in the store (`hold_off`) that
+stops every process's rounds, songs finishing during it included.
 """
 
 from __future__ import annotations
@@ -112,6 +113,9 @@ class _Hold:
     failures: int = 0
     until: float = 0.0
 
+
+# The key of a global Discord rate limit's wait in the store's holds, shared by every process of the bot.
+DISCORD_HOLD = "hold:discord"
 
 # Owners of the couriers running in this very process (tests run several bots in one): alive, whatever their last
 # beat says, since we know it here rather than guess it from the store.
@@ -256,6 +260,8 @@ class Courier:
     async def run_once(self) -> int:
         """Deliver everything deliverable now: concurrently across channels, in order within each; return how many
         were delivered."""
+        if await self._store.held_for(DISCORD_HOLD) > 0:
+            return 0  # a global rate limit another process met: nobody posts until it is over
         dead = await self.dead_owners()
         ready = await self._store.deliverable(lease_seconds=self.config.lease, dead_owners=dead,
                                               limit=self.config.batch)
@@ -384,6 +390,8 @@ class Courier:
         scope: DeliveryHold = "job"
         if isinstance(exc, RetryLater):
             scope = "everywhere" if exc.everywhere else "channel"
+            if exc.everywhere:  # songs that finish during the wait too, in every process (a shared database)
+                await self._store.hold_off(DISCORD_HOLD, wait)
         await self._store.release_delivery(job.id, reason, owner=self.owner, give_up=False, retry_in=wait, hold=scope)
 
     def _held(self, job: Job) -> bool:
