@@ -360,3 +360,28 @@ async def test_submits_during_a_429_spell_bring_no_fetch_before_the_retry_after(
     assert len(refused) >= 2
     gaps = [later - earlier for earlier, later in itertools.pairwise(fetches) if earlier < ended]
     assert min(gaps) >= 2.0, gaps
+
+
+async def test_a_status_card_deleted_in_discord_is_not_edited_again(fake_discord, tmp_path):
+    """A moderator deletes a song's status card while the song is made: the next progress edit learns it is gone
+    (404 Unknown Message) and no later one is sent (each would spend the channel's share of Discord's rate limit,
+    which the channel's songs need); the song is still posted once."""
+    sim_clock = ManualClock()
+    async with SimulatorServer(api_key=API_KEY, timings=Timings(), clock=sim_clock, shutdown_timeout=0.2) as sim:
+        running = BotHarness(fake_discord, sim, tmp_path / "gone.db", poller=PollerConfig(interval=0.05))
+        await running.start()
+        try:
+            fake = fake_discord
+            it = await fake.slash_command("suno", {"prompt": "a card nobody wants"}, user=fake.alice)
+            card = await it.wait_original(lambda m: m["embeds"] and "Queued" in m["embeds"][0]["title"])
+            await fake.delete_message(card, user=fake.admin)
+            for _ in range(10):  # the song moves through its stages: several progress edits' worth
+                sim_clock.advance(2.5)
+                await asyncio.sleep(0.6)
+            edits = [r for r in fake.requests if r.method == "PATCH" and r.path.endswith(f"/messages/{card['id']}")]
+            assert len(edits) == 1 and edits[0].status == 404
+            sim_clock.advance(60)
+            await wait_delivery(fake, within=15)
+        finally:
+            await running.stop()
+    assert len(posts(fake)) == 1

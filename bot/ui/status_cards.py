@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Discord's JSON error code for a message that does not exist (or that this route cannot reach).
+UNKNOWN_MESSAGE = 10008
 # Jobs whose card shows live progress.
 LIVE = frozenset({"submitting", "queued", "running"})
 
@@ -49,6 +51,10 @@ class StatusCards:
         self._min_interval = min_interval
         self._now = now
         self._dirty: set[int] = set()  # jobs whose card is stale
+        # Jobs whose card Discord says is gone (deleted by someone, or a private card the token no longer reaches): not
+        # edited again, since each try would spend the channel's share of the rate limit its songs need. Bounded by
+        # the jobs in flight: an entry goes when its job is done.
+        self._gone: set[int] = set()
         # Idle until progress arrives; then at most one round of edits per `min_interval` (held against wakes).
         self._loop = Loop("status-cards", self._round, interval=min_interval, grace=5.0, timer=timer)
 
@@ -75,8 +81,9 @@ class StatusCards:
         """The song is posted: the card goes, so one public message of the job remains. When the song went
         elsewhere (by DM), the card stays as one line saying where, without buttons."""
         self._dirty.discard(job.id)
-        if job.status_message_id is None:
-            return
+        if job.status_message_id is None or job.id in self._gone:
+            self._gone.discard(job.id)
+            return  # nothing left to remove
         if moved_to is not None:
             line = discord.Embed(description=f"✅ Song #{job.id} is done: {moved_to}", colour=render.COLOURS["ok"])
             await self.edit(job, line, None)
@@ -100,13 +107,19 @@ class StatusCards:
         self._dirty.discard(job.id)
         if job.status_message_id is None:
             return None
+        try:
+            return await self._report_failure(job, job.status_message_id)
+        finally:
+            self._gone.discard(job.id)  # the job is done with its card
+
+    async def _report_failure(self, job: Job, card_id: int) -> int | None:
         button, info = failure_actions(job)
         if self._token(job) and await self._tell_privately(job, failure_notice(job, button),
                                                            _view_of(button, info)):
             # The member has it all: the card stays only as a line saying the song did not work out. If the card is
             # gone (deleted), the member was told all the same, so nothing more is posted.
             await self.edit(job, failure_line(job), None)
-            return job.status_message_id
+            return card_id
         if not await self.edit(job, render.status_card(job), _view_of(button, info)):
             return None
         headline = failure_headline(job)
@@ -114,7 +127,7 @@ class StatusCards:
         channel = self._bot.get_partial_messageable(job.channel_id)
         reply = await channel.send(
             f"<@{job.user_id}> {headline} Your prompt and {what} are on the card above.",
-            reference=discord.MessageReference(message_id=job.status_message_id, channel_id=job.channel_id,
+            reference=discord.MessageReference(message_id=card_id, channel_id=job.channel_id,
                                                fail_if_not_exists=False),
             nonce=job.nonce,
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
@@ -152,6 +165,7 @@ class StatusCards:
             try:
                 job = await self._bot.jobs.get(job_id)
                 if job is None or job.status_message_id is None or job.state not in LIVE:
+                    self._gone.discard(job_id)
                     continue  # finished jobs' cards are removed or turned into the failure by delivery
                 if self._yield_to(job.channel_id):
                     self._dirty.add(job_id)  # next round: the song being posted there goes first
@@ -166,7 +180,7 @@ class StatusCards:
         """Edit the job's card: through the interaction while its token is valid, else as a channel message.
         Returns whether the card was edited."""
         message_id = job.status_message_id
-        if message_id is None:
+        if message_id is None or job.id in self._gone:
             return False
         none = discord.AllowedMentions.none()
         try:
@@ -179,7 +193,9 @@ class StatusCards:
                 await channel.get_partial_message(message_id).edit(
                     embed=embed, view=view or discord.ui.View(), allowed_mentions=none
                 )
-        except discord.NotFound:
+        except discord.NotFound as exc:
+            if exc.code == UNKNOWN_MESSAGE:
+                self._gone.add(job.id)  # not edited again
             log.info("the status card of job %d is gone (deleted?)", job.id)
             return False
         except discord.HTTPException as exc:
