@@ -8,9 +8,10 @@ we cannot read raises ModelUnavailableError ("not available on CometAPI right no
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from cachetools import LRUCache
 
 from .client import Transport
 from .errors import BadResponseError, InvalidRequestError, ModelUnavailableError, TaskFailedError, TaskNotFoundError
@@ -78,7 +79,7 @@ class SunoTools:
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
-        self._conversions: OrderedDict[tuple[MediaKind, str], str] = OrderedDict()
+        self._conversions: LRUCache[tuple[MediaKind, str], str] = LRUCache(REMEMBERED_CONVERSIONS)
 
     async def wav(self, clip_id: str) -> MediaLink:
         """The lossless WAV of a complete clip: its link, a conversion to ask about, or neither yet."""
@@ -128,8 +129,6 @@ class SunoTools:
         task_id = _conversion_task(body)
         if task_id is not None:
             self._conversions[(kind, clip_id)] = task_id
-            while len(self._conversions) > REMEMBERED_CONVERSIONS:
-                self._conversions.popitem(last=False)
             return MediaLink(task_id=task_id)
         if _not_ready(body):
             return MediaLink()

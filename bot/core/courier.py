@@ -12,9 +12,9 @@ for the Retry-After asked and a backoff that grows with each failure in a row; a
 alone. Only a permanent refusal (`PermanentDeliveryError`: the channel and the member's DMs both refuse) gives up at
 once; anything else is given up only when the job is older than `give_up_after` (a day), however many attempts it
 took. The holds live in memory (bounded by the jobs waiting), and each wait is written with the job it released
-(`delivery_not_before`; for a rate limit also on the songs waiting in its channel, or everywhere), so another
-process, or this one restarted, keeps it too; a global rate limit is also a hold in the store (`hold_off`) that
-stops every process's rounds, songs finishing during it included.
+(`delivery_not_before`; for a per-route rate limit also on the songs waiting in its channel), so another process,
+or this one restarted, keeps it too; a global rate limit is a hold in the store (`hold_off`, on a shared database)
+that stops every process's rounds, songs finishing during it included.
 """
 
 from __future__ import annotations
@@ -386,12 +386,11 @@ class Courier:
         else:
             log.error("delivering job %d failed (attempt %d); trying it again in %.1fs", job.id,
                       job.delivery_attempts, wait, exc_info=exc)
-        # The wait goes into the store too, so that no other process (nor this one restarted) posts early.
-        scope: DeliveryHold = "job"
-        if isinstance(exc, RetryLater):
-            scope = "everywhere" if exc.everywhere else "channel"
-            if exc.everywhere:  # songs that finish during the wait too, in every process (a shared database)
-                await self._store.hold_off(DISCORD_HOLD, wait)
+        # The wait goes into the store too, so that no other process (nor this one restarted) posts early: on the job
+        # (and its channel's waiting songs for a per-route limit); a global limit holds every process's rounds.
+        scope: DeliveryHold = "channel" if isinstance(exc, RetryLater) and not exc.everywhere else "job"
+        if isinstance(exc, RetryLater) and exc.everywhere:
+            await self._store.hold_off(DISCORD_HOLD, wait)
         await self._store.release_delivery(job.id, reason, owner=self.owner, give_up=False, retry_in=wait, hold=scope)
 
     def _held(self, job: Job) -> bool:

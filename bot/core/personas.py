@@ -34,7 +34,7 @@ class PersonaService:
         # Checked first: never pay for a name that is taken, nor for a voice the server has already (one persona
         # per take keeps what these calls of unknown price cost bounded by the songs, which the limits count).
         known = await self._store.personas(job.guild_id)
-        if any(persona.name.lower() == name.lower() for persona in known):
+        if _named(known, name) is not None:
             raise InvalidInputError("name", f"This server already has a persona called “{name}”.")
         same_voice = next((persona for persona in known if persona.root_clip_id == clip_id), None)
         if same_voice is not None:
@@ -59,9 +59,14 @@ class PersonaService:
 
     async def find(self, guild_id: int, name: str) -> Persona | None:
         """The guild's persona of that name (case-insensitive), or None."""
-        wanted = name.strip().lower()
-        return next((p for p in await self._store.personas(guild_id) if p.name.lower() == wanted), None)
+        return _named(await self._store.personas(guild_id), name)
 
     async def remove(self, guild_id: int, name: str) -> bool:
         """Forget a persona (admins)."""
         return await self._store.remove_persona(guild_id, name)
+
+
+def _named(personas: list[Persona], name: str) -> Persona | None:
+    """The persona of that name among `personas`, whatever its case (as the store keeps them unique)."""
+    wanted = name.strip().lower()
+    return next((persona for persona in personas if persona.name.lower() == wanted), None)

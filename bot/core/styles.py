@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+
+from cachetools import LRUCache
 
 from bot.cometapi import CometAPI, CometAPIError
 
@@ -52,12 +53,11 @@ class StyleSuggestions:
         self._api = api
         self._settle = settle
         self._member_gap = member_gap
-        self._cache_size = cache_size
         self._clock = clock
         self._sleep = sleep
-        self._cache: OrderedDict[str, str] = OrderedDict()
+        self._cache: LRUCache[str, str] = LRUCache(cache_size)
         self._typing: dict[int, int] = {}  # member → number of their latest keystroke (only while it settles)
-        self._asked_at: OrderedDict[int, float] = OrderedDict()  # member → when CometAPI was last asked for them
+        self._asked_at: LRUCache[int, float] = LRUCache(cache_size)  # member → when CometAPI was last asked for them
         self._keystrokes = 0
         self._down_until = 0.0
 
@@ -87,10 +87,7 @@ class StyleSuggestions:
         return list(dict.fromkeys(found))[:CHOICES]
 
     def _cached(self, key: str) -> str | None:
-        richer = self._cache.get(key)
-        if richer is not None:
-            self._cache.move_to_end(key)
-        return richer
+        return self._cache.get(key)
 
     async def _settled(self, member: int) -> bool:
         """Wait briefly; True when no newer keystroke of this member arrived and their gap since the last call has
@@ -115,9 +112,6 @@ class StyleSuggestions:
         if now < self._down_until:
             return None
         self._asked_at[member] = now
-        self._asked_at.move_to_end(member)
-        while len(self._asked_at) > self._cache_size:
-            self._asked_at.popitem(last=False)
         try:
             richer = await asyncio.wait_for(self._api.tools.upsample_tags(typed), UPSAMPLE_TIMEOUT)
         except (CometAPIError, TimeoutError) as exc:
@@ -125,9 +119,6 @@ class StyleSuggestions:
             self._down_until = self._clock() + BACKOFF_SECONDS
             return None
         self._cache[typed.lower()] = richer
-        self._cache.move_to_end(typed.lower())
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
         return richer
 
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar, cast
+
+from cachetools import TTLCache
 
 from bot.cometapi import AlignedWord, CometAPI, Midi, lrc
 from bot.core.jobs import JobService
@@ -52,16 +53,14 @@ class _Remembered:
     same moment share one call (a failure reaches each of them, and is not remembered)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._kept: OrderedDict[tuple[str, str], tuple[float, Any]] = OrderedDict()
+        self._kept: TTLCache[tuple[str, str], Any] = TTLCache(REMEMBER_AT_MOST, REMEMBER_FOR, timer=clock)
         self._asking: dict[tuple[str, str], asyncio.Task[Any]] = {}
 
     async def get(self, key: tuple[str, str], ask: Callable[[], Awaitable[T]], *,
                   finished: Callable[[T], bool]) -> Exported[T]:
         """The remembered answer for `key`, or `ask`'s (remembered when `finished`)."""
-        kept = self._kept.get(key)
-        if kept is not None and self._clock() - kept[0] < REMEMBER_FOR:
-            return Exported(cast(T, kept[1]), asked=False)
+        if key in self._kept:
+            return Exported(cast(T, self._kept[key]), asked=False)
         task = self._asking.get(key)
         if task is None:
             task = asyncio.ensure_future(ask())
@@ -72,12 +71,8 @@ class _Remembered:
 
     def _settle(self, key: tuple[str, str], done: asyncio.Task[Any], finished: Callable[[Any], bool]) -> None:
         self._asking.pop(key, None)
-        if done.cancelled() or done.exception() is not None or not finished(done.result()):
-            return
-        self._kept[key] = (self._clock(), done.result())
-        self._kept.move_to_end(key)
-        while len(self._kept) > REMEMBER_AT_MOST:
-            self._kept.popitem(last=False)
+        if not done.cancelled() and done.exception() is None and finished(done.result()):
+            self._kept[key] = done.result()
 
 
 class TakeExports:

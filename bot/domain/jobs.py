@@ -12,8 +12,9 @@ from bot.cometapi.models import Action, Provider
 
 JobState = Literal["submitting", "submit_failed", "queued", "running", "succeeded", "failed", "timed_out", "cancelled"]
 DeliveryState = Literal["none", "pending", "claimed", "delivered", "abandoned"]
-# What a failed delivery's wait holds besides the job: its channel (a per-route 429), or every song (a global one).
-DeliveryHold = Literal["job", "channel", "everywhere"]
+# What a failed delivery's wait holds: the job, or its channel's waiting songs too (a per-route 429). A global limit
+# is a hold of its own in the store (`hold_off`), which covers songs finishing during it as well.
+DeliveryHold = Literal["job", "channel"]
 
 # Why a job left in `submitting` by a crash was failed (both backends write the same sentence).
 INTERRUPTED_SUBMIT = "the bot restarted while this job was being submitted, so it may not have started"

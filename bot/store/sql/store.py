@@ -556,8 +556,8 @@ class SqlStore(CommunityQueries):
 
     async def release_delivery(self, job_id: int, error: str, *, owner: str, give_up: bool, retry_in: float = 0.0,
                                hold: DeliveryHold = "job") -> None:
-        """Release a failed delivery's claim to retry in `retry_in` s (no process tries it sooner; with `hold`, its
-        channel's or every waiting song too), or give up and record why (only the owner may)."""
+        """Release a failed delivery's claim to retry in `retry_in` s (no process tries it sooner; with `hold`
+        "channel", the songs waiting in its channel neither), or give up and record why (only the owner may)."""
         until = self._b.now() + retry_in
         async with self._db.transaction() as conn:
             released = (await conn.execute(
@@ -568,11 +568,10 @@ class SqlStore(CommunityQueries):
             )).first()
             if released is None or give_up or hold == "job":
                 return
-            waiting = [jobs.c.delivery == "pending",
-                       sa.or_(jobs.c.delivery_not_before.is_(None), jobs.c.delivery_not_before < until)]
-            if hold == "channel":
-                waiting.append(jobs.c.channel_id == released.channel_id)
-            await conn.execute(sa.update(jobs).where(*waiting).values(delivery_not_before=until))
+            await conn.execute(sa.update(jobs).where(
+                jobs.c.delivery == "pending", jobs.c.channel_id == released.channel_id,
+                sa.or_(jobs.c.delivery_not_before.is_(None), jobs.c.delivery_not_before < until),
+            ).values(delivery_not_before=until))
 
     # ---- processes ----------------------------------------------------------------------------------------------
 
