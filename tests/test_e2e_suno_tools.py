@@ -607,3 +607,23 @@ async def test_a_takes_voice_makes_one_persona_only(harness):
     assert "already the persona “Nova”" in again and "/suno persona:Nova" in again
     assert len(sim.requests_to("persona")) == 1
     assert [p.name for p in await harness.bot.personas.list(fake.guild.id)] == ["Nova"]
+
+
+async def test_two_persona_forms_sent_at_once_from_one_take_pay_once(harness):
+    """Two persona forms for one take, sent while the first is still with CometAPI (a slow answer): the second waits
+    its turn, is refused privately as the same voice, and CometAPI is asked once (each ask may be charged)."""
+    from bot.simulator.faults import Fault
+
+    fake, sim = harness.fake, harness.sim
+    message = await first_song(fake)
+    clicks = [await use_tool(fake, await tools_of(fake, message, fake.alice), "persona", fake.alice) for _ in "ab"]
+    forms = [await click.wait_response() for click in clicks]
+    sim.faults.script("persona", [Fault("hang", hang_seconds=2.0)])
+    made = [await fake.submit_modal(form["data"]["custom_id"], {"name": name}, user=fake.alice, interaction_from=click)
+            for form, click, name in zip(forms, clicks, ("Nova", "Vega"), strict=True)]
+    finals = [await it.wait_original(lambda m: bool(m["content"]), timeout=15) for it in made]
+    assert "is ready" in finals[0]["content"]
+    assert "already the persona “Nova”" in finals[1]["content"] and finals[1]["flags"] & 64
+    assert all(len(answers(fake, it)) == 1 for it in made)
+    assert len(sim.requests_to("persona")) == 1
+    assert [p.name for p in await harness.bot.personas.list(fake.guild.id)] == ["Nova"]
