@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.catalog import DEFAULT_LYRICS_PRICE, DEFAULT_SONG_PRICE, DEFAULT_UDIO_SONG_PRICE, Prices
 from bot.core.specs import DEFAULT_FULL_STEMS_COST
-from bot.store import check_database_url
+from bot.database_url import check_database_url
 
 DEFAULT_DATABASE_URL = "sqlite:///data/chorus.db"
 

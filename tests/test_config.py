@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_settings
-from bot.store.factory import describe_url, sqlite_path
+from bot.database_url import describe_url, sqlite_path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = [

@@ -16,8 +16,9 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from bot.database_url import is_postgres, sqlite_path
 from bot.store.database import Database
-from bot.store.factory import engine_url, is_postgres, sqlite_path
+from bot.store.factory import engine_url
 
 
 @pytest.fixture

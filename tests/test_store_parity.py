@@ -36,9 +36,10 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
+from bot.database_url import is_postgres, sqlite_path
 from bot.store import schema
 from bot.store.database import Database, alembic_config
-from bot.store.factory import engine_url, is_postgres, sqlite_path
+from bot.store.factory import engine_url
 from tests.conftest import postgres_admin_url
 from tests.legacy import build_legacy, new_postgres_database
 

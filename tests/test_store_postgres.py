@@ -11,8 +11,9 @@ import asyncpg
 import pytest
 import sqlalchemy as sa
 
+from bot.database_url import describe_url
 from bot.domain import JobUpdate
-from bot.store import describe_url, open_store
+from bot.store import open_store
 from tests.conftest import new_job
 
 
@@ -223,8 +224,9 @@ async def test_a_sqlite_database_is_copied_to_an_empty_postgres_one_as_it_was(db
 async def every_row(url: str) -> dict[str, list[dict[str, object]]]:
     """Every row of every table the copy carries, read through the schema's types (JSON decoded, flags as bools),
     in primary-key order: comparable across backends."""
+    from bot.database_url import is_postgres, sqlite_path
     from bot.store.database import Database
-    from bot.store.factory import engine_url, is_postgres, sqlite_path
+    from bot.store.factory import engine_url
     from bot.store.to_postgres import COPIED
 
     database = await (Database.open_postgres(engine_url(url), max_size=1) if is_postgres(url)

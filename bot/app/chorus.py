@@ -32,7 +32,8 @@ from bot.core.poller import Poller, PollerConfig
 from bot.core.specs import Costs
 from bot.core.styles import StyleSuggestions
 from bot.core.take_exports import TakeExports
-from bot.store import JobStore, describe_url, open_store
+from bot.database_url import describe_url
+from bot.store import JobStore, open_store
 from bot.ui.alerts import warn_credit
 from bot.ui.community.herald import DiscordHerald
 from bot.ui.delivery import Deliverer

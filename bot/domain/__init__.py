@@ -7,7 +7,7 @@ front renders them, so the front never needs the store to know what a job is.
 
 from __future__ import annotations
 
-from .community import (
+from .community_records import (
     Battle,
     BattleMode,
     BattleState,
@@ -27,7 +27,7 @@ from .community import (
     SongOfDayGuild,
     VoteOutcome,
 )
-from .jobs import (
+from .job_records import (
     DELIVERABLE,
     FAILED_MID_SUBMIT,
     IN_FLIGHT,

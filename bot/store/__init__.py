@@ -1,20 +1,17 @@
 """Persistent jobs, guild settings, personas and the community tables, on SQLite or PostgreSQL.
 
 Callers get the store from `open_store(DATABASE_URL)` and type it as `JobStore`: the one store class, whose queries
-serve both backends (`bot/store/sql`). There is one implementation, so no protocol stands in front of it. The
-records it reads and writes are `bot.domain`'s.
+(`job_queries.py`, `community_queries.py`) serve both backends. There is one implementation, so no protocol stands in
+front of it. The records it reads and writes are `bot.domain`'s.
 """
 
 from __future__ import annotations
 
 from .database import DatabaseUnavailableError, database_outage
-from .factory import check_database_url, describe_url, open_store
-from .sql import SqlStore as JobStore
+from .factory import open_store
+from .job_queries import SqlStore as JobStore
 
 # The community half of the same store, by the name the community engine uses.
 CommunityStore = JobStore
 
-__all__ = [
-    "CommunityStore", "DatabaseUnavailableError", "JobStore", "check_database_url", "database_outage", "describe_url",
-    "open_store",
-]
+__all__ = ["CommunityStore", "DatabaseUnavailableError", "JobStore", "database_outage", "open_store"]

@@ -19,9 +19,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.database_url import describe_url, is_postgres, sqlite_path
+
 from . import schema
 from .database import Database
-from .factory import describe_url, engine_url, is_postgres, sqlite_path
+from .factory import engine_url
 
 log = logging.getLogger(__name__)
 

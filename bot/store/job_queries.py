@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from bot.domain.jobs import (
+from bot.domain.job_records import (
     COUNTED,
     DELIVERABLE,
     IN_FLIGHT,
@@ -54,7 +54,7 @@ from bot.store.database import Database
 from bot.store.dialects import ADMIT, SETTINGS, TURN
 from bot.store.schema import guild_settings, is_one_of, jobs, personas, turns, workers
 
-from .community import JOB, CommunityQueries, columns_of
+from .community_queries import JOB, CommunityQueries, columns_of
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The community's records: likes, charts, battles, challenges, jams and song of the day.
 
-The queries are `bot.store.sql.community.CommunityQueries`, part of the one store. Votes and likes are one row per
+The queries are `bot.store.community_queries.CommunityQueries`, part of the one store. Votes and likes are one row per
 (thing, member) under a primary key, written by one atomic statement: two presses at the same instant count once.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .jobs import Job
+from .job_records import Job
 
 BattleMode = Literal["takes", "versus"]
 BattleState = Literal["making", "open", "closed", "called_off"]

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from bot.domain.community import (
+from bot.domain.community_records import (
     Battle,
     BattleState,
     Challenge,
@@ -37,7 +37,7 @@ from bot.domain.community import (
     SongOfDayGuild,
     VoteOutcome,
 )
-from bot.domain.jobs import Job
+from bot.domain.job_records import Job
 from bot.store.database import Database
 from bot.store.dialects import COMMUNITY, Backend
 from bot.store.schema import (
