@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.domain import NewJob, Requester
+from bot.domain import JamLine, NewJob, Requester
 from bot.store import JobStore, open_store
 
 
@@ -113,6 +113,13 @@ async def store_on_both(store_url, clock) -> AsyncIterator[JobStore]:
     opened = await open_store(store_url, now=clock)
     yield opened
     await opened.close()
+
+
+async def jam_line(store: JobStore, jam_id: int, user_id: int, line: str) -> JamLine:
+    """Add a jam line where no limit stands in the way (the store tests that are not about the limits)."""
+    added = await store.add_jam_line(jam_id, user_id, line, max_lines=1000, max_chars=100_000)
+    assert added is not None
+    return added
 
 
 async def relax_limits(store: JobStore, guild_id: int) -> None:

@@ -27,7 +27,7 @@ from bot.domain import (
     VoteOutcome,
 )
 from bot.store import open_store
-from tests.conftest import ALICE, new_job
+from tests.conftest import ALICE, jam_line, new_job
 
 GUILD = 3001  # ALICE's guild
 BOB = Requester(user_id=1002, channel_id=2001, guild_id=GUILD)
@@ -335,10 +335,10 @@ async def test_a_jam_keeps_its_lines_in_order_and_credits_its_songs(store, clock
     assert await store.get_jam(jam.id) == jam
     assert await store.get_jam(jam.id + 1) is None
     other = await store.create_jam(NewJam(GUILD, 2, 4, BOB.user_id, "sun"))
-    first = await store.add_jam_line(jam.id, BOB.user_id, "drops on the window")
+    first = await jam_line(store, jam.id, BOB.user_id, "drops on the window")
     clock.advance(1)
-    await store.add_jam_line(other.id, BOB.user_id, "elsewhere")
-    second = await store.add_jam_line(jam.id, ALICE.user_id, "and on my mind")
+    await jam_line(store, other.id, BOB.user_id, "elsewhere")
+    second = await jam_line(store, jam.id, ALICE.user_id, "and on my mind")
     assert first == JamLine(first.id, jam.id, BOB.user_id, "drops on the window", clock() - 1)
     assert await store.jam_lines(jam.id) == [first, second]
     song = await a_song(store)
@@ -386,20 +386,20 @@ async def test_a_line_goes_into_a_jam_only_while_the_jam_has_room(store):
     """A jam takes a line while its lines (one line break between two) stay within the characters and lines given;
     lines added at once take turns, so together they never overflow; lines taken out leave room again."""
     jam = await store.create_jam(NewJam(GUILD, 2, 3, ALICE.user_id, "rain"))
-    first = await store.add_jam_line_within(jam.id, BOB.user_id, "a" * 10, max_lines=3, max_chars=21)
+    first = await store.add_jam_line(jam.id, BOB.user_id, "a" * 10, max_lines=3, max_chars=21)
     assert first is not None
-    assert await store.add_jam_line_within(jam.id, BOB.user_id, "b" * 11, max_lines=3, max_chars=21) is None
-    added = await asyncio.gather(*(store.add_jam_line_within(jam.id, 7, "c" * 4, max_lines=3, max_chars=21)
+    assert await store.add_jam_line(jam.id, BOB.user_id, "b" * 11, max_lines=3, max_chars=21) is None
+    added = await asyncio.gather(*(store.add_jam_line(jam.id, 7, "c" * 4, max_lines=3, max_chars=21)
                                    for _ in range(4)))
     assert sum(line is not None for line in added) == 2  # 10 + 1 + 4 + 1 + 4 = 20: the third would make 25
     assert len("\n".join(line.line for line in await store.jam_lines(jam.id))) == 20
     other = await store.create_jam(NewJam(GUILD, 2, 4, BOB.user_id, "sun"))
-    elsewhere = await store.add_jam_line(other.id, BOB.user_id, "elsewhere")
+    elsewhere = await jam_line(store, other.id, BOB.user_id, "elsewhere")
     assert await store.remove_jam_lines(jam.id, [first.id, elsewhere.id]) == [first]
     assert await store.jam_lines(other.id) == [elsewhere]
     assert await store.remove_jam_lines(jam.id, [first.id]) == []
-    assert await store.add_jam_line_within(jam.id, BOB.user_id, "d" * 10, max_lines=3, max_chars=21) is not None
-    assert await store.add_jam_line_within(jam.id, BOB.user_id, "e", max_lines=3, max_chars=100) is None  # 3 lines
+    assert await store.add_jam_line(jam.id, BOB.user_id, "d" * 10, max_lines=3, max_chars=21) is not None
+    assert await store.add_jam_line(jam.id, BOB.user_id, "e", max_lines=3, max_chars=100) is None  # 3 lines
 
 
 async def test_a_jams_songs_and_a_songs_post_are_found(store):

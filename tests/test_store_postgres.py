@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from bot.database_url import describe_url
 from bot.domain import JobUpdate
 from bot.store import open_store
-from tests.conftest import new_job
+from tests.conftest import jam_line, new_job
 
 
 async def seed_in_flight(store, n: int, *, udio: int = 0) -> list[int]:
@@ -187,7 +187,7 @@ async def test_a_sqlite_database_is_copied_to_an_empty_postgres_one_as_it_was(db
     challenge = await source.create_challenge(NewChallenge(3001, 2, "sea", 1001, clock() + 60, 60.0))
     await source.submit_entry(challenge.id, 1001, finished.id)
     jam = await source.create_jam(NewJam(3001, 2, 3, 1001, "rain"))
-    line = await source.add_jam_line(jam.id, 7, "drops")
+    line = await jam_line(source, jam.id, 7, "drops")
     await source.record_jam_song(jam.id, finished.id, [7, 1001])
     await source.claim_song_of_day(3001, 0.0, finished.id, 9)
     opened = await source.get_battle(battle.id)
@@ -213,7 +213,7 @@ async def test_a_sqlite_database_is_copied_to_an_empty_postgres_one_as_it_was(db
         assert await target.song_of_day_done(3001, 0.0)
         assert (await target.create(new_job())).id == 4
         assert await target.add_persona(Persona(3001, "Bass", "", "p-2", "c-2", 1001))
-        assert (await target.add_jam_line(jam.id, 7, "more")).id == line.id + 1
+        assert (await jam_line(target, jam.id, 7, "more")).id == line.id + 1
         assert (await target.create_jam(NewJam(3001, 2, 4, 1001, "sun"))).id == jam.id + 1
     finally:
         await target.close()

@@ -30,6 +30,7 @@ from bot.domain import (
 )
 from bot.store import open_store
 from bot.store.database import LegacyDatabaseError, alembic_config
+from tests.conftest import jam_line
 from tests.legacy import LEGACY_TABLES, NEWEST, LegacyWriter, build_legacy
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()  # the newest revision
@@ -243,7 +244,7 @@ async def test_every_community_row_is_kept_with_its_id(store_url, clock):
         assert await store.song_of_day_done(GUILD, YESTERDAY)
         assert await store.song_of_day_done(GUILD, YESTERDAY - 86_400.0)
         assert not await store.song_of_day_done(GUILD, YESTERDAY + 86_400.0)
-        assert (await store.add_jam_line(1, CAROL, "and then the sun")).id == len(JAM_LINES) + 1
+        assert (await jam_line(store, 1, CAROL, "and then the sun")).id == len(JAM_LINES) + 1
         assert (await store.create_jam(NewJam(GUILD, CHANNEL, SNOWFLAKE + 99, BOB, "sun"))).id == len(JAMS) + 1
     finally:
         await store.close()

@@ -375,13 +375,8 @@ class CommunityQueries:
         """One jam."""
         return await self._found(Jam, sa.select(*JAM).where(jams.c.id == jam_id))
 
-    async def add_jam_line(self, jam_id: int, user_id: int, line: str) -> JamLine:
-        """Add a lyric line."""
-        return await self._created(JamLine, sa.insert(jam_lines).returning(*JAM_LINE)
-                                   .values(jam_id=jam_id, user_id=user_id, line=line, added_at=self._b.now()))
-
-    async def add_jam_line_within(self, jam_id: int, user_id: int, line: str, *, max_lines: int,
-                                  max_chars: int) -> JamLine | None:
+    async def add_jam_line(self, jam_id: int, user_id: int, line: str, *, max_lines: int,
+                           max_chars: int) -> JamLine | None:
         """Add a line if the jam then has at most `max_lines` lines of at most `max_chars` characters together (one
         line break between two lines); None if it would not. Additions to one jam take turns, so two lines at once
         cannot both slip in."""

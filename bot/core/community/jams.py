@@ -76,7 +76,7 @@ class JamService:
         if len(line) > MAX_LINE:
             raise InvalidInputError("line", f"Keep a line under {MAX_LINE} characters.")
         chosen = singer(model)
-        added = await self._store.add_jam_line_within(jam.id, user_id, line, max_lines=MAX_LINES,
+        added = await self._store.add_jam_line(jam.id, user_id, line, max_lines=MAX_LINES,
                                                       max_chars=chosen.max_lyrics)
         if added is not None:
             return added
