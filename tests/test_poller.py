@@ -8,6 +8,7 @@ import math
 import os
 import socket
 import sys
+import time
 from typing import Any
 
 import pytest
@@ -58,6 +59,7 @@ class Pipeline:
     round (the bot runs them as two loops, so posting never holds up polling)."""
 
     def __init__(self, store, api, inbox, config, clock, *, timer=None, **poller_options: Any) -> None:
+        self.timer = timer  # the loops' time (a ManualTimer, or None: real time)
         self.courier = Courier(store, inbox, COURIER, now=clock, timer=timer)
         self.poller = Poller(store, api, config, now=clock, on_finished=self.courier.wake, timer=timer,
                              **poller_options)
@@ -180,7 +182,8 @@ async def slow_parts(slow_simulator, http_session, store, inbox, config, clock, 
     async def on_progress(batch):
         updates.extend(batch)
 
-    poller = Pipeline(store, api, inbox, config, clock, on_progress=on_progress)
+    # The loops' time is moved by hand: a provider whose polls failed rests until it has passed.
+    poller = Pipeline(store, api, inbox, config, clock, on_progress=on_progress, timer=ManualTimer())
     return await service_for(store, api), poller, updates
 
 
@@ -214,15 +217,50 @@ async def test_deadline_times_a_job_out(slow_parts, store, inbox, clock, config)
     assert inbox.ids == [job.id]
 
 
-async def test_backoff_on_errors_and_recovery(poller, service, simulator, config):
-    """Repeated 5xx doubles the wait between cycles up to the cap; success resets it."""
+async def test_backoff_on_errors_and_recovery(store, cometapi, inbox, service, simulator, config, clock):
+    """Repeated 5xx doubles the wait between cycles up to the cap; success resets it. A cycle that comes sooner (a
+    wake) does not ask the failing provider before its wait is over."""
+    timer = ManualTimer()
+    poller = Pipeline(store, cometapi, inbox, config, clock, timer=timer)
     await submit_many(service, 2)
     simulator.faults.always("batch_fetch", 503)
-    delays = [(await poller.run_cycle()).delay for _ in range(3)]
+    delays = []
+    for _ in range(3):
+        delays.append((await poller.run_cycle()).delay)
+        assert (await poller.run_cycle()).calls == 0  # woken at once: still resting
+        await timer.advance(delays[-1])
     assert delays == [config.interval * 2, config.interval * 4, config.interval * 8]
     simulator.faults.clear()
     report = await poller.run_cycle()
     assert (report.errors, report.delay, report.finished, poller.delivered) == (0, config.interval, 2, 2)
+
+
+async def test_a_failing_provider_rests_alone_while_the_other_is_polled_at_the_interval(store, cometapi, service,
+                                                                                       simulator, config, inbox):
+    """Udio's polls fail (503) again and again: Udio rests on a backoff of its own (asked at 0, 2 and 6 s), while the
+    Suno songs asked for meanwhile are fetched at every cycle, one interval apart, and posted; once Udio answers
+    again its song is posted too. (Before, a Udio outage slowed every Suno song down to the error backoff.)"""
+    timer = ManualTimer()  # the loop's time, which the rests are kept on
+    poller = Pipeline(store, cometapi, inbox, config, time.time, timer=timer)
+    udio = await service.submit(udio_job(UdioRequest(prompt="lofi"), ALICE))
+    simulator.faults.always("udio_query", 503)
+    simulator.reset_log()
+    suno_songs, udio_asked = [], []
+    for second in range(7):
+        suno_songs.append(await service.submit(suno_job(SONG, ALICE)))
+        asked_before = simulator.count("udio_query")
+        report = await poller.run_cycle()
+        udio_asked.append(simulator.count("udio_query") > asked_before)
+        assert report.delay == config.interval, f"at {second} s the next cycle was put off to {report.delay} s"
+        assert report.resting == ("udio",) and report.fetched["suno/MUSIC"] == 1
+        await timer.advance(config.interval)
+    assert udio_asked == [True, False, True, False, False, False, True]
+    assert sorted(inbox.ids) == sorted(job.id for job in suno_songs)
+    simulator.faults.clear()
+    await timer.advance(7 * config.interval)  # the rest that began at 6 s (8 s long) is over at 14 s
+    report = await poller.run_cycle()
+    assert (report.errors, report.resting, report.delay) == (0, (), config.interval)
+    assert udio.id in inbox.ids
 
 
 async def test_429_waits_what_the_server_said(poller, service, simulator):
@@ -627,6 +665,7 @@ async def test_an_outage_longer_than_the_deadline_times_nothing_out(slow_parts, 
     assert (await store.get(job.id)).state == "queued"
     assert inbox.jobs == []
     slow_simulator.faults.clear()
+    await poller.timer.advance(config.max_backoff)  # Suno's rest after its failed polls
     await poller.run_cycle()
     saved = await store.get(job.id)
     assert (saved.state, saved.delivery, saved.late) == ("succeeded", "delivered", False)
@@ -941,10 +980,11 @@ async def test_unlisted_jobs_are_asked_about_alone_within_bounds_and_time_out_at
     assert {(await store.get(job.id)).state for job in jobs} == {"timed_out"}
 
 
-async def test_an_overdue_unlisted_job_is_not_given_up_while_asking_about_it_fails(poller, service, simulator, store,
-                                                                                     clock, config):
+async def test_an_overdue_unlisted_job_is_not_given_up_while_asking_about_it_fails(cometapi, inbox, service,
+                                                                                     simulator, store, clock, config):
     """Past its deadline, a job batch fetch leaves out is given up only once its own fetch has answered: while that
     fetch fails (a 503), the paid job is kept and asked again; once it answers "still working", it times out."""
+    poller = Pipeline(store, cometapi, inbox, config, clock, timer=ManualTimer())
     job = await service.submit(suno_job(HANG, ALICE))
     simulator.faults.always("batch_fetch", "null_data")
     simulator.faults.always("fetch", 503)
@@ -954,6 +994,7 @@ async def test_an_overdue_unlisted_job_is_not_given_up_while_asking_about_it_fai
     assert (await store.get(job.id)).state != "timed_out"
     simulator.faults.always("fetch", "ok")
     clock.advance(config.unseen_check_interval)
+    await poller.timer.advance(config.max_backoff)  # Suno's rest after the failed fetch
     await poller.run_cycle()
     assert (await store.get(job.id)).state == "timed_out"
 
@@ -971,9 +1012,11 @@ async def test_an_unlisted_job_that_finished_is_delivered_from_the_single_fetch(
     assert len(inbox.jobs[0].result["clips"]) == 2
 
 
-async def test_a_udio_job_never_listed_times_out_at_the_deadline(poller, service, simulator, store, clock, config):
+async def test_a_udio_job_never_listed_times_out_at_the_deadline(cometapi, inbox, service, simulator, store, clock,
+                                                                 config):
     """Udio has no single-task fetch: a generation its query answers without is timed out at the deadline instead
     of holding its place forever; an outage (no answer at all) still times nothing out."""
+    poller = Pipeline(store, cometapi, inbox, config, clock, timer=ManualTimer())
     job = await service.submit(udio_job(UdioRequest(prompt="lofi"), ALICE))
     simulator.state.tasks.pop(job.task_id)
     simulator.faults.always("udio_query", 503)
@@ -981,6 +1024,7 @@ async def test_a_udio_job_never_listed_times_out_at_the_deadline(poller, service
     await poller.run_cycle()
     assert (await store.get(job.id)).state == "queued"  # nothing was read: an outage is not a verdict
     simulator.faults.clear()
+    await poller.timer.advance(config.max_backoff)  # Udio's rest after its failed poll
     await poller.run_cycle()
     saved = await store.get(job.id)
     assert (saved.state, saved.error) == ("timed_out", TIMED_OUT_REASON)

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from bot.cometapi import CometAPI, CometAPIError, RateLimitedError, TaskNotFoundError, TaskResult
 from bot.cometapi.models import Action, Provider
-from bot.core.loop import Loop, Next, Timer
+from bot.core.loop import Backoff, Loop, Next, Timer
 from bot.domain import JobState, JobUpdate, PendingJob
 from bot.store import JobStore
 
@@ -85,6 +85,10 @@ class CycleReport:
     checked: int = 0
     # Nothing was fetched: a Retry-After CometAPI gave (to this process or another) is not over yet.
     held: bool = False
+    # Seconds no wake may cut short before the next cycle: a Retry-After (met now, or by another process).
+    hold: float = 0.0
+    # Providers whose polls failed and that are not asked until their own backoff is over (ProviderRests).
+    resting: tuple[Provider, ...] = ()
 
 
 class Poller:
@@ -121,8 +125,9 @@ class Poller:
         # own interrupted submits (or those of processes `dead_owners` says are gone).
         self._owner = owner
         self._dead_owners = dead_owners
-        # Start, stop, wakes, the heartbeat /healthz reads and the error backoff (`_loop.backoff`, which a cycle with
-        # fetch errors advances too) live in the one loop base.
+        # Start, stop, wakes, the heartbeat /healthz reads and the backoff after a cycle that crashed live in the one
+        # loop base; failed fetches rest their provider alone (on the loop's timer, as every wait of the loop).
+        self._rests = ProviderRests(self.config.interval, self.config.max_backoff)
         self._loop = Loop("poller", self._round, interval=self.config.interval, max_backoff=self.config.max_backoff,
                           timer=timer)
         self.last_cycle_at: float | None = None
@@ -173,11 +178,11 @@ class Poller:
         return self._loop
 
     async def _round(self) -> Next:
-        """One cycle as a round of the loop. After errors or a 429 the whole wait is held: a submit's wake may bring
-        the next cycle forward, never before the time CometAPI (or the backoff) asked for; a crash of the cycle
-        itself is the loop's to back off."""
+        """One cycle as a round of the loop. After a 429 the wait is held: a submit's wake may bring the next cycle
+        forward, never before the time CometAPI asked for. A provider whose polls failed rests: a cycle that comes
+        sooner does not ask it. A crash of the cycle itself is the loop's to back off."""
         report = await self.run_cycle()
-        return Next(after=report.delay, hold=report.delay if report.errors or report.held else 0.0)
+        return Next(after=report.delay, hold=report.hold)
 
     # ---- one cycle -------------------------------------------------------------------------------------------
 
@@ -197,7 +202,7 @@ class Poller:
         # One API key, one rate limit: a Retry-After that any process of the bot met binds every process.
         held = await self._store.held_for(COMETAPI_HOLD)
         if held > 0:
-            report.delay, report.held = held, True
+            report.delay, report.held, report.hold = held, True, held
             self.last_cycle_at = self._now()
             self.last_report = report
             return report
@@ -211,9 +216,14 @@ class Poller:
             )
         report.in_flight = len(jobs)
         jobs += await self._overdue_due(now)
+        # A provider that is resting is not asked; its songs wait in the store for the cycle after its rest.
+        moment = self._loop.timer.now()
+        resting = self._rests.resting(moment)
+        waiting = {job.provider for job in jobs if job.provider in resting}
+        jobs = [job for job in jobs if job.provider not in resting]
         retry_after = 0.0
         if jobs:
-            results, answered, calls, errors, retry_after = await self._fetch_all(jobs)
+            results, answered, calls, errors, retry_after, failed = await self._fetch_all(jobs)
             report.calls, report.errors = calls, errors
             for job in jobs:
                 group = f"{job.provider}/{job.action}"
@@ -225,6 +235,13 @@ class Poller:
                 report.checked = len(missing.asked)
                 report.errors += missing.errors
                 retry_after = max(retry_after, missing.retry_after)
+                if missing.errors:
+                    failed.add("suno")
+            for provider in {job.provider for job in jobs}:
+                if provider in failed:
+                    self._rests.failed(provider, moment)
+                else:
+                    self._rests.answered(provider)
             # Forget only check times that no longer hold anything back (bounded), not those of jobs another
             # process polled this interval: they would be asked again too soon.
             self._checked_at = {job_id: at for job_id, at in self._checked_at.items()
@@ -240,13 +257,17 @@ class Poller:
             self._start_follow_ups()
         if retry_after > 0:
             await self._store.hold_off(COMETAPI_HOLD, retry_after)  # the other processes wait it out too
-        # Every cycle decides the backoff, an empty one too (it resets what an earlier failure left).
-        if report.errors:
-            self._loop.backoff.failed()
+        self._loop.backoff.reset()  # the cycle ran: the loop's backoff is for cycles that crash
+        # The next cycle comes after the interval while some provider with songs in flight is being asked; when
+        # every such provider rests, when the first rest is over (a wake in between asks none of them).
+        report.resting = self._rests.resting(moment)
+        with_songs = waiting | {job.provider for job in jobs}
+        if with_songs and with_songs <= set(report.resting):
+            report.delay = max(self.config.interval, self._rests.left(moment))
         else:
-            self._loop.backoff.reset()
-        report.delay = max(self._loop.backoff.delay, retry_after)
-        self._idle = not jobs
+            report.delay = self.config.interval
+        report.delay, report.hold = max(report.delay, retry_after), retry_after
+        self._idle = not jobs and not waiting
         self.last_cycle_at = self._now()
         self.last_report = report
         if self._metrics is not None:
@@ -282,9 +303,10 @@ class Poller:
 
     async def _fetch_all(
         self, jobs: Sequence[PendingJob]
-    ) -> tuple[dict[str, TaskResult], set[str], int, int, float]:
+    ) -> tuple[dict[str, TaskResult], set[str], int, int, float, set[Provider]]:
         """Batch-fetch every job: (results by task id, the task ids some call answered about, calls, errors, the
-        longest Retry-After). An id answered about but without a result was left out by CometAPI."""
+        longest Retry-After, the providers a call failed for). An id answered about but without a result was left
+        out by CometAPI."""
         groups: dict[tuple[Provider, Action], list[str]] = defaultdict(list)
         for job in jobs:
             groups[(job.provider, job.action)].append(job.task_id)
@@ -294,6 +316,7 @@ class Poller:
         retry_after = 0.0
         limiter = asyncio.Semaphore(self.config.concurrency)
         throttled: set[Provider] = set()
+        failed: set[Provider] = set()
         size = self.config.batch_size
 
         async def fetch(provider: Provider, action: Action, chunk: list[str]) -> None:
@@ -310,11 +333,13 @@ class Poller:
                 except RateLimitedError as exc:
                     errors += 1
                     throttled.add(provider)
+                    failed.add(provider)
                     retry_after = max(retry_after, min(exc.retry_after or 0.0, MAX_RETRY_AFTER))
                     log.warning("CometAPI rate-limited the %s poll; waiting %.1fs", provider, exc.retry_after or 0)
                     return
                 except CometAPIError as exc:
                     errors += 1
+                    failed.add(provider)
                     log.warning("polling %d %s %s job(s) failed: %s", len(chunk), provider, action, exc)
                     return
                 results.update(found)
@@ -327,7 +352,7 @@ class Poller:
                 for start in range(0, len(task_ids), size)
             )
         )
-        return results, answered, calls, errors, retry_after
+        return results, answered, calls, errors, retry_after, failed
 
     async def _check_missing(self, jobs: Sequence[PendingJob], missing: _Missing, now: float) -> None:
         """Ask about Suno jobs that batch fetch left out, one by one (the single-task fetch), and note in `missing`
@@ -409,6 +434,35 @@ class Poller:
             await self._on_progress(live)
         except Exception:
             log.exception("progress listener failed")
+
+class ProviderRests:
+    """A provider whose polls fail (5xx, time-outs, a garbled answer, a 429) rests on a backoff of its own: it is not
+    asked until its wait is over, while the other provider's songs are polled at the interval, so a Udio outage does
+    not slow Suno's songs down. (A 429's Retry-After also holds every poll: one API key, one rate limit.)"""
+
+    def __init__(self, base: float, cap: float) -> None:
+        self._base, self._cap = base, cap
+        self._backoffs: dict[Provider, Backoff] = {}
+        self._until: dict[Provider, float] = {}
+
+    def resting(self, now: float) -> tuple[Provider, ...]:
+        """The providers not to ask at `now`, by name."""
+        return tuple(sorted(provider for provider, until in self._until.items() if now < until))
+
+    def left(self, now: float) -> float:
+        """Seconds until the first resting provider may be asked again (0.0 when none rests)."""
+        return max(0.0, min((until - now for until in self._until.values() if now < until), default=0.0))
+
+    def failed(self, provider: Provider, now: float) -> None:
+        """One more failed cycle in a row: rest for the (doubled) backoff it calls for."""
+        backoff = self._backoffs.setdefault(provider, Backoff(self._base, self._cap))
+        self._until[provider] = now + backoff.failed()
+
+    def answered(self, provider: Provider) -> None:
+        """The provider's polls went through: it is asked at every cycle again, and a later failure starts over."""
+        self._backoffs.pop(provider, None)
+        self._until.pop(provider, None)
+
 
 @dataclass(slots=True)
 class _Missing:
