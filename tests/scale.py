@@ -40,7 +40,8 @@ class BotProcesses:
     def against(cls, fake: FakeDiscord, sim: SimulatorServer, database_url: str, count: int, workdir: Path,
                 **settings: str) -> BotProcesses:
         """Processes pointed at the fake Discord, the simulator and the database, with extra env `settings`."""
-        inherited = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TMPDIR"}}
+        passed_on = {"PATH", "HOME", "LANG", "TMPDIR", "CHORUS_PROFILE", "CHORUS_SQL_COUNT"}  # the last two: scale_bot
+        inherited = {k: v for k, v in os.environ.items() if k in passed_on}
         env = {
             **inherited,
             "PYTHONPATH": str(ROOT),

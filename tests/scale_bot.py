@@ -1,7 +1,8 @@
 """One bot process for the multi-process test and the scale benchmark: what `python -m bot` runs, plus a trace of
 its poll cycles (one JSON line per cycle that fetched anything) in the file CHORUS_CYCLE_TRACE names.
 
-Run as `python -m tests.scale_bot` with the bot's usual environment variables.
+Run as `python -m tests.scale_bot` with the bot's usual environment variables. For a look inside a burst:
+CHORUS_PROFILE=DIR writes the process's cProfile there at its end, CHORUS_SQL_COUNT=DIR its SQL statements counted.
 """
 
 from __future__ import annotations
@@ -34,6 +35,28 @@ def trace_cycles(path: str) -> None:
     Poller.run_cycle = traced  # type: ignore[method-assign]
 
 
+def count_statements(folder: str) -> None:
+    """Count every SQL statement the process sends, by its text, and write the counts to `folder` at exit (where a
+    burst's database round trips go: `CHORUS_SQL_COUNT=DIR python bench/scale.py`)."""
+    import atexit
+    from collections import Counter
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    counts: Counter[str] = Counter()
+
+    @event.listens_for(Engine, "before_cursor_execute")
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        counts[" ".join(statement.split())[:160]] += 1
+
+    def write() -> None:
+        with open(os.path.join(folder, f"sql-{os.getpid()}.txt"), "w", encoding="utf-8") as out:
+            out.writelines(f"{n}\t{text}\n" for text, n in counts.most_common())
+
+    atexit.register(write)
+
+
 def main() -> int:
     """Settings from the environment only, logging, the cycle trace, then the bot until SIGTERM (or SIGKILL)."""
     settings = load_settings(None)
@@ -41,6 +64,15 @@ def main() -> int:
                                        settings.cometapi_key.get_secret_value()])
     if os.environ.get("CHORUS_CYCLE_TRACE"):
         trace_cycles(os.environ["CHORUS_CYCLE_TRACE"])
+    if os.environ.get("CHORUS_SQL_COUNT"):
+        count_statements(os.environ["CHORUS_SQL_COUNT"])
+    if os.environ.get("CHORUS_PROFILE"):  # a folder: the process's profile (cProfile) is written there at its end
+        import cProfile
+
+        with cProfile.Profile() as profile:
+            code = asyncio.run(run(settings))
+        profile.dump_stats(os.path.join(os.environ["CHORUS_PROFILE"], f"bot-{os.getpid()}.prof"))
+        return code
     return asyncio.run(run(settings))
 
 
