@@ -435,6 +435,7 @@ class Poller:
         except Exception:
             log.exception("progress listener failed")
 
+
 class ProviderRests:
     """A provider whose polls fail (5xx, time-outs, a garbled answer, a 429) rests on a backoff of its own: it is not
     asked until its wait is over, while the other provider's songs are polled at the interval, so a Udio outage does
